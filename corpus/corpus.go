@@ -1,0 +1,62 @@
+// Package corpus loads articles from a folder (or the embedded default set),
+// splits them into paragraphs and sentences, and matches quotes against their
+// text the way Verbatim verifies them: ignoring only letter case, whitespace
+// runs, and typographic versus straight quotes, dashes and ellipses.
+package corpus
+
+import "time"
+
+// Article is one source document, split into paragraphs.
+type Article struct {
+	// ID is a stable slug (from the file path, or the "id" field of a JSONL
+	// line) unique within a corpus.
+	ID        string
+	Title     string
+	URL       string    // canonical link, "" when unknown
+	Author    string    // "" when unknown
+	Published time.Time // zero when unknown
+	// Source names where the article came from: a path relative to the
+	// corpus root, with ":N" appended for line N of a JSONL file.
+	Source     string
+	Paragraphs []Paragraph
+}
+
+// Paragraph is one passage of an article: the unit that is embedded,
+// retrieved and cited.
+type Paragraph struct {
+	// ID is ArticleID + "#" + N, stable across reloads while the article
+	// keeps its ID and the paragraph its position.
+	ID        string
+	ArticleID string
+	// N is the 1-based position among the article's source paragraphs.
+	// Fragments too short to stand alone are skipped without renumbering,
+	// so N always points at the same place in the source.
+	N    int
+	Text string
+	// Hash is the hex SHA-256 of Text: the key of the embedding cache.
+	Hash string
+}
+
+// Span is a half-open byte range [Start, End) of a paragraph's Text.
+type Span struct{ Start, End int }
+
+// Corpus is the result of a load: the articles read and the files skipped.
+type Corpus struct {
+	Articles []Article
+	Skipped  []Skipped
+}
+
+// Skipped records a file (or JSONL line) that was not loaded, and why.
+type Skipped struct {
+	Source string
+	Reason string
+}
+
+// Paragraphs returns the total number of paragraphs in c.
+func (c *Corpus) Paragraphs() int {
+	n := 0
+	for _, a := range c.Articles {
+		n += len(a.Paragraphs)
+	}
+	return n
+}

@@ -1,0 +1,397 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// DefaultMaxFileBytes is the size limit used when Options.MaxFileBytes is 0.
+const DefaultMaxFileBytes = 10 << 20
+
+// ErrNoArticles is returned (wrapped) by Load when nothing could be loaded,
+// so that a reload of an emptied or broken folder never replaces a good
+// index.
+var ErrNoArticles = errors.New("corpus: no articles loaded")
+
+// Options configure Load.
+type Options struct {
+	// MaxFileBytes skips larger files (0 means DefaultMaxFileBytes). For
+	// .jsonl files it limits each line, that is each article, instead.
+	MaxFileBytes int64
+	// Logger receives a warning for every file skipped and every ID
+	// disambiguated; nil discards them.
+	Logger *slog.Logger
+}
+
+//go:embed articles
+var shipped embed.FS
+
+// Default returns the shipped articles, embedded in the binary so that it
+// works from any folder.
+func Default() fs.FS {
+	sub, err := fs.Sub(shipped, "articles")
+	if err != nil {
+		panic(err) // "articles" is a valid path, embedded at build time
+	}
+	return sub
+}
+
+// LoadDir loads the articles under the directory dir, with sources named
+// relative to it. It fails if dir cannot be read.
+func LoadDir(ctx context.Context, dir string, opts Options) (*Corpus, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("corpus: %s is not a directory", dir)
+	}
+	return Load(ctx, os.DirFS(dir), opts)
+}
+
+// LoadFile loads the articles of one file (of any format Load reads, such
+// as a .jsonl set), with sources named by the file's base name. It fails if
+// the file cannot be opened, its format is not one Load reads, or it yields
+// no article.
+func LoadFile(ctx context.Context, name string, opts Options) (*Corpus, error) {
+	base := filepath.Base(name)
+	if !supported(base) {
+		return nil, fmt.Errorf("corpus: %s: not a .txt, .md, .html, .htm or .jsonl file", name)
+	}
+	if _, err := os.Stat(name); err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	l := newLoader(ctx, os.DirFS(filepath.Dir(name)), opts)
+	if err := l.file(base); err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	return l.result()
+}
+
+// Load reads every article under the root of fsys, recursively, in lexical
+// order. Files and directories whose names begin with '.' are skipped, as
+// are README files (README.md, readme.txt: a folder's notes, not an
+// article) and files of other extensions. Formats by extension:
+//
+//   - .txt: the first non-empty line is the title. The paragraphs are the
+//     blocks separated by blank lines or, when the rest of the file has no
+//     blank line, each non-empty line.
+//   - .md: optional YAML front matter (title, url, author, published as a
+//     date or RFC 3339 time) between "---" lines; a first block that is a
+//     "# Heading" is the title line (its text is the title unless the
+//     front matter gives one) and not a paragraph. Paragraphs are the
+//     blocks separated by blank lines, kept verbatim, so a quote matches
+//     what a reader of the source sees, except that sub-headings lose
+//     their leading '#' markers.
+//   - .html, .htm: the main text as extracted by go-readability, one
+//     paragraph per block element; the title from the page's metadata and
+//     the URL from <link rel="canonical"> or og:url.
+//   - .jsonl: one article a line, {"id", "title", "url", "paragraphs"}
+//     (other fields ignored). A bad line is skipped and the rest loads.
+//
+// Paragraphs are trimmed, with CR LF and CR line ends read as LF, and
+// numbered by source position from 1. Fragments too short to stand alone
+// (fewer than three words or twelve letters) are dropped without
+// renumbering the rest.
+//
+// A file that cannot be used (unreadable, over the size limit, binary,
+// invalid UTF-8, malformed front matter, no paragraphs) is recorded in
+// Corpus.Skipped and logged; it never aborts the load. Load fails only if
+// the root cannot be read, ctx is done, or no article at all was loaded
+// (ErrNoArticles).
+func Load(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
+	l := newLoader(ctx, fsys, opts)
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err != nil {
+			if name == "." {
+				return err
+			}
+			l.skip(name, err.Error())
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if name != "." && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !supported(name) {
+			return nil
+		}
+		return l.file(name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	return l.result()
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	ctx    context.Context
+	fsys   fs.FS
+	max    int64
+	log    *slog.Logger
+	ids    map[string]bool
+	corpus *Corpus
+}
+
+func newLoader(ctx context.Context, fsys fs.FS, opts Options) *loader {
+	l := &loader{
+		ctx:    ctx,
+		fsys:   fsys,
+		max:    opts.MaxFileBytes,
+		log:    opts.Logger,
+		ids:    make(map[string]bool),
+		corpus: &Corpus{},
+	}
+	if l.max <= 0 {
+		l.max = DefaultMaxFileBytes
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+func (l *loader) result() (*Corpus, error) {
+	if len(l.corpus.Articles) == 0 {
+		return nil, fmt.Errorf("%w (%d skipped)", ErrNoArticles, len(l.corpus.Skipped))
+	}
+	return l.corpus, nil
+}
+
+// supported reports whether Load reads the file name: one of its
+// extensions, and not a README.
+func supported(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	switch ext {
+	case ".txt", ".md":
+		return !strings.EqualFold(strings.TrimSuffix(path.Base(name), path.Ext(name)), "readme")
+	case ".html", ".htm", ".jsonl":
+		return true
+	}
+	return false
+}
+
+// file loads one supported file by its extension. It returns only a
+// context error.
+func (l *loader) file(name string) error {
+	ext := strings.ToLower(path.Ext(name))
+	if ext == ".jsonl" {
+		return l.jsonl(name)
+	}
+	data, err := l.read(name)
+	if err != nil {
+		l.skip(name, err.Error())
+		return nil
+	}
+	var a Article
+	var paras []string
+	switch ext {
+	case ".txt":
+		a, paras = parseText(data)
+	case ".md":
+		a, paras, err = parseMarkdown(data)
+	default:
+		a, paras, err = parseHTML(data)
+	}
+	if err != nil {
+		l.skip(name, err.Error())
+		return nil
+	}
+	if a.Title == "" {
+		a.Title = strings.TrimSuffix(path.Base(name), path.Ext(name))
+	}
+	a.Source = name
+	if reason := prepare(&a, strings.TrimSuffix(name, path.Ext(name)), paras); reason != "" {
+		l.skip(name, reason)
+		return nil
+	}
+	l.add(a)
+	return nil
+}
+
+// read returns the contents of a text file, checked for size, NUL bytes
+// and UTF-8 validity, with a byte-order mark removed and line ends
+// normalised to LF.
+func (l *loader) read(name string) (string, error) {
+	f, err := l.fsys.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Size() > l.max {
+		return "", fmt.Errorf("%d bytes, over the %d-byte limit", info.Size(), l.max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, l.max+1))
+	if err != nil {
+		return "", err
+	}
+	if int64(len(data)) > l.max {
+		return "", fmt.Errorf("over the %d-byte limit", l.max)
+	}
+	if err := checkText(data); err != nil {
+		return "", err
+	}
+	return normalizeNewlines(string(bytes.TrimPrefix(data, []byte("\uFEFF")))), nil
+}
+
+// checkText rejects binary data and invalid UTF-8.
+func checkText(data []byte) error {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return fmt.Errorf("binary data (NUL byte at offset %d)", i)
+	}
+	if !utf8.Valid(data) {
+		for i := 0; ; {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				return fmt.Errorf("invalid UTF-8 at offset %d", i)
+			}
+			i += size
+		}
+	}
+	return nil
+}
+
+func normalizeNewlines(s string) string {
+	if !strings.Contains(s, "\r") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+// prepare fills in a's paragraphs from paras (in source order, numbered
+// from 1, fragments dropped) and its ID from key. It returns a reason when
+// no paragraph is left.
+func prepare(a *Article, key string, paras []string) string {
+	fragments := 0
+	a.Paragraphs = make([]Paragraph, 0, len(paras))
+	for i, p := range paras {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if isFragment(p) {
+			fragments++
+			continue
+		}
+		sum := sha256.Sum256([]byte(p))
+		a.Paragraphs = append(a.Paragraphs, Paragraph{N: i + 1, Text: p, Hash: hex.EncodeToString(sum[:])})
+	}
+	if len(a.Paragraphs) == 0 {
+		if fragments > 0 {
+			return fmt.Sprintf("no paragraphs (%d fragments too short to keep)", fragments)
+		}
+		return "no paragraphs"
+	}
+	setID(a, Slug(key))
+	return ""
+}
+
+func setID(a *Article, id string) {
+	a.ID = id
+	for i := range a.Paragraphs {
+		p := &a.Paragraphs[i]
+		p.ArticleID = id
+		p.ID = id + "#" + strconv.Itoa(p.N)
+	}
+}
+
+// add appends a prepared article, renaming it if its ID is taken.
+func (l *loader) add(a Article) {
+	if id := l.uniqueID(a.ID, a.Source); id != a.ID {
+		setID(&a, id)
+	}
+	l.corpus.Articles = append(l.corpus.Articles, a)
+}
+
+// uniqueID returns id, or id with the first free suffix "-2", "-3", ...
+func (l *loader) uniqueID(id, source string) string {
+	unique := id
+	for n := 2; l.ids[unique]; n++ {
+		unique = id + "-" + strconv.Itoa(n)
+	}
+	if unique != id {
+		l.log.Warn("corpus: duplicate article ID", "source", source, "id", id, "renamed", unique)
+	}
+	l.ids[unique] = true
+	return unique
+}
+
+func (l *loader) skip(source, reason string) {
+	l.corpus.Skipped = append(l.corpus.Skipped, Skipped{Source: source, Reason: reason})
+	l.log.Warn("corpus: skipped", "source", source, "reason", reason)
+}
+
+// isFragment reports whether p is too short to be a passage of its own:
+// fewer than three words or fewer than twelve letters.
+func isFragment(p string) bool {
+	words, letters := 0, 0
+	inWord := false
+	for _, r := range p {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+			fallthrough
+		case unicode.IsDigit(r):
+			if !inWord {
+				words++
+			}
+			inWord = true
+		default:
+			inWord = false
+		}
+		if words >= 3 && letters >= 12 {
+			return false
+		}
+	}
+	return true
+}
+
+// Slug turns s into an article ID: lower-case ASCII letters and digits,
+// with every run of other characters (including letters outside ASCII)
+// turned into one '-' and none at either end ("news/Super_Bowl 50" →
+// "news-super-bowl-50"). When nothing is left, it returns "article-" and 8
+// hex digits of the SHA-256 of s, so distinct inputs stay distinct.
+func Slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	if b.Len() == 0 {
+		sum := sha256.Sum256([]byte(s))
+		return "article-" + hex.EncodeToString(sum[:4])
+	}
+	return b.String()
+}
