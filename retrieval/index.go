@@ -1,0 +1,592 @@
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/philippgille/chromem-go"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+// Config configures an Index.
+type Config struct {
+	// Embedder embeds passages and queries; required.
+	Embedder Embedder
+	// Dir is where the embedding cache is kept across restarts (in
+	// Dir/embeddings/); "" keeps nothing on disk.
+	Dir string
+	// Logger receives warnings (e.g. an unreadable cache file); nil
+	// discards them.
+	Logger *slog.Logger
+	// EmbedConcurrency is how many batches are embedded at once during a
+	// load; 0 means GOMAXPROCS.
+	EmbedConcurrency int
+	// VectorWeight is the weight of the vector ranking in Search's
+	// reciprocal-rank fusion, relative to the keyword ranking's 1; 0 picks
+	// a default for the embedder (0.1 for the LocalEmbedder, 1 otherwise).
+	VectorWeight float64
+}
+
+// embedBatch is how many texts one Embed call receives during a load.
+const embedBatch = 256
+
+// Index serves hybrid search and quote lookup over the paragraphs of the
+// last corpus loaded. Queries are safe for concurrent use with each other
+// and with Load: each query reads one immutable snapshot, and Load swaps in
+// a complete new snapshot atomically.
+type Index struct {
+	emb     Embedder
+	dir     string
+	log     *slog.Logger
+	workers int
+	fusion  fusion
+
+	snap atomic.Pointer[snapshot]
+
+	loading sync.Mutex // held by Load; TryLock refuses a second one
+	// cacheRead is closed once Open's background read of the cache is
+	// done; from then on cache and dirty are guarded by loading.
+	cacheRead chan struct{}
+	cache     *vectorCache
+	dirty     bool // cache differs from its file
+}
+
+// Open returns an Index that serves nothing until its first Load. With a
+// Dir, it starts reading the embedding cache of cfg.Embedder's model in the
+// background (so that the read overlaps the caller's loading of the
+// corpus; the first Load waits for it). A missing cache is normal, and an
+// unreadable or corrupt one is logged and rebuilt, never an error.
+func Open(ctx context.Context, cfg Config) (*Index, error) {
+	if cfg.Embedder == nil {
+		return nil, errors.New("retrieval: Config.Embedder is required")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ix := &Index{
+		emb:     cfg.Embedder,
+		dir:     cfg.Dir,
+		log:     cfg.Logger,
+		workers: cfg.EmbedConcurrency,
+		fusion:  fusionFor(cfg.Embedder, cfg.VectorWeight),
+	}
+	if ix.log == nil {
+		ix.log = slog.New(slog.DiscardHandler)
+	}
+	if ix.workers <= 0 {
+		ix.workers = runtime.GOMAXPROCS(0)
+	}
+	ix.cacheRead = make(chan struct{})
+	model := cfg.Embedder.Model()
+	go func() {
+		defer close(ix.cacheRead)
+		ix.openCache(model)
+	}()
+	return ix, nil
+}
+
+// openCache makes ix.cache the cache of model, read from disk when there is
+// one.
+func (ix *Index) openCache(model string) {
+	ix.cache, ix.dirty = newVectorCache(model), false
+	if ix.dir == "" {
+		return
+	}
+	path := cachePath(ix.dir, model)
+	c, err := readCache(path, model)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		ix.log.Warn("ignoring unreadable embedding cache; it will be rebuilt", "path", path, "err", err)
+		ix.dirty = true
+	default:
+		ix.cache = c
+	}
+}
+
+// Load indexes the paragraphs of c and, when that succeeds, swaps the new
+// index in for the one being served. Paragraphs whose content hash is in
+// the embedding cache are not embedded again. A Load that fails (c nil or
+// without paragraphs, the embedder failing, ctx done) leaves the previous
+// index serving. Only one Load runs at a time: another one meanwhile
+// returns ErrReloading at once.
+//
+// progress, if not nil, is called from Load's goroutine with the number of
+// paragraphs whose vectors are ready (cached ones first) out of the total.
+// c must not be modified after Load.
+func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (Stats, error) {
+	if !ix.loading.TryLock() {
+		return Stats{}, ErrReloading
+	}
+	defer ix.loading.Unlock()
+	start := time.Now()
+	select {
+	case <-ix.cacheRead:
+	case <-ctx.Done():
+		return Stats{}, fmt.Errorf("retrieval: load: %w", ctx.Err())
+	}
+	snap, stats, err := ix.build(ctx, c, progress)
+	if err != nil {
+		return stats, fmt.Errorf("retrieval: load: %w", err)
+	}
+	ix.snap.Store(snap)
+	ix.keepOnly(snap)
+	if ix.dirty && ix.dir != "" {
+		path := cachePath(ix.dir, ix.cache.model)
+		if err := ix.cache.write(path); err != nil {
+			ix.log.Warn("could not save the embedding cache", "path", path, "err", err)
+		} else {
+			ix.dirty = false
+		}
+	}
+	stats.Duration = time.Since(start)
+	return stats, nil
+}
+
+// keepOnly drops cached vectors of paragraphs that are not in snap, so the
+// cache does not grow without bound as the corpus changes.
+func (ix *Index) keepOnly(snap *snapshot) {
+	if len(ix.cache.vecs) == len(snap.keys) {
+		return // every key in snap is cached, so nothing else is
+	}
+	keep := make(map[contentKey]bool, len(snap.keys))
+	for _, k := range snap.keys {
+		keep[k] = true
+	}
+	for k := range ix.cache.vecs {
+		if !keep[k] {
+			delete(ix.cache.vecs, k)
+			ix.dirty = true
+		}
+	}
+}
+
+// snapshot is one immutable generation of the index.
+type snapshot struct {
+	model    string // of the vectors
+	articles []corpus.Article
+	sorted   []*corpus.Article // by title
+	byID     map[string]int32  // article ID → index in articles
+	first    []int32           // passages of article a: first[a] to first[a+1]-1
+
+	// Passage i is paras[i], in article art[i]; passages are laid out
+	// article by article, in corpus order.
+	paras []*corpus.Paragraph
+	art   []int32
+	keys  []contentKey
+	vecs  [][]float32      // normalised; nil for a passage with no vector
+	byPID map[string]int32 // paragraph ID → passage
+
+	coll   *chromem.Collection
+	kw     *bm25
+	quotes quoteText
+	pool   sync.Pool // of *bm25Scratch
+}
+
+// build makes a new snapshot of c, embedding what the cache lacks.
+func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (*snapshot, Stats, error) {
+	var stats Stats
+	if c == nil {
+		return nil, stats, errors.New("no corpus")
+	}
+	s := layout(c, ix.log)
+	stats.Articles, stats.Paragraphs, stats.Skipped = len(s.articles), len(s.paras), c.Skipped
+	if len(s.paras) == 0 {
+		return nil, stats, errors.New("the corpus has no paragraphs")
+	}
+	prev := ix.snap.Load()
+	if prev != nil {
+		for i, p := range s.paras {
+			j, ok := prev.byPID[p.ID]
+			switch {
+			case !ok:
+				stats.Added++
+			case prev.keys[j] != s.keys[i]:
+				stats.Changed++
+			}
+		}
+		for _, p := range prev.paras {
+			if _, ok := s.byPID[p.ID]; !ok {
+				stats.Removed++
+			}
+		}
+	} else {
+		stats.Added = len(s.paras)
+	}
+
+	model := ix.emb.Model()
+	if prev != nil && prev.model == model && s.sameLayout(prev) {
+		// Nothing that the indexes depend on changed: share them.
+		stats.Cached = len(s.paras)
+		if progress != nil {
+			progress(len(s.paras), len(s.paras))
+		}
+		s.model, s.vecs, s.coll, s.kw, s.quotes = prev.model, prev.vecs, prev.coll, prev.kw, prev.quotes
+		s.initPool()
+		return s, stats, ctx.Err()
+	}
+
+	err := ix.embedMissing(ctx, s, &stats, progress)
+	if errors.Is(err, errDimsChanged) {
+		ix.log.Warn("the embedder's vectors changed dimension under the same model name; re-embedding everything",
+			"model", ix.cache.model, "err", err)
+		ix.cache, ix.dirty = newVectorCache(ix.cache.model), true
+		stats.Cached, stats.Embedded = 0, 0
+		err = ix.embedMissing(ctx, s, &stats, progress)
+	}
+	if err != nil {
+		return nil, stats, err
+	}
+	s.model = ix.cache.model
+	s.vecs = make([][]float32, len(s.paras))
+	for i, k := range s.keys {
+		if v := ix.cache.vecs[k]; !isZero(v) {
+			s.vecs[i] = v
+		}
+	}
+	if err := s.index(ctx, ix.embedQuery); err != nil {
+		return nil, stats, err
+	}
+	return s, stats, ctx.Err()
+}
+
+// layout lays out the passages of c article by article, skipping (with a
+// warning) paragraphs whose ID was already seen: corpus.Load gives unique
+// IDs, but a corpus merged from several loads may repeat one.
+func layout(c *corpus.Corpus, log *slog.Logger) *snapshot {
+	s := &snapshot{
+		articles: slices.Clone(c.Articles),
+		byID:     make(map[string]int32, len(c.Articles)),
+		byPID:    make(map[string]int32, c.Paragraphs()),
+	}
+	s.first = make([]int32, 0, len(s.articles)+1)
+	for a := range s.articles {
+		art := &s.articles[a]
+		if _, dup := s.byID[art.ID]; dup {
+			log.Warn("article ID used twice: serving the first", "id", art.ID, "source", art.Source)
+		} else {
+			s.byID[art.ID] = int32(a)
+		}
+		s.first = append(s.first, int32(len(s.paras)))
+		for j := range art.Paragraphs {
+			p := &art.Paragraphs[j]
+			if _, dup := s.byPID[p.ID]; dup {
+				log.Warn("skipping paragraph with a duplicate ID", "id", p.ID, "source", art.Source)
+				continue
+			}
+			s.byPID[p.ID] = int32(len(s.paras))
+			s.paras = append(s.paras, p)
+			s.art = append(s.art, int32(a))
+			s.keys = append(s.keys, keyOf(p))
+		}
+	}
+	s.first = append(s.first, int32(len(s.paras)))
+	s.sorted = make([]*corpus.Article, len(s.articles))
+	for i := range s.articles {
+		s.sorted[i] = &s.articles[i]
+	}
+	slices.SortStableFunc(s.sorted, func(a, b *corpus.Article) int {
+		return cmp.Or(cmp.Compare(a.Title, b.Title), cmp.Compare(a.ID, b.ID))
+	})
+	return s
+}
+
+// embedMissing embeds the distinct texts of s whose vectors are not cached
+// and adds them to the cache, batch by batch, so that the work done by a
+// load that fails later is not lost.
+func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, progress func(done, total int)) error {
+	if model := ix.emb.Model(); model != ix.cache.model {
+		ix.openCache(model)
+	}
+	type job struct {
+		key  contentKey
+		text string
+		uses int // passages with this text
+	}
+	var jobs []job
+	pending := make(map[contentKey]int) // key → index in jobs
+	for i, k := range s.keys {
+		if _, ok := ix.cache.vecs[k]; ok {
+			stats.Cached++
+			continue
+		}
+		if j, ok := pending[k]; ok {
+			jobs[j].uses++
+			continue
+		}
+		pending[k] = len(jobs)
+		jobs = append(jobs, job{key: k, text: s.paras[i].Text, uses: 1})
+	}
+	total := len(s.keys)
+	done := stats.Cached
+	if progress != nil {
+		progress(done, total)
+	}
+	if len(jobs) == 0 {
+		return ctx.Err()
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type result struct {
+		from int
+		vecs [][]float32
+		err  error
+	}
+	batches := make(chan int)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range min(ix.workers, (len(jobs)+embedBatch-1)/embedBatch) {
+		wg.Go(func() {
+			for from := range batches {
+				texts := make([]string, 0, embedBatch)
+				for _, j := range jobs[from:min(from+embedBatch, len(jobs))] {
+					texts = append(texts, j.text)
+				}
+				vecs, err := ix.emb.Embed(ctx, texts)
+				if err == nil && len(vecs) != len(texts) {
+					err = fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
+				}
+				results <- result{from, vecs, err}
+			}
+		})
+	}
+	go func() {
+		defer close(batches)
+		for from := 0; from < len(jobs); from += embedBatch {
+			select {
+			case batches <- from:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	var firstErr error
+	for r := range results {
+		if firstErr != nil {
+			continue // drain
+		}
+		if r.err != nil {
+			firstErr = fmt.Errorf("embedding: %w", r.err)
+			cancel(firstErr)
+			continue
+		}
+		for i, v := range r.vecs {
+			if err := ix.cacheVector(jobs[r.from+i].key, v); err != nil {
+				firstErr = err
+				cancel(err)
+				break
+			}
+			stats.Embedded++
+			done += jobs[r.from+i].uses
+		}
+		if progress != nil && firstErr == nil {
+			progress(done, total)
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return context.Cause(ctx)
+}
+
+// errDimsChanged reports vectors whose dimension differs from the cached ones.
+var errDimsChanged = errors.New("vector dimension changed")
+
+// cacheVector adds the normalised v to the cache under k. The first vector
+// of a cache sets its dimension; one of another dimension is errDimsChanged.
+func (ix *Index) cacheVector(k contentKey, v []float32) error {
+	if len(v) == 0 {
+		return errors.New("embedder returned an empty vector")
+	}
+	switch ix.cache.dims {
+	case len(v):
+	case 0:
+		ix.cache.dims = len(v)
+	default:
+		if len(ix.cache.vecs) > 0 {
+			return fmt.Errorf("%w: got %d, cached %d", errDimsChanged, len(v), ix.cache.dims)
+		}
+		ix.cache.dims = len(v)
+	}
+	ix.cache.vecs[k] = normalized(v)
+	ix.dirty = true
+	return nil
+}
+
+// index builds the vector collection, the keyword index and the quote text
+// of s in parallel.
+func (s *snapshot) index(ctx context.Context, embed chromem.EmbeddingFunc) error {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		docs := make([]bm25Doc, len(s.paras))
+		titles := make([]string, len(s.articles))
+		for a := range s.articles {
+			titles[a] = s.articles[a].Title
+		}
+		for i, p := range s.paras {
+			docs[i] = bm25Doc{text: p.Text, title: s.art[i]}
+		}
+		s.kw = buildBM25(docs, titles, defaultBM25, runtime.GOMAXPROCS(0))
+		s.quotes = newQuoteText(s.paras)
+	})
+	err := s.addVectors(ctx, embed)
+	wg.Wait()
+	s.initPool()
+	return err
+}
+
+func (s *snapshot) initPool() {
+	n := len(s.paras)
+	s.pool.New = func() any { return &bm25Scratch{score: make([]float32, n)} }
+}
+
+// sameLayout reports whether s has the same articles (IDs and titles),
+// passages (IDs and content) and order as prev, so that prev's vector,
+// keyword and quote indexes serve s unchanged.
+func (s *snapshot) sameLayout(prev *snapshot) bool {
+	if len(s.articles) != len(prev.articles) || !slices.Equal(s.first, prev.first) || !slices.Equal(s.keys, prev.keys) {
+		return false
+	}
+	for a := range s.articles {
+		if s.articles[a].ID != prev.articles[a].ID || s.articles[a].Title != prev.articles[a].Title {
+			return false
+		}
+	}
+	for i, p := range s.paras {
+		if p.ID != prev.paras[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+// addVectors puts the passage vectors into a new in-memory chromem-go
+// collection, from as many goroutines as there are CPUs (AddDocuments
+// would start one goroutine per document). embed is only used by chromem
+// for documents without a vector, which never happens here, but must not
+// be nil: chromem would install its OpenAI default.
+func (s *snapshot) addVectors(ctx context.Context, embed chromem.EmbeddingFunc) error {
+	coll, err := chromem.NewDB().CreateCollection("passages", nil, embed)
+	if err != nil {
+		return fmt.Errorf("creating collection: %w", err)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for n, i := 0, w; i < len(s.paras); n, i = n+1, i+workers {
+				if n%1024 == 0 && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				if s.vecs[i] == nil {
+					continue
+				}
+				if err := coll.AddDocument(ctx, chromem.Document{ID: s.paras[i].ID, Embedding: s.vecs[i]}); err != nil {
+					errs[w] = fmt.Errorf("adding vectors: %w", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.coll = coll
+	return errors.Join(errs...)
+}
+
+// embedQuery embeds one text and normalises its vector.
+func (ix *Index) embedQuery(ctx context.Context, text string) ([]float32, error) {
+	vecs, err := ix.emb.Embed(ctx, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	if len(vecs) != 1 || len(vecs[0]) == 0 {
+		return nil, fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
+	}
+	return normalized(vecs[0]), nil
+}
+
+// normalized returns v scaled to unit length (a copy when it was not
+// already), or v itself when it is all zeros.
+func normalized(v []float32) []float32 {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 || math.Abs(ss-1) < 1e-6 {
+		return v
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x * inv
+	}
+	return out
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for i := range min(len(a), len(b)) {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// Articles returns the articles being served, sorted by title. The
+// articles are shared: do not modify them.
+func (ix *Index) Articles() []*corpus.Article {
+	s := ix.snap.Load()
+	if s == nil {
+		return nil
+	}
+	return slices.Clone(s.sorted)
+}
+
+// Article returns the article with the given ID, if it is being served.
+func (ix *Index) Article(id string) (*corpus.Article, bool) {
+	s := ix.snap.Load()
+	if s == nil {
+		return nil, false
+	}
+	a, ok := s.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return &s.articles[a], true
+}
+
+// Len returns the number of paragraphs being served.
+func (ix *Index) Len() int {
+	s := ix.snap.Load()
+	if s == nil {
+		return 0
+	}
+	return len(s.paras)
+}

@@ -1,0 +1,103 @@
+// Package retrieval indexes corpus paragraphs for hybrid search (chromem-go
+// vectors fused with a BM25 keyword index) and exact quote lookup. An Index
+// serves queries from an immutable snapshot and swaps in a new one atomically
+// on reload, so a failed reload never disturbs the one serving.
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+// Embedder turns texts into vectors. Implementations must return one
+// L2-normalised vector per text, in order, all of the same dimension, and
+// be safe for concurrent use (queries embed in parallel, and Index.Load
+// embeds several batches at once).
+type Embedder interface {
+	// Model names the embedding space (e.g. "local-v1-256" or
+	// "openai:text-embedding-3-small"). Cached vectors are keyed by it, so
+	// switching model rebuilds the index cleanly.
+	Model() string
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+// ErrReloading is returned by Index.Load while another load is running.
+var ErrReloading = errors.New("retrieval: a reload is already running")
+
+// ErrNotLoaded is returned by queries before the first successful Load.
+var ErrNotLoaded = errors.New("retrieval: index not loaded")
+
+// ErrEmptyQuery is returned by Search and Quote for a query or phrase with
+// nothing to look for.
+var ErrEmptyQuery = errors.New("retrieval: empty query")
+
+// ErrUnknownArticle is returned by Search and Quote when the ArticleID
+// option names no article being served.
+var ErrUnknownArticle = errors.New("retrieval: unknown article")
+
+// SearchOptions tune Index.Search.
+type SearchOptions struct {
+	K         int    // number of results; 0 means 5
+	ArticleID string // restrict to one article; "" for all
+}
+
+// Result is one retrieved passage.
+type Result struct {
+	Paragraph corpus.Paragraph
+	Article   *corpus.Article // the paragraph's article (read-only)
+	Rank      int             // 1-based position after fusion
+	Fused     float64         // reciprocal-rank-fusion score: orders results, is not comparable across queries
+	Keyword   float64         // raw BM25 score (0 when the keyword index did not match)
+	Vector    float64         // cosine similarity of query and paragraph embeddings
+	// Relevance is an absolute 0..1 measure that a refusal threshold can
+	// rely on: the IDF-weighted share of the query's content terms that
+	// occur in the paragraph or its article title.
+	Relevance float64
+}
+
+// QuoteOptions tune Index.Quote.
+type QuoteOptions struct {
+	K         int    // number of hits; 0 means 5
+	ArticleID string // restrict to one article; "" for all
+}
+
+// QuoteHit is a passage sentence that contains (Exact) or resembles a phrase.
+type QuoteHit struct {
+	Paragraph corpus.Paragraph
+	Article   *corpus.Article
+	// Span locates the match (exact) or the closest sentence (fuzzy) in
+	// Paragraph.Text; Text is Paragraph.Text[Span.Start:Span.End], the
+	// source's own characters.
+	Span       corpus.Span
+	Text       string
+	Exact      bool
+	Similarity float64 // 1 for exact hits; token-overlap similarity otherwise
+}
+
+// Stats reports what a Load did.
+type Stats struct {
+	Articles   int
+	Paragraphs int
+	Added      int // paragraphs new since the previous load
+	Changed    int // paragraphs whose text changed
+	Removed    int // paragraphs gone since the previous load
+	Cached     int // vectors taken from the embedding cache
+	Embedded   int // texts sent to the embedder
+	Skipped    []corpus.Skipped
+	Duration   time.Duration
+}
+
+// The Index API (implemented in index.go):
+//
+//	func Open(ctx context.Context, cfg Config) (*Index, error)
+//	func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (Stats, error)
+//	func (ix *Index) Search(ctx context.Context, query string, opts SearchOptions) ([]Result, error)
+//	func (ix *Index) Quote(ctx context.Context, phrase string, opts QuoteOptions) ([]QuoteHit, error)
+//	func (ix *Index) Articles() []*corpus.Article // sorted by title
+//	func (ix *Index) Article(id string) (*corpus.Article, bool)
+//	func (ix *Index) Len() int // paragraphs being served
+//
+// Config{Embedder Embedder; Dir string ("" keeps nothing on disk); Logger *slog.Logger}.

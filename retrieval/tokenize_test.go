@@ -1,0 +1,58 @@
+package retrieval
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestTerms(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"The and of", nil},
+		{"Israel's ties", []string{"israel", "tie"}},
+		{"Israel’s ties", []string{"israel", "tie"}},
+		{"it's", nil},
+		{"Don't stop", []string{"stop"}},
+		{"O’Brien", []string{"obrien"}},
+		{"Café Señor ß Æther", []string{"cafe", "senor", "ss", "aether"}},
+		{"Cafe\u0301", []string{"cafe"}},
+		{"1,000 people in 2004", []string{"1000", "peopl", "2004"}},
+		{"Azerbaijan–Israel relations", []string{"azerbaijan", "israel", "relat"}},
+		{"running runs ran", []string{"run", "run", "ran"}},
+		{"a b c x 5", []string{"5"}},
+		{"Москва Moscow", []string{"москва", "moscow"}},
+		{"rock 'n' roll", []string{"rock", "roll"}},
+		{"'quoted' words'", []string{"quot", "word"}},
+		{"students' union", []string{"student", "union"}},
+		{"infor\u00ADmation", []string{"inform"}},
+	}
+	for _, tt := range tests {
+		if got := terms(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("terms(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkTerms(b *testing.B) {
+	text := strings.Repeat("The Normans (Norman: Nourmands; French: Normands; Latin: Normanni) were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France. ", 4)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		terms(text)
+	}
+}
+
+func BenchmarkAppendTerms(b *testing.B) {
+	text := "The Normans (Norman: Nourmands; French: Normands; Latin: Normanni) were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France. They were descended from Norse (\"Norman\" comes from \"Norseman\") raiders and pirates from Denmark, Iceland and Norway who, under their leader Rollo, agreed to swear fealty to King Charles III of West Francia."
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	var st stemmer
+	var dst []string
+	for b.Loop() {
+		dst = st.appendTerms(dst[:0], text)
+	}
+}
