@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// app carries what every command shares: the configuration parsed once in
+// main, the output streams and the logger.
+type app struct {
+	cfg    Config
+	name   string
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// logger returns the command's logger, built on first use; fallback is the
+// level used when LOG_LEVEL is unset.
+func (a *app) logger(fallback slog.Level) *slog.Logger {
+	if a.log == nil {
+		a.log = a.cfg.logger(fallback)
+	}
+	return a.log
+}
+
+// embedder builds the configured embedder.
+func (a *app) embedder() (retrieval.Embedder, error) {
+	if !a.cfg.useOpenAIEmbeddings() {
+		return retrieval.NewLocal(0), nil
+	}
+	base := a.cfg.EmbeddingBaseURL
+	if base == "" {
+		base = a.cfg.LLMBaseURL
+	}
+	return retrieval.NewOpenAI(retrieval.OpenAIConfig{
+		APIKey:  a.cfg.OpenAIKey,
+		BaseURL: base,
+		Model:   a.cfg.EmbeddingModel,
+		Logger:  a.log,
+	})
+}
+
+// loadCorpus reads ARTICLES_DIR, or the embedded default articles.
+func (a *app) loadCorpus(ctx context.Context) (*corpus.Corpus, error) {
+	opts := corpus.Options{Logger: a.log}
+	if a.cfg.ArticlesDir == "" {
+		return corpus.Load(ctx, corpus.Default(), opts)
+	}
+	return corpus.LoadDir(ctx, a.cfg.ArticlesDir, opts)
+}
+
+// openIndex opens the persisted index under DATA_DIR and brings it up to
+// date with the corpus, embedding only what changed. With progress set and
+// stderr a terminal, it draws a progress bar while embedding.
+func (a *app) openIndex(ctx context.Context, progress bool) (*retrieval.Index, retrieval.Stats, error) {
+	emb, err := a.embedder()
+	if err != nil {
+		return nil, retrieval.Stats{}, err
+	}
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.cfg.DataDir, Logger: a.log})
+	if err != nil {
+		return nil, retrieval.Stats{}, err
+	}
+	stats, err := a.reload(ctx, ix, progress)
+	if err != nil {
+		return nil, stats, err
+	}
+	return ix, stats, nil
+}
+
+// reload loads the corpus afresh into ix.
+func (a *app) reload(ctx context.Context, ix *retrieval.Index, progress bool) (retrieval.Stats, error) {
+	c, err := a.loadCorpus(ctx)
+	if err != nil {
+		return retrieval.Stats{}, err
+	}
+	return ix.Load(ctx, c, a.progress(progress, "embedding"))
+}
+
+// progress returns a callback that draws a progress bar on stderr when it
+// is a terminal, or nil.
+func (a *app) progress(enabled bool, what string) func(done, total int) {
+	f, ok := a.stderr.(*os.File)
+	if !enabled || !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(f),
+				progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(),
+				progressbar.OptionClearOnFinish(),
+			)
+		}
+		_ = bar.Set(done)
+	}
+}
+
+// writeJSON prints v as indented JSON on stdout.
+func (a *app) writeJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// evalDir is where an evaluation over the given article files keeps its
+// embedding cache: apart from the main index, whose cache it would
+// otherwise prune, and one per set of files.
+func (a *app) evalDir(paths []string) string {
+	h := sha256.New()
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			abs = p
+		}
+		fmt.Fprintln(h, abs)
+	}
+	return filepath.Join(a.cfg.DataDir, "eval", hex.EncodeToString(h.Sum(nil))[:16])
+}
+
+// answerer builds the answerer over ix: generating when an LLM is
+// configured, extractive otherwise.
+func (a *app) answerer(ix *retrieval.Index) *answer.Answerer {
+	cfg := answer.Config{
+		TopK:             a.cfg.TopK,
+		MinRelevance:     a.cfg.MinRelevance,
+		MaxQuestionRunes: a.cfg.MaxQuestionChars,
+		Logger:           a.log,
+	}
+	if a.cfg.generating() {
+		cfg.LLM = &answer.LLMConfig{
+			APIKey:  a.cfg.OpenAIKey,
+			BaseURL: a.cfg.LLMBaseURL,
+			Model:   a.cfg.LLMModel,
+			Timeout: a.cfg.LLMTimeout,
+		}
+	}
+	return answer.New(ix, cfg)
+}

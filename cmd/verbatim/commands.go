@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// oneArg joins the positional arguments into the command's single text
+// argument, so that quoting the question is optional.
+func oneArg(rest []string, what string) (string, error) {
+	s := strings.TrimSpace(strings.Join(rest, " "))
+	if s == "" {
+		return "", fmt.Errorf("%w: give a %s, e.g. verbatim ask \"Who is Ze'ev Khanin?\"", errUsage, what)
+	}
+	return s, nil
+}
+
+func runAsk(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags(`[--json] [--verbose] [--article ID] "question"`,
+		"Answers the question from the articles. Every quote shown is verified to appear\nword for word in its cited paragraph; when the articles do not answer, it says so.")
+	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	verbose := fs.Bool("verbose", false, "also print retrieval and verification details")
+	article := fs.String("article", "", "only use this article (ID from 'verbatim articles')")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	q, err := oneArg(rest, "question")
+	if err != nil {
+		return err
+	}
+	log := a.logger(slog.LevelWarn)
+	ix, _, err := a.openIndex(ctx, !*asJSON)
+	if err != nil {
+		return err
+	}
+	ans, err := a.answerer(ix).Answer(ctx, q, answer.Options{ArticleID: *article})
+	if err != nil {
+		return err
+	}
+	log.Debug("answered", "id", ans.ID, "mode", ans.Mode, "refused", ans.Refused)
+	if *asJSON {
+		return a.writeJSON(toAnswerJSON(ans))
+	}
+	printAnswer(a.stdout, ans, *verbose)
+	return nil
+}
+
+func runSearch(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags(`[--json] [-k N] [--article ID] "question"`, "Shows the passages retrieval ranks highest for the question, with their scores.")
+	asJSON := fs.Bool("json", false, "print results as JSON")
+	k := fs.Int("k", 5, "number of passages")
+	article := fs.String("article", "", "only search this article")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	q, err := oneArg(rest, "question")
+	if err != nil {
+		return err
+	}
+	a.logger(slog.LevelWarn)
+	ix, _, err := a.openIndex(ctx, !*asJSON)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := ix.Search(ctx, q, retrieval.SearchOptions{K: *k, ArticleID: *article})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	if *asJSON {
+		return a.writeJSON(searchJSON(res))
+	}
+	for _, r := range res {
+		fmt.Fprintf(a.stdout, "%d. %s — ¶%d  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f · fused %.4f\n   %s\n\n",
+			r.Rank, r.Article.Title, r.Paragraph.N, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, r.Fused, clip(r.Paragraph.Text, 300))
+	}
+	fmt.Fprintf(a.stdout, "%d passages in %s\n", len(res), took.Round(10*time.Microsecond))
+	return nil
+}
+
+func runQuote(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags(`[--json] [-k N] [--article ID] "phrase"`,
+		"Finds the passages that contain the phrase word for word (ignoring case, spacing,\nand straight versus curly quotes and dashes), or failing that the closest sentences.")
+	asJSON := fs.Bool("json", false, "print hits as JSON")
+	k := fs.Int("k", 5, "number of hits")
+	article := fs.String("article", "", "only search this article")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	phrase, err := oneArg(rest, "phrase")
+	if err != nil {
+		return err
+	}
+	a.logger(slog.LevelWarn)
+	ix, _, err := a.openIndex(ctx, !*asJSON)
+	if err != nil {
+		return err
+	}
+	hits, err := ix.Quote(ctx, phrase, retrieval.QuoteOptions{K: *k, ArticleID: *article})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.writeJSON(hitsJSON(hits))
+	}
+	if len(hits) == 0 {
+		fmt.Fprintln(a.stdout, "No passage contains or resembles that phrase.")
+		return nil
+	}
+	if !hits[0].Exact {
+		fmt.Fprintln(a.stdout, "No exact match; the closest sentences:")
+	}
+	for i, h := range hits {
+		kind := "exact"
+		if !h.Exact {
+			kind = fmt.Sprintf("similarity %.2f", h.Similarity)
+		}
+		fmt.Fprintf(a.stdout, "%d. %s — ¶%d (%s)\n   “%s”\n", i+1, h.Article.Title, h.Paragraph.N, kind, h.Text)
+		if h.Article.URL != "" {
+			fmt.Fprintf(a.stdout, "   %s\n", h.Article.URL)
+		}
+	}
+	return nil
+}
+
+func runArticles(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags(`[--json] [--search TEXT]`, "Lists the articles Verbatim knows.")
+	asJSON := fs.Bool("json", false, "print the list as JSON")
+	search := fs.String("search", "", "only articles whose title contains TEXT")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	a.logger(slog.LevelWarn)
+	c, err := a.loadCorpus(ctx)
+	if err != nil {
+		return err
+	}
+	list := articleList(c.Articles, *search)
+	if *asJSON {
+		return a.writeJSON(list)
+	}
+	for _, x := range list {
+		fmt.Fprintf(a.stdout, "%-40s %4d ¶  %s\n", x.ID, x.Paragraphs, x.Title)
+	}
+	fmt.Fprintf(a.stdout, "%d articles\n", len(list))
+	return nil
+}
+
+func runIndex(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags(`[--json]`, "Builds or refreshes the index under DATA_DIR, embedding only new or changed\nparagraphs, and prints what changed.")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	a.logger(slog.LevelWarn)
+	_, stats, err := a.openIndex(ctx, !*asJSON)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.writeJSON(toStatsJSON(stats))
+	}
+	fmt.Fprintln(a.stdout, formatStats(stats))
+	for _, s := range stats.Skipped {
+		fmt.Fprintf(a.stdout, "skipped %s: %s\n", s.Source, s.Reason)
+	}
+	return nil
+}
+
+// formatStats is the one-line summary of an index load.
+func formatStats(s retrieval.Stats) string {
+	return fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d files skipped, in %.2fs",
+		s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, len(s.Skipped), s.Duration.Seconds())
+}
+
+// clip shortens s to at most n runes, marking the cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

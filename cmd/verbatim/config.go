@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting Verbatim reads, parsed once from the environment
+// (and a .env file in the working directory, if present). README.md has the
+// same table; .env.example lists each variable with a comment.
+type Config struct {
+	ArticlesDir string `env:"ARTICLES_DIR"` // "" = the embedded default articles
+	DataDir     string `env:"DATA_DIR"`     // "" = <user cache dir>/verbatim
+
+	// LLM (any OpenAI-compatible API). Generating mode is on when APIKey or BaseURL is set.
+	OpenAIKey  string        `env:"OPENAI_API_KEY"`
+	LLMBaseURL string        `env:"LLM_BASE_URL"`
+	LLMModel   string        `env:"LLM_MODEL" envDefault:"gpt-4o-mini"`
+	LLMTimeout time.Duration `env:"LLM_TIMEOUT" envDefault:"60s"`
+
+	// Embeddings. Embedder "auto" uses the API when OPENAI_API_KEY or
+	// LLM_BASE_URL is set, the offline local embedder otherwise.
+	Embedder         string `env:"EMBEDDER" envDefault:"auto"`
+	EmbeddingModel   string `env:"EMBEDDING_MODEL" envDefault:"text-embedding-3-small"`
+	EmbeddingBaseURL string `env:"EMBEDDING_BASE_URL"` // "" = LLM_BASE_URL
+
+	// Answers.
+	TopK             int     `env:"TOP_K" envDefault:"5"`
+	MinRelevance     float64 `env:"MIN_RELEVANCE"` // 0 = the calibrated default
+	MaxQuestionChars int     `env:"MAX_QUESTION_CHARS" envDefault:"1000"`
+
+	// Discord.
+	DiscordToken    string        `env:"DISCORD_TOKEN"`
+	DiscordGuildID  string        `env:"DISCORD_GUILD_ID"`
+	DiscordChannels []string      `env:"DISCORD_CHANNELS"`
+	AdminUserIDs    []string      `env:"ADMIN_USER_IDS"`
+	AdminRoleIDs    []string      `env:"ADMIN_ROLE_IDS"`
+	UseThreads      bool          `env:"DISCORD_THREADS"`
+	RatePerMinute   int           `env:"RATE_PER_USER_PER_MINUTE" envDefault:"6"`
+	RateBurst       int           `env:"RATE_BURST" envDefault:"3"`
+	MaxConcurrent   int           `env:"MAX_CONCURRENT_ANSWERS" envDefault:"4"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	MetricsAddr     string        `env:"METRICS_ADDR"`
+
+	// Logging.
+	LogLevel   string `env:"LOG_LEVEL"`                    // debug, info, warn, error; "" = info for serve, warn otherwise
+	LogFormat  string `env:"LOG_FORMAT" envDefault:"text"` // text or json
+	LogContent bool   `env:"LOG_CONTENT"`                  // log question and answer text at info level
+}
+
+// loadConfig reads .env (if present; real environment variables win) and
+// the environment into a Config.
+func loadConfig() (Config, error) {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Config{}, fmt.Errorf("reading .env: %w", err)
+	}
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if c.DataDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		c.DataDir = filepath.Join(dir, "verbatim")
+	}
+	switch c.Embedder {
+	case "auto", "local", "openai":
+	default:
+		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local or openai, not %q", c.Embedder)
+	}
+	if c.LogLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			return Config{}, fmt.Errorf("configuration: LOG_LEVEL: %w", err)
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return Config{}, fmt.Errorf("configuration: LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+// generating reports whether an LLM is configured.
+func (c Config) generating() bool { return c.OpenAIKey != "" || c.LLMBaseURL != "" }
+
+// useOpenAIEmbeddings reports whether embeddings come from the API.
+func (c Config) useOpenAIEmbeddings() bool {
+	return c.Embedder == "openai" || (c.Embedder == "auto" && c.generating())
+}
+
+// logger builds the process logger; it writes to stderr so that stdout
+// stays clean for answers and --json output.
+func (c Config) logger(fallback slog.Level) *slog.Logger {
+	level := fallback
+	if c.LogLevel != "" {
+		_ = level.UnmarshalText([]byte(c.LogLevel)) // validated in loadConfig
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

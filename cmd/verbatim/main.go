@@ -1,0 +1,146 @@
+// Command verbatim answers questions about a folder of articles with quotes
+// that are verified to appear word for word in the source, from the command
+// line or as a Discord bot.
+//
+// Usage:
+//
+//	verbatim ask "question"       answer with verified, cited quotes
+//	verbatim quote "phrase"       find the exact passage that says something
+//	verbatim search "question"    show the top passages with their scores
+//	verbatim articles             list the articles in the corpus
+//	verbatim index                build or refresh the index, with a summary
+//	verbatim serve                run the Discord bot (needs DISCORD_TOKEN)
+//	verbatim eval retrieval|answers --articles FILE --questions FILE
+//
+// Run "verbatim COMMAND --help" for a command's flags. Configuration comes
+// from environment variables (and a .env file); see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand of verbatim.
+type command struct {
+	summary string
+	run     func(ctx context.Context, app *app, args []string) error
+}
+
+var commands = map[string]command{
+	"ask":      {"answer a question with verified, cited quotes", runAsk},
+	"quote":    {"find the exact passage that says something", runQuote},
+	"search":   {"show the top passages for a question, with scores", runSearch},
+	"articles": {"list the articles in the corpus", runArticles},
+	"index":    {"build or refresh the index and print what changed", runIndex},
+	"serve":    {"run the Discord bot (needs DISCORD_TOKEN)", runServe},
+	"eval":     {"measure retrieval or answers on a question set", runEval},
+}
+
+// errUsage marks an error in the command line itself (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit status:
+// 0 on success, 1 on failure, 2 on a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "verbatim: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "verbatim: %v\n", err)
+		return 1
+	}
+	a := &app{cfg: cfg, name: args[0], stdout: stdout, stderr: stderr}
+	err = cmd.run(ctx, a, args[1:])
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "verbatim %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "verbatim %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Verbatim answers questions about articles with quotes checked word for word.")
+	fmt.Fprintln(w, "\nUsage: verbatim COMMAND [flags] [arguments]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'verbatim COMMAND --help' for a command's flags. Settings come from")
+	fmt.Fprintln(w, "environment variables or a .env file (see README.md).")
+}
+
+// newFlags returns a FlagSet for a command whose --help prints the
+// command's usage line and flags.
+func (a *app) newFlags(args, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(a.name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "Usage: verbatim %s %s\n\n%s\n", a.name, args, about)
+		var b strings.Builder
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		fs.SetOutput(a.stderr)
+		if b.Len() > 0 {
+			fmt.Fprintf(a.stderr, "\nFlags:\n%s", b.String())
+		}
+	}
+	return fs
+}
+
+// parse parses flags, allowing them before or after the positional
+// arguments, and wraps flag errors as usage errors.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}

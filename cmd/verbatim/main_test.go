@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+// cli runs one command line with a clean, offline configuration and a
+// private DATA_DIR, and returns its exit status and output.
+func cli(t *testing.T, dataDir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	offline(t)
+	t.Setenv("ARTICLES_DIR", "")
+	t.Setenv("DATA_DIR", dataDir)
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"no command", nil, 2, "Usage: verbatim COMMAND"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"ask without question", []string{"ask"}, 2, "give a question"},
+		{"ask blank question", []string{"ask", "   "}, 2, "give a question"},
+		{"unknown flag", []string{"ask", "--nope", "x"}, 2, "flag provided but not defined"},
+		{"help", []string{"ask", "--help"}, 0, "Usage: verbatim ask"},
+		{"eval without mode", []string{"eval"}, 2, "retrieval|answers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := cli(t, dir, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, stderr)
+			}
+		})
+	}
+}
+
+func TestAskOffline(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := cli(t, dir, "ask", "--json", "What is the capital of Azerbaijan?")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got answerJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if got.Refused || got.Mode != "extractive" || len(got.Sources) == 0 {
+		t.Fatalf("want an extractive answer with sources, got %+v", got)
+	}
+	article := defaultArticle(t)
+	found := false
+	for _, s := range got.Sources {
+		p := paragraph(t, article, s.ParagraphID)
+		for _, q := range s.Quotes {
+			if p.Text[q.Start:q.End] != q.Text {
+				t.Errorf("quote %q is not paragraph %s[%d:%d]", q.Text, s.ParagraphID, q.Start, q.End)
+			}
+			found = found || strings.Contains(q.Text, "Baku is the capital of Azerbaijan.")
+		}
+	}
+	if !found {
+		t.Errorf("no quote shows the evidence; got %+v", got.Sources)
+	}
+}
+
+func TestAskRefusesOffTopic(t *testing.T) {
+	code, out, stderr := cli(t, t.TempDir(), "ask", "Who won the 2022 FIFA World Cup?")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(out, "Sources:") {
+		t.Errorf("a refusal lists sources:\n%s", out)
+	}
+	if !strings.Contains(strings.ToLower(out), "do not") && !strings.Contains(strings.ToLower(out), "don't") {
+		t.Errorf("reply does not say the articles do not cover it:\n%s", out)
+	}
+}
+
+func TestQuoteStraightFindsTypographic(t *testing.T) {
+	code, out, stderr := cli(t, t.TempDir(), "quote", "--json", `Ze'ev Khanin`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var hits []hitJSON
+	if err := json.Unmarshal([]byte(out), &hits); err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 || !hits[0].Exact || hits[0].Text != "Ze’ev Khanin" {
+		t.Fatalf("want an exact hit showing the article's Ze’ev Khanin, got %+v", hits)
+	}
+}
+
+func TestIndexIsIncremental(t *testing.T) {
+	dir := t.TempDir()
+	articles := filepath.Join(t.TempDir(), "articles")
+	if err := os.MkdirAll(articles, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(body string) {
+		if err := os.WriteFile(filepath.Join(articles, "a.txt"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Title of the test article\n\nThe first paragraph talks about rivers and lakes.\n\nThe second paragraph talks about mountains and valleys.\n")
+	offline(t)
+	t.Setenv("ARTICLES_DIR", articles)
+	index := func() statsJSON {
+		t.Helper()
+		t.Setenv("DATA_DIR", dir)
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"index", "--json"}, &out, &errb); code != 0 {
+			t.Fatalf("index: exit %d: %s", code, errb.String())
+		}
+		var s statsJSON
+		if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := index(); s.Embedded != 2 || s.Paragraphs != 2 {
+		t.Fatalf("first index: %+v", s)
+	}
+	if s := index(); s.Embedded != 0 || s.Cached != 2 {
+		t.Fatalf("unchanged corpus re-embedded: %+v", s)
+	}
+	write("Title of the test article\n\nThe first paragraph talks about rivers and lakes.\n\nThe second paragraph now talks about deserts and dunes.\n")
+	if s := index(); s.Embedded != 1 || s.Changed != 1 {
+		t.Fatalf("one edit: %+v", s)
+	}
+}
+
+func TestMissingArticlesDirFails(t *testing.T) {
+	offline(t)
+	t.Setenv("ARTICLES_DIR", filepath.Join(t.TempDir(), "nope"))
+	t.Setenv("DATA_DIR", t.TempDir())
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"search", "anything"}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "nope") {
+		t.Errorf("error does not name the folder: %s", errb.String())
+	}
+}
+
+// offline clears the settings that would reach a network service.
+func offline(t *testing.T) {
+	for _, k := range []string{"OPENAI_API_KEY", "LLM_BASE_URL", "EMBEDDER", "DISCORD_TOKEN", "LOG_LEVEL"} {
+		t.Setenv(k, "")
+	}
+}
+
+func defaultArticle(t *testing.T) corpus.Article {
+	t.Helper()
+	c, err := corpus.Load(context.Background(), corpus.Default(), corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Articles[0]
+}
+
+func paragraph(t *testing.T, a corpus.Article, id string) corpus.Paragraph {
+	t.Helper()
+	for _, p := range a.Paragraphs {
+		if p.ID == id {
+			return p
+		}
+	}
+	t.Fatalf("no paragraph %s", id)
+	return corpus.Paragraph{}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// printAnswer writes an answer for a person: the reply, then the numbered
+// sources with their verified quotes.
+func printAnswer(w io.Writer, ans *answer.Answer, verbose bool) {
+	fmt.Fprintln(w, ans.Text)
+	if ans.Refused && len(ans.Closest) > 0 {
+		fmt.Fprintln(w, "\nClosest articles:")
+		for _, c := range ans.Closest {
+			fmt.Fprintf(w, "  - %s%s\n", c.Title, link(c.URL))
+		}
+	}
+	if len(ans.Sources) > 0 {
+		fmt.Fprintln(w, "\nSources:")
+	}
+	for _, s := range ans.Sources {
+		fmt.Fprintf(w, "[%d] %s — ¶%d%s\n", s.N, s.Title, s.Paragraph.N, link(s.URL))
+		for _, q := range s.Quotes {
+			fmt.Fprintf(w, "    > %s\n", q.Text)
+		}
+	}
+	if !verbose {
+		return
+	}
+	fmt.Fprintf(w, "\n--\nmode: %s", ans.Mode)
+	if ans.Note != "" {
+		fmt.Fprintf(w, " (%s)", ans.Note)
+	}
+	c := ans.Check
+	fmt.Fprintf(w, "\nverification: %d kept, %d repaired, %d re-attributed, %d dropped, %d bad markers removed\n",
+		c.Kept, c.Repaired, c.Reattributed, c.Dropped, c.MarkersRemoved)
+	t := ans.Timings
+	fmt.Fprintf(w, "time: retrieval %s, llm %s, verify %s, total %s\n",
+		round(t.Retrieval), round(t.LLM), round(t.Verify), round(t.Total))
+}
+
+func link(url string) string {
+	if url == "" {
+		return ""
+	}
+	return " <" + url + ">"
+}
+
+func round(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+
+// The JSON shapes below are the CLI's stable output for scripts; they do
+// not change when internal types do.
+
+type answerJSON struct {
+	ID       string         `json:"id"`
+	Question string         `json:"question"`
+	Text     string         `json:"text"`
+	Refused  bool           `json:"refused"`
+	Mode     answer.Mode    `json:"mode"`
+	Note     string         `json:"note,omitempty"`
+	Sources  []sourceJSON   `json:"sources"`
+	Closest  []articleJSON  `json:"closest,omitempty"`
+	Check    answer.Check   `json:"verification"`
+	Timings  map[string]any `json:"timings_ms"`
+}
+
+type sourceJSON struct {
+	N           int         `json:"n"`
+	ArticleID   string      `json:"article_id"`
+	Title       string      `json:"title"`
+	URL         string      `json:"url,omitempty"`
+	ParagraphID string      `json:"paragraph_id"`
+	Paragraph   int         `json:"paragraph"`
+	Quotes      []quoteJSON `json:"quotes"`
+}
+
+type quoteJSON struct {
+	Text  string `json:"text"`
+	Start int    `json:"start"` // byte offset in the paragraph
+	End   int    `json:"end"`
+}
+
+type articleJSON struct {
+	ID         string `json:"id"`
+	Title      string `json:"title"`
+	URL        string `json:"url,omitempty"`
+	Source     string `json:"source,omitempty"`
+	Paragraphs int    `json:"paragraphs,omitempty"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func toAnswerJSON(a *answer.Answer) answerJSON {
+	out := answerJSON{
+		ID: a.ID, Question: a.Question, Text: a.Text, Refused: a.Refused, Mode: a.Mode, Note: a.Note,
+		Sources: []sourceJSON{}, Check: a.Check,
+		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
+	}
+	for _, s := range a.Sources {
+		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N, Quotes: []quoteJSON{}}
+		for _, q := range s.Quotes {
+			sj.Quotes = append(sj.Quotes, quoteJSON{Text: q.Text, Start: q.Span.Start, End: q.Span.End})
+		}
+		out.Sources = append(out.Sources, sj)
+	}
+	for _, c := range a.Closest {
+		out.Closest = append(out.Closest, articleJSON{ID: c.ID, Title: c.Title, URL: c.URL})
+	}
+	return out
+}
+
+type resultJSON struct {
+	Rank        int     `json:"rank"`
+	ParagraphID string  `json:"paragraph_id"`
+	Title       string  `json:"title"`
+	Paragraph   int     `json:"paragraph"`
+	Relevance   float64 `json:"relevance"`
+	Keyword     float64 `json:"bm25"`
+	Vector      float64 `json:"cosine"`
+	Fused       float64 `json:"fused"`
+	Text        string  `json:"text"`
+}
+
+func searchJSON(res []retrieval.Result) []resultJSON {
+	out := []resultJSON{}
+	for _, r := range res {
+		out = append(out, resultJSON{r.Rank, r.Paragraph.ID, r.Article.Title, r.Paragraph.N, r.Relevance, r.Keyword, r.Vector, r.Fused, r.Paragraph.Text})
+	}
+	return out
+}
+
+type hitJSON struct {
+	ParagraphID string  `json:"paragraph_id"`
+	Title       string  `json:"title"`
+	URL         string  `json:"url,omitempty"`
+	Paragraph   int     `json:"paragraph"`
+	Exact       bool    `json:"exact"`
+	Similarity  float64 `json:"similarity"`
+	Text        string  `json:"text"`
+	Start       int     `json:"start"`
+	End         int     `json:"end"`
+}
+
+func hitsJSON(hits []retrieval.QuoteHit) []hitJSON {
+	out := []hitJSON{}
+	for _, h := range hits {
+		out = append(out, hitJSON{h.Paragraph.ID, h.Article.Title, h.Article.URL, h.Paragraph.N, h.Exact, h.Similarity, h.Text, h.Span.Start, h.Span.End})
+	}
+	return out
+}
+
+// articleList returns the articles whose title contains search (ignoring
+// case), sorted by title.
+func articleList(articles []corpus.Article, search string) []articleJSON {
+	out := []articleJSON{}
+	search = strings.ToLower(search)
+	for _, a := range articles {
+		if search != "" && !strings.Contains(strings.ToLower(a.Title), search) {
+			continue
+		}
+		out = append(out, articleJSON{ID: a.ID, Title: a.Title, URL: a.URL, Source: a.Source, Paragraphs: len(a.Paragraphs)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
+	return out
+}
+
+type statsJSON struct {
+	Articles   int              `json:"articles"`
+	Paragraphs int              `json:"paragraphs"`
+	Added      int              `json:"added"`
+	Changed    int              `json:"changed"`
+	Removed    int              `json:"removed"`
+	Cached     int              `json:"cached"`
+	Embedded   int              `json:"embedded"`
+	Skipped    []corpus.Skipped `json:"skipped"`
+	Seconds    float64          `json:"seconds"`
+}
+
+func toStatsJSON(s retrieval.Stats) statsJSON {
+	sk := s.Skipped
+	if sk == nil {
+		sk = []corpus.Skipped{}
+	}
+	return statsJSON{s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, sk, s.Duration.Seconds()}
+}

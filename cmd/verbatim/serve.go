@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+func runServe(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags("", "Runs the Discord bot: answers mentions, replies to its answers, and the /ask, /quote,\n/articles and /reload slash commands. Needs DISCORD_TOKEN.")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if a.cfg.DiscordToken == "" {
+		return errors.New("DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications and put its token in the environment or .env")
+	}
+	log := a.logger(slog.LevelInfo)
+	ix, stats, err := a.openIndex(ctx, false)
+	if err != nil {
+		return err
+	}
+	log.Info("index ready", "articles", stats.Articles, "paragraphs", stats.Paragraphs,
+		"embedded", stats.Embedded, "cached", stats.Cached, "seconds", stats.Duration.Seconds())
+
+	var metrics *bot.Metrics
+	if a.cfg.MetricsAddr != "" {
+		metrics = bot.NewMetrics(prometheus.NewRegistry())
+		ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		srv := &http.Server{Handler: metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		defer srv.Close()
+		log.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
+	}
+
+	b, err := bot.New(bot.Config{
+		Token:            a.cfg.DiscordToken,
+		GuildID:          a.cfg.DiscordGuildID,
+		AllowedChannels:  a.cfg.DiscordChannels,
+		AdminUserIDs:     a.cfg.AdminUserIDs,
+		AdminRoleIDs:     a.cfg.AdminRoleIDs,
+		UseThreads:       a.cfg.UseThreads,
+		MaxQuestionRunes: a.cfg.MaxQuestionChars,
+		RatePerUser:      a.cfg.RatePerMinute,
+		RateBurst:        a.cfg.RateBurst,
+		MaxConcurrent:    a.cfg.MaxConcurrent,
+		ShutdownTimeout:  a.cfg.ShutdownTimeout,
+		FeedbackPath:     filepath.Join(a.cfg.DataDir, "feedback.jsonl"),
+		LogContent:       a.cfg.LogContent,
+		Logger:           log,
+		Metrics:          metrics,
+	}, a.answerer(ix), ix, func(ctx context.Context) (retrieval.Stats, error) {
+		return a.reload(ctx, ix, false)
+	})
+	if err != nil {
+		return err
+	}
+	return b.Run(ctx)
+}
