@@ -173,10 +173,22 @@ func readCache(path, model string) (*vectorCache, error) {
 	return c, nil
 }
 
-// write saves c to path atomically: it writes a temporary file in the same
-// directory, syncs it, renames it over path and syncs the directory, so a
+// write saves c to path atomically (see writeAtomic), with a trailing
+// CRC-32C of everything before it.
+func (c *vectorCache) write(path string) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		crc := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+		if err := c.encode(io.MultiWriter(w, crc)); err != nil {
+			return err
+		}
+		return binary.Write(w, binary.LittleEndian, crc.Sum32())
+	})
+}
+
+// writeAtomic writes a file through fill: into a temporary file in the same
+// directory, synced, renamed over path, then the directory synced, so a
 // crash at any point leaves either the old file or the new one.
-func (c *vectorCache) write(path string) (err error) {
+func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -192,11 +204,7 @@ func (c *vectorCache) write(path string) (err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	crc := crc32.New(crc32.MakeTable(crc32.Castagnoli))
-	if err := c.encode(io.MultiWriter(bw, crc)); err != nil {
-		return err
-	}
-	if err := binary.Write(bw, binary.LittleEndian, crc.Sum32()); err != nil {
+	if err := fill(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {

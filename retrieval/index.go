@@ -60,6 +60,10 @@ type Index struct {
 	cacheRead chan struct{}
 	cache     *vectorCache
 	dirty     bool // cache differs from its file
+	// last is the layout of the corpus last loaded (in this process, or
+	// read from Dir at Open), for Stats' added/changed/removed counts;
+	// guarded like cache.
+	last manifest
 }
 
 // Open returns an Index that serves nothing until its first Load. With a
@@ -92,6 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	go func() {
 		defer close(ix.cacheRead)
 		ix.openCache(model)
+		ix.openManifest()
 	}()
 	return ix, nil
 }
@@ -112,6 +117,22 @@ func (ix *Index) openCache(model string) {
 		ix.dirty = true
 	default:
 		ix.cache = c
+	}
+}
+
+// openManifest reads the layout of the corpus a previous process loaded,
+// if it left one.
+func (ix *Index) openManifest() {
+	if ix.dir == "" {
+		return
+	}
+	m, err := readManifest(manifestPath(ix.dir))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		ix.log.Warn("ignoring unreadable paragraph manifest; change counts start afresh", "err", err)
+	default:
+		ix.last = m
 	}
 }
 
@@ -142,6 +163,14 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 	}
 	ix.snap.Store(snap)
 	ix.keepOnly(snap)
+	if ix.last == nil || stats.Added+stats.Changed+stats.Removed > 0 {
+		ix.last = manifestOf(snap)
+		if ix.dir != "" {
+			if err := ix.last.write(manifestPath(ix.dir)); err != nil {
+				ix.log.Warn("could not save the paragraph manifest", "err", err)
+			}
+		}
+	}
 	if ix.dirty && ix.dir != "" {
 		path := cachePath(ix.dir, ix.cache.model)
 		if err := ix.cache.write(path); err != nil {
@@ -205,25 +234,8 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 	if len(s.paras) == 0 {
 		return nil, stats, errors.New("the corpus has no paragraphs")
 	}
+	ix.last.diff(s, &stats) // a nil manifest counts everything as added
 	prev := ix.snap.Load()
-	if prev != nil {
-		for i, p := range s.paras {
-			j, ok := prev.byPID[p.ID]
-			switch {
-			case !ok:
-				stats.Added++
-			case prev.keys[j] != s.keys[i]:
-				stats.Changed++
-			}
-		}
-		for _, p := range prev.paras {
-			if _, ok := s.byPID[p.ID]; !ok {
-				stats.Removed++
-			}
-		}
-	} else {
-		stats.Added = len(s.paras)
-	}
 
 	model := ix.emb.Model()
 	if prev != nil && prev.model == model && s.sameLayout(prev) {

@@ -209,14 +209,33 @@ func TestCacheCountsEmbeddings(t *testing.T) {
 		}
 	}
 
-	// A new Index on the same Dir embeds nothing.
+	// A new Index on the same Dir embeds nothing, and counts changes
+	// against the corpus the previous Index loaded, not against nothing.
 	emb.reset()
-	ix2 := mustOpen(t, Config{Embedder: emb, Dir: dir}, threeParas("The second paragraph talks about blueberries."))
+	ix2 := mustOpen(t, Config{Embedder: emb, Dir: dir}, nil)
+	st, err := ix2.Load(ctx, threeParas("The second paragraph talks about blueberries."), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if texts := emb.embedded(); len(texts) != 0 {
 		t.Errorf("reopened index embedded %q", texts)
 	}
+	if st.Added+st.Changed+st.Removed != 0 || st.Cached != 3 {
+		t.Errorf("reopened index on the same corpus: stats %+v, want no changes and 3 cached", st)
+	}
 	if ix2.Len() != 3 {
 		t.Errorf("reopened Len = %d", ix2.Len())
+	}
+	ix3 := mustOpen(t, Config{Embedder: emb, Dir: dir}, nil)
+	st, err = ix3.Load(ctx, threeParas("The second paragraph talks about cranberries."), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Added != 0 || st.Changed != 1 || st.Removed != 0 {
+		t.Errorf("one edit across a restart: stats %+v, want 1 changed", st)
+	}
+	if _, err := ix3.Load(ctx, threeParas("The second paragraph talks about blueberries."), nil); err != nil {
+		t.Fatal(err)
 	}
 
 	// Another model has its own cache: a clean rebuild.
