@@ -26,8 +26,8 @@ func TestBM25ShardsAgree(t *testing.T) {
 	for _, q := range []string{"river valley", "volcano", "oceans islands canyon", "document 12"} {
 		s1 := &bm25Scratch{score: make([]float32, len(docs))}
 		s4 := &bm25Scratch{score: make([]float32, len(docs))}
-		one.score(one.lookup(terms(q)), 0, int32(len(docs)), s1)
-		four.score(four.lookup(terms(q)), 0, int32(len(docs)), s4)
+		one.score(one.lookup(Terms(q)), 0, int32(len(docs)), s1)
+		four.score(four.lookup(Terms(q)), 0, int32(len(docs)), s4)
 		if !slices.Equal(s1.score, s4.score) {
 			t.Errorf("%q: scores differ between 1 and 4 shards", q)
 		}
@@ -35,7 +35,7 @@ func TestBM25ShardsAgree(t *testing.T) {
 			t.Errorf("%q: top 10 differ", q)
 		}
 		for _, d := range []int32{0, 5000, int32(len(docs) - 1)} {
-			if one.relevance(one.lookup(terms(q)), d) != four.relevance(four.lookup(terms(q)), d) {
+			if one.relevance(one.lookup(Terms(q)), d) != four.relevance(four.lookup(Terms(q)), d) {
 				t.Errorf("%q: relevance of %d differs", q, d)
 			}
 		}
@@ -52,18 +52,18 @@ func TestBM25Scores(t *testing.T) {
 	}
 	ix := buildBM25(docs, titles, bm25Params{K1: 1.2, B: 0.75, TitleWeight: 1}, 1)
 	sc := &bm25Scratch{score: make([]float32, len(docs))}
-	ix.score(ix.lookup(terms("cat")), 0, 4, sc)
+	ix.score(ix.lookup(Terms("cat")), 0, 4, sc)
 	if top := sc.top(4); !slices.Equal(top, []int32{0, 1}) {
 		t.Errorf("cat: top = %v, want [0 1] (doc 0 has it twice plus the title)", top)
 	}
 	sc.reset()
-	ix.score(ix.lookup(terms("dogs")), 0, 4, sc)
+	ix.score(ix.lookup(Terms("dogs")), 0, 4, sc)
 	// Same term frequency; the shorter document ranks first.
 	if top := sc.top(4); !slices.Equal(top, []int32{2, 3}) {
 		t.Errorf("dogs: top = %v, want [2 3]", top)
 	}
 	sc.reset()
-	ix.score(ix.lookup(terms("dogs")), 3, 4, sc)
+	ix.score(ix.lookup(Terms("dogs")), 3, 4, sc)
 	if top := sc.top(4); !slices.Equal(top, []int32{3}) {
 		t.Errorf("dogs in [3,4): top = %v, want [3]", top)
 	}
@@ -74,7 +74,7 @@ func TestBM25Scores(t *testing.T) {
 		}
 	}
 	// Relevance: "garden" is in doc 3, "zebra" nowhere.
-	q := ix.lookup(terms("garden zebra garden"))
+	q := ix.lookup(Terms("garden zebra garden"))
 	if r := ix.relevance(q, 3); r <= 0 || r >= 1 {
 		t.Errorf("relevance = %v, want in (0, 1)", r)
 	}
@@ -85,7 +85,7 @@ func TestBM25Scores(t *testing.T) {
 		t.Errorf("relevance of an empty query = %v", r)
 	}
 	// Proximity: "cats purr" adjacent in doc 0 only.
-	seq := ix.sequence(terms("cats purr"))
+	seq := ix.sequence(Terms("cats purr"))
 	if ix.proximity(seq, 0) <= 0 || ix.proximity(seq, 1) != 0 {
 		t.Errorf("proximity: %v, %v", ix.proximity(seq, 0), ix.proximity(seq, 1))
 	}

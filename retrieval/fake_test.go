@@ -62,7 +62,7 @@ func (f *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
 		v := make([]float32, f.dims)
-		for _, term := range terms(t) {
+		for _, term := range Terms(t) {
 			h := fnv.New32a()
 			h.Write([]byte(term))
 			v[h.Sum32()%uint32(f.dims)]++

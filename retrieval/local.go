@@ -24,7 +24,7 @@ const localTrigramWeight = 0.5
 
 // LocalEmbedder is the default, offline embedder: hashed lexical features
 // computed in process, with no model download and no key. For each text it
-// takes the index terms (see terms: lowercased, accents folded, stopwords
+// takes the index terms (see Terms: lowercased, accents folded, stopwords
 // removed, Snowball-stemmed) and, as features, each term and each byte
 // trigram of each term of three or more bytes (so "photosynthesis" and
 // "photosynthetic" share most features even where their stems differ).

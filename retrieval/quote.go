@@ -149,7 +149,7 @@ func (s *snapshot) exact(folded string, runs [][]byte, lo, hi int32, k int) []Qu
 	if len(cands) == 0 {
 		return nil
 	}
-	qs := s.kw.lookup(terms(folded))
+	qs := s.kw.lookup(Terms(folded))
 	sc := s.pool.Get().(*bm25Scratch)
 	defer func() {
 		sc.reset()

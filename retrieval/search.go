@@ -83,7 +83,7 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 		return nil, fmt.Errorf("retrieval: vector search: %w", err)
 	}
 
-	qterms := terms(query)
+	qterms := Terms(query)
 	qs := s.kw.lookup(qterms)
 	sc := s.pool.Get().(*bm25Scratch)
 	defer func() {

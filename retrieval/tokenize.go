@@ -7,7 +7,7 @@ import (
 	"github.com/kljensen/snowball/english"
 )
 
-// terms returns the index terms of text, in order, as used by both the BM25
+// Terms returns the index terms of text, in order, as used by both the BM25
 // index and the local embedder, so that queries and passages meet in the same
 // vocabulary. It:
 //
@@ -24,12 +24,12 @@ import (
 //   - stems words of three or more ASCII letters with the Snowball (Porter2)
 //     English stemmer; words containing digits or other scripts are kept
 //     as they are.
-func terms(text string) []string {
+func Terms(text string) []string {
 	var st stemmer
 	return st.appendTerms(nil, text)
 }
 
-// appendTerms appends the terms of text (see terms) to dst. It is the
+// appendTerms appends the terms of text (see Terms) to dst. It is the
 // allocation-light form for hot loops: a long-lived stemmer remembers the
 // stems it has computed, so steady-state tokenizing allocates only when dst
 // grows.

@@ -31,8 +31,8 @@ func TestTerms(t *testing.T) {
 		{"infor\u00ADmation", []string{"inform"}},
 	}
 	for _, tt := range tests {
-		if got := terms(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("terms(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Terms(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("Terms(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -42,7 +42,7 @@ func BenchmarkTerms(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {
-		terms(text)
+		Terms(text)
 	}
 }
 
