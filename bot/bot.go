@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,6 +128,7 @@ type Bot struct {
 	questions *recent[string, string]     // answer ID → question, for feedback
 	turns     *recent[string, turnRecord] // bot message ID → the turn it shows
 	threads   *recent[string, bool]       // threads the bot started
+	noticed   *noticeThrottle             // limit notices sent in channels
 	reloading atomic.Bool
 	started   atomic.Bool
 
@@ -196,6 +198,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		questions: newRecent[string, string](memory),
 		turns:     newRecent[string, turnRecord](memory),
 		threads:   newRecent[string, bool](memory),
+		noticed:   newNoticeThrottle(time.Minute),
 		fatal:     make(chan error, 1),
 	}
 	if cfg.FeedbackPath != "" {
@@ -232,13 +235,14 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("bot: %w", err)
 	}
 	s.Client = b.httpClient()
+	s.ShouldRetryOnRateLimit = false // retryRateLimited bounds the waits instead
 	if b.cfg.Dialer != nil {
 		s.Dialer = b.cfg.Dialer
 	}
 	s.Identify.Intents = intents
 	b.s = s
 
-	me, err := s.User("@me", discordgo.WithContext(ctx))
+	me, err := retryRateLimited(ctx, func() (*discordgo.User, error) { return s.User("@me", discordgo.WithContext(ctx)) })
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -278,7 +282,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.appID == "" {
 		b.appID = me.ID
 	}
-	cmds, err := s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.commands(), discordgo.WithContext(ctx))
+	cmds, err := retryRateLimited(ctx, func() ([]*discordgo.ApplicationCommand, error) {
+		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.commands(), discordgo.WithContext(ctx))
+	})
 	if err != nil {
 		b.shutdown()
 		s.Close()
@@ -367,6 +373,21 @@ func (b *Bot) begin(timeout time.Duration) (ctx context.Context, end func(), ok 
 	b.inflight.Add(1)
 	ctx, cancel := context.WithTimeout(b.work, timeout)
 	return ctx, func() { cancel(); b.inflight.Done() }, true
+}
+
+// recoverHandler, deferred first in every event handler, keeps a panic
+// from crashing the bot: it logs it and, with notify, tells the user with
+// the short failure notice.
+func (b *Bot) recoverHandler(event, eventID string, notify func(context.Context)) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	b.log.Error("handler panicked", "event", event, "event_id", eventID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	b.metrics.answerError()
+	ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+	defer cancel()
+	notify(ctx)
 }
 
 // onDisconnect checks the token whenever the gateway drops: discordgo

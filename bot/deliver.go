@@ -106,15 +106,55 @@ func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageCompone
 	return c
 }
 
+// Bounds on retrying a REST call Discord rate-limited: discordgo's own
+// retry (turned off in Run) waits without limit and ignores the context.
+const (
+	rateLimitTries   = 3
+	rateLimitMaxWait = 10 * time.Second
+)
+
+// retryRateLimited calls f, and again after the wait Discord asks for
+// while it is rate-limited: at most rateLimitTries calls, never a wait
+// longer than rateLimitMaxWait or past ctx.
+func retryRateLimited[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	for try := 1; ; try++ {
+		v, err := f()
+		var rl *discordgo.RateLimitError
+		if !errors.As(err, &rl) || try == rateLimitTries {
+			return v, err
+		}
+		wait := time.Duration(0)
+		if rl.RateLimit != nil && rl.TooManyRequests != nil {
+			wait = rl.RetryAfter
+		}
+		if wait > rateLimitMaxWait {
+			return v, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		}
+	}
+}
+
+// post sends r with f (a destination's first or more), retrying while
+// Discord rate-limits it.
+func post(ctx context.Context, f func(context.Context, reply) (string, error), r reply) (string, error) {
+	return retryRateLimited(ctx, func() (string, error) { return f(ctx, r) })
+}
+
 // send delivers replies to d in order and returns the message IDs.
 func send(ctx context.Context, d destination, replies []reply) ([]string, error) {
 	var ids []string
 	for i, r := range replies {
-		post := d.more
+		p := d.more
 		if i == 0 {
-			post = d.first
+			p = d.first
 		}
-		id, err := post(ctx, r)
+		id, err := post(ctx, p, r)
 		if err != nil {
 			return ids, err
 		}
@@ -123,9 +163,10 @@ func send(ctx context.Context, d destination, replies []reply) ([]string, error)
 	return ids, nil
 }
 
-// streamer shows an answer while it is generated: the first partial text
-// is posted as the answer's first message, later ones edit it at most once
-// per interval. The final answer replaces it (see finish).
+// streamer shows an answer while it is generated, as a draft: the first
+// partial text is posted as the answer's first message, later ones edit it
+// at most once per interval (an edit Discord rate-limits is skipped, not
+// waited for). The final answer replaces it (see finish).
 type streamer struct {
 	dest  destination
 	every time.Duration
@@ -182,7 +223,12 @@ func (st *streamer) run(ctx context.Context) {
 		st.mu.Lock()
 		text := st.text
 		st.mu.Unlock()
-		if _, err := st.dest.first(ctx, reply{Content: renderPartial(text)}); err != nil {
+		_, err := st.dest.first(ctx, reply{Content: renderPartial(text)})
+		var rl *discordgo.RateLimitError
+		switch {
+		case errors.As(err, &rl):
+			st.log.Debug("partial answer skipped: rate-limited", "err", err)
+		case err != nil:
 			st.log.Warn("showing a partial answer", "err", err)
 			return
 		}
@@ -261,9 +307,16 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	if ans.ID != "" {
 		b.questions.put(ans.ID, q.text)
 	}
-	ids, err := send(ctx, q.dest, replies)
-	for _, id := range ids {
-		b.turns.put(id, turnRecord{turn: answer.Turn{Question: q.text, Answer: ans.Text}, parent: q.parent})
+	// The question's context may have ended while the answer was made
+	// (its deadline counts the wait for a slot; shutdown cancels it): the
+	// answer is sent regardless, within its own bound.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	defer cancel()
+	ids, err := send(sctx, q.dest, replies)
+	if err == nil {
+		for _, id := range ids {
+			b.turns.put(id, turnRecord{turn: answer.Turn{Question: q.text, Answer: ans.Text}, parent: q.parent})
+		}
 	}
 	total := time.Since(q.arrived)
 	b.metrics.answered(ans.Refused, ans.Note != "", ans.Check.Dropped, total)
@@ -288,6 +341,10 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	if err != nil {
 		b.metrics.answerError()
 		b.log.LogAttrs(ctx, slog.LevelError, "sending an answer", append(attrs, slog.Any("err", err))...)
+		// Never leave a draft or a partial answer looking final.
+		if _, err := post(sctx, q.dest.first, reply{Content: noticeFailed}); err != nil {
+			b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+		}
 		return
 	}
 	b.log.LogAttrs(ctx, slog.LevelInfo, "question answered", attrs...)
@@ -311,7 +368,7 @@ func (b *Bot) answerFailed(ctx context.Context, q question, err error) {
 	// The question's context may be what ended: tell the user regardless.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 	defer cancel()
-	if _, err := q.dest.first(sctx, reply{Content: notice}); err != nil {
+	if _, err := post(sctx, q.dest.first, reply{Content: notice}); err != nil {
 		b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
 	}
 }

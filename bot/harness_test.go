@@ -266,28 +266,40 @@ func (l *logSink) Handle(_ context.Context, r slog.Record) error {
 // wait returns the first record, past or future, with msg and the given
 // attribute values.
 func (l *logSink) wait(ctx context.Context, msg string, attrs ...string) (logRecord, error) {
+	r, err := l.waitFunc(ctx, func(r logRecord) bool {
+		if r.Msg != msg {
+			return false
+		}
+		for i := 0; i+1 < len(attrs); i += 2 {
+			if r.Attrs[attrs[i]] != attrs[i+1] {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return r, fmt.Errorf("log %q %v not seen: %w", msg, attrs, err)
+	}
+	return r, nil
+}
+
+// waitFunc returns the first record, past or future, matching.
+func (l *logSink) waitFunc(ctx context.Context, match func(logRecord) bool) (logRecord, error) {
 	for seen := 0; ; {
 		l.mu.Lock()
 		seen = min(seen, len(l.recs))
 		recs, changed := l.recs[seen:], l.changed
 		l.mu.Unlock()
-	next:
 		for _, r := range recs {
-			if r.Msg != msg {
-				continue
+			if match(r) {
+				return r, nil
 			}
-			for i := 0; i+1 < len(attrs); i += 2 {
-				if r.Attrs[attrs[i]] != attrs[i+1] {
-					continue next
-				}
-			}
-			return r, nil
 		}
 		seen += len(recs)
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return logRecord{}, fmt.Errorf("log %q %v not seen: %w", msg, attrs, ctx.Err())
+			return logRecord{}, ctx.Err()
 		}
 	}
 }

@@ -19,6 +19,9 @@ const maxQuoteRunes = 300
 // reloadTimeout bounds /reload: an interaction token lasts 15 minutes.
 const reloadTimeout = 14 * time.Minute
 
+// maxOptionRunes is the longest string option Discord accepts.
+const maxOptionRunes = 6000
+
 // commands are the slash commands the bot registers.
 func (b *Bot) commands() []*discordgo.ApplicationCommand {
 	manage := int64(discordgo.PermissionManageGuild)
@@ -27,7 +30,7 @@ func (b *Bot) commands() []*discordgo.ApplicationCommand {
 			Name:        "ask",
 			Description: "Ask about the articles; the answer quotes them word for word.",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: b.cfg.MaxQuestionRunes},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: min(b.cfg.MaxQuestionRunes, maxOptionRunes)},
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Show the answer to you only"},
 			},
 		},
@@ -43,7 +46,7 @@ func (b *Bot) commands() []*discordgo.ApplicationCommand {
 			Name:        "articles",
 			Description: "List the articles Verbatim knows.",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "search", Description: "Only titles containing this"},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "search", Description: "Only titles containing this", MaxLength: maxSearchRunes},
 			},
 		},
 	}
@@ -52,6 +55,7 @@ func (b *Bot) commands() []*discordgo.ApplicationCommand {
 			Name:                     "reload",
 			Description:              "Reload the articles from disk (server managers only).",
 			DefaultMemberPermissions: &manage,
+			Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
 		})
 	}
 	return cmds
@@ -60,6 +64,7 @@ func (b *Bot) commands() []*discordgo.ApplicationCommand {
 // onInteraction routes slash commands, autocomplete and button clicks.
 func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
 	in := ic.Interaction
+	defer b.recoverHandler("interaction", in.ID, func(ctx context.Context) { b.failInteraction(ctx, in) })
 	arrived := time.Now()
 	timeout := b.cfg.AnswerTimeout
 	if in.Type == discordgo.InteractionApplicationCommand && in.ApplicationCommandData().Name == "reload" {
@@ -84,32 +89,57 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 		case "quote":
 			b.quote(ctx, in, data)
 		case "articles":
-			r := renderArticles(b.lib.Articles(), optString(data, "search"), 0)
+			r := renderArticles(b.lib.Articles(), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
 			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
 		case "reload":
 			b.runReload(ctx, in)
+		default:
+			b.notice(ctx, in, noticeUnknown)
 		}
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		b.autocomplete(ctx, in)
 	case discordgo.InteractionMessageComponent:
 		id := in.MessageComponentData().CustomID
+		page, search, isArticles := parseArticlesID(id)
 		switch {
 		case strings.HasPrefix(id, feedbackPrefix):
 			b.recordFeedback(ctx, in, id)
-		case strings.HasPrefix(id, articlesPrefix):
-			if page, search, ok := parseArticlesID(id); ok {
-				b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.lib.Articles(), search, page), 0)
-			}
+		case isArticles:
+			b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.lib.Articles(), search, page), 0)
+		default:
+			b.notice(ctx, in, noticeStaleButton)
 		}
+	default:
+		b.notice(ctx, in, noticeUnknown)
+	}
+}
+
+// Notices for interactions the bot does not (or no longer) handle.
+const (
+	noticeUnknown     = "I don't know that command any more — it may have changed; try again in a minute."
+	noticeStaleButton = "That button no longer works."
+)
+
+// failInteraction tells the user an interaction failed: as its response,
+// or, once it was acknowledged, by editing that response.
+func (b *Bot) failInteraction(ctx context.Context, in *discordgo.Interaction) {
+	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: noticeFailed, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		b.sendNotice(ctx, &interactionDest{s: b.s, in: in}, in.ID, noticeFailed)
 	}
 }
 
 // respond answers an interaction at once.
 func (b *Bot) respond(ctx context.Context, in *discordgo.Interaction, typ discordgo.InteractionResponseType, r reply, flags discordgo.MessageFlags) {
-	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{Type: typ, Data: &discordgo.InteractionResponseData{
-		Content: r.Content, Embeds: nonNilEmbeds(r.Embeds), Components: nonNilComponents(r.Components),
-		Flags: flags, AllowedMentions: noMentions(),
-	}}, discordgo.WithContext(ctx))
+	_, err := retryRateLimited(ctx, func() (struct{}, error) {
+		return struct{}{}, b.s.InteractionRespond(in, &discordgo.InteractionResponse{Type: typ, Data: &discordgo.InteractionResponseData{
+			Content: r.Content, Embeds: nonNilEmbeds(r.Embeds), Components: nonNilComponents(r.Components),
+			Flags: flags, AllowedMentions: noMentions(),
+		}}, discordgo.WithContext(ctx))
+	})
 	if err != nil {
 		b.log.Warn("responding to an interaction", "interaction_id", in.ID, "err", err)
 	}
@@ -124,10 +154,13 @@ func (b *Bot) notice(ctx context.Context, in *discordgo.Interaction, text string
 // deferResponse acknowledges an interaction with "thinking…", to be
 // edited within 15 minutes.
 func (b *Bot) deferResponse(ctx context.Context, in *discordgo.Interaction, flags discordgo.MessageFlags) error {
-	return b.s.InteractionRespond(in, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: flags},
-	}, discordgo.WithContext(ctx))
+	_, err := retryRateLimited(ctx, func() (struct{}, error) {
+		return struct{}{}, b.s.InteractionRespond(in, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: flags},
+		}, discordgo.WithContext(ctx))
+	})
+	return err
 }
 
 // ask answers /ask: checks that cost nothing, then the deferred
@@ -224,7 +257,7 @@ func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discord
 }
 
 func (b *Bot) sendNotice(ctx context.Context, d destination, eventID, text string) {
-	if _, err := d.first(ctx, reply{Content: text}); err != nil {
+	if _, err := post(ctx, d.first, reply{Content: text}); err != nil {
 		b.log.Warn("sending a notice", "event_id", eventID, "err", err)
 	}
 }
@@ -299,6 +332,8 @@ func articleChoices(arts []*corpus.Article, typed string) []*discordgo.Applicati
 }
 
 const (
+	noticeNoReload  = "Reloading is not available on this bot."
+	noticeReloadDM  = "/reload works only in a server, not in direct messages."
 	noticeNotAdmin  = "Only server managers can reload the articles."
 	noticeReloading = "A reload is already running; the current articles stay in service until it finishes."
 )
@@ -308,6 +343,15 @@ const (
 // changed or why it failed — the index in service is kept on failure.
 func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 	user := interactionUser(in)
+	switch {
+	case b.reload == nil: // a stale registration from a bot that had it
+		b.notice(ctx, in, noticeNoReload)
+		return
+	case in.GuildID == "" || in.Member == nil: // never in DMs, whoever asks
+		b.log.Warn("reload refused: not in a server", "user_id", user.ID)
+		b.notice(ctx, in, noticeReloadDM)
+		return
+	}
 	if !b.isAdmin(in) {
 		b.log.Warn("reload refused: not an admin", "user_id", user.ID, "guild_id", in.GuildID)
 		b.notice(ctx, in, noticeNotAdmin)

@@ -106,6 +106,29 @@ func (q *queue) leave() {
 	q.n--
 }
 
+// noticeThrottle lets at most one notice a window through per user.
+type noticeThrottle struct {
+	window time.Duration
+	mu     sync.Mutex
+	last   *recent[string, time.Time]
+}
+
+func newNoticeThrottle(window time.Duration) *noticeThrottle {
+	return &noticeThrottle{window: window, last: newRecent[string, time.Time](memory)}
+}
+
+// allow reports whether user may be sent a notice now, and if so counts
+// it.
+func (n *noticeThrottle) allow(user string, now time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if t, ok := n.last.get(user); ok && now.Sub(t) < n.window {
+		return false
+	}
+	n.last.put(user, now)
+	return true
+}
+
 // recent is a map that keeps only its newest max entries.
 type recent[K comparable, V any] struct {
 	mu    sync.Mutex

@@ -17,6 +17,7 @@ import (
 // ignored.
 func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 	m := mc.Message
+	defer b.recoverHandler("message", m.ID, func(ctx context.Context) { b.replyNotice(ctx, m, noticeFailed) })
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" {
 		b.log.Debug("message ignored: from a bot", "message_id", m.ID)
 		return
@@ -49,7 +50,14 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 		return
 	}
 	if notice := b.admit(text, m.Author.ID); notice != "" {
-		b.replyNotice(ctx, m, notice)
+		// One such notice a minute per user: a burst is not answered by
+		// a burst of notices. (Interactions always get theirs, unseen by
+		// others.)
+		sent := b.noticed.allow(m.Author.ID, time.Now())
+		b.log.Info("question turned away", "message_id", m.ID, "user_id", m.Author.ID, "notice_sent", sent)
+		if sent {
+			b.replyNotice(ctx, m, notice)
+		}
 		return
 	}
 	dest := b.messageDest(ctx, s, m, text)
@@ -119,10 +127,13 @@ func (b *Bot) tooLong(text string) string {
 	return fmt.Sprintf("That question is too long (%d characters; the limit is %d).", runes(text), b.cfg.MaxQuestionRunes)
 }
 
-// replyNotice answers m with a short notice.
+// replyNotice answers m with a short notice, within noticeTimeout even
+// when ctx has ended.
 func (b *Bot) replyNotice(ctx context.Context, m *discordgo.Message, notice string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	defer cancel()
 	d := &channelDest{s: b.s, channelID: m.ChannelID, ref: m.SoftReference()}
-	if _, err := d.first(ctx, reply{Content: notice}); err != nil {
+	if _, err := post(ctx, d.first, reply{Content: notice}); err != nil {
 		b.log.Warn("sending a notice", "message_id", m.ID, "err", err)
 	}
 }
@@ -145,9 +156,11 @@ func (b *Bot) channelAllowed(s *discordgo.Session, channelID string) bool {
 // (and possible), else a reply that does not fail if m is deleted.
 func (b *Bot) messageDest(ctx context.Context, s *discordgo.Session, m *discordgo.Message, text string) *channelDest {
 	if b.cfg.UseThreads && m.GuildID != "" && !b.inThread(s, m.ChannelID) {
-		th, err := s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
-			Name: truncate(text, 100), AutoArchiveDuration: 1440,
-		}, discordgo.WithContext(ctx))
+		th, err := retryRateLimited(ctx, func() (*discordgo.Channel, error) {
+			return s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
+				Name: truncate(text, 100), AutoArchiveDuration: 1440,
+			}, discordgo.WithContext(ctx))
+		})
 		if err == nil {
 			b.threads.put(th.ID, true)
 			return &channelDest{s: s, channelID: th.ID}

@@ -49,7 +49,7 @@ func renderAnswer(a *answer.Answer) []reply {
 		return renderRefusal(a)
 	}
 	var out []reply
-	for _, c := range splitText(answer.NeutralizeMentions(a.Text), maxContent) {
+	for _, c := range splitText(escapeAnswer(a.Text)+noteLine(a.Note), maxContent) {
 		out = append(out, reply{Content: c})
 	}
 	var embeds []*discordgo.MessageEmbed
@@ -67,13 +67,14 @@ func renderAnswer(a *answer.Answer) []reply {
 const refusalText = "The articles I know don't answer that."
 
 func renderRefusal(a *answer.Answer) []reply {
-	text := strings.TrimSpace(answer.NeutralizeMentions(a.Text))
+	raw := strings.TrimSpace(answer.NeutralizeMentions(a.Text))
+	text := escapeAnswer(raw)
 	if text == "" {
 		text = refusalText
 	}
 	var names []string
 	for _, c := range a.Closest {
-		if strings.Contains(text, c.Title) {
+		if strings.Contains(raw, c.Title) {
 			continue // the answerer already named it
 		}
 		title := escapeMarkdown(answer.NeutralizeMentions(truncate(c.Title, 150)))
@@ -86,6 +87,7 @@ func renderRefusal(a *answer.Answer) []reply {
 	if len(names) > 0 {
 		text += "\nClosest articles: " + strings.Join(names, ", ") + "."
 	}
+	text += noteLine(a.Note)
 	var out []reply
 	for _, c := range splitText(text, maxContent) {
 		out = append(out, reply{Content: c})
@@ -159,13 +161,44 @@ func embedSize(e *discordgo.MessageEmbed) int {
 	return n
 }
 
-// renderPartial shows the text of an answer still being generated.
+// draftHeader heads an answer still being generated, so that nobody takes
+// it for the verified answer that replaces it.
+const draftHeader = "✍️ *Drafting — quotes are checked before the final answer…*"
+
+// renderPartial shows the text of an answer still being generated, as a
+// draft: its quotations (unverified) and links are left out and its
+// Markdown is escaped, so nothing in it looks like a checked quote.
 func renderPartial(text string) string {
-	text = strings.TrimSpace(answer.NeutralizeMentions(text))
+	text = draftUnverified.ReplaceAllStringFunc(answer.NeutralizeMentions(text), func(m string) string {
+		if sub := draftUnverified.FindStringSubmatch(m); sub[1] != "" {
+			return sub[1] // a masked link's text
+		}
+		if strings.HasPrefix(m, "http") {
+			return "(link)"
+		}
+		return "“…”"
+	})
+	text = strings.TrimSpace(text)
 	if text == "" {
-		return "Thinking…"
+		return draftHeader
 	}
-	return truncate(text, maxContent-2) + " …"
+	budget := maxContent - runes(draftHeader) - 3
+	return draftHeader + "\n" + truncate(escapeMarkdown(truncate(text, budget/2)), budget) + " …"
+}
+
+// draftUnverified matches what a draft must not show: quotations (also
+// one still open at the end), masked links (group 1 is the text) and
+// URLs.
+var draftUnverified = regexp.MustCompile(`\[([^\]\n]*)\]\([^)\s]*\)?|https?://\S+|“[^”]*(?:”|$)|"[^"]*(?:"|$)|‘[^’]*(?:’|$)|«[^»]*(?:»|$)`)
+
+// noteLine is an answer's note (why it fell back to extractive) as a short
+// italic line under the answer; "" when there is none.
+func noteLine(note string) string {
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return ""
+	}
+	return "\n\n*" + escapeQuote(truncate(note, 300)) + "*"
 }
 
 // feedbackRow is the 👍/👎 pair under an answer; the custom IDs carry the
@@ -187,7 +220,7 @@ const (
 // phrase, with the match in bold, or else the closest sentences, labelled
 // as such.
 func renderQuoteHits(phrase string, hits []retrieval.QuoteHit) []reply {
-	shown := answer.NeutralizeMentions(truncate(phrase, 200))
+	shown := escapeQuote(truncate(phrase, 200))
 	var exact, near []retrieval.QuoteHit
 	for _, h := range hits {
 		if h.Exact {
@@ -214,8 +247,13 @@ func renderQuoteHits(phrase string, hits []retrieval.QuoteHit) []reply {
 	return attachEmbeds([]reply{{Content: r.Content}}, r.Embeds)
 }
 
-// quoteContext is how much of the paragraph /quote shows around a match.
-const quoteContext = 300
+// quoteContext is how much of the paragraph /quote shows around a match;
+// maxHitRunes how much of the match, so that even escaped (at most twice
+// as long) all fits an embed description.
+const (
+	quoteContext = 300
+	maxHitRunes  = 1400
+)
 
 func hitEmbed(h retrieval.QuoteHit, exact bool) *discordgo.MessageEmbed {
 	title, link := h.Paragraph.ArticleID, ""
@@ -229,10 +267,12 @@ func hitEmbed(h retrieval.QuoteHit, exact bool) *discordgo.MessageEmbed {
 	before, match, after := text[:h.Span.Start], text[h.Span.Start:h.Span.End], text[h.Span.End:]
 	desc := fmt.Sprintf("¶ %d", h.Paragraph.N)
 	if exact {
-		quoted := escapeQuote(tail(before, quoteContext)) + "**" + escapeQuote(match) + "**" + escapeQuote(head(after, quoteContext))
+		// Bounded before the bold is added, so the description's own
+		// bound never cuts inside **…** or after an escaping backslash.
+		quoted := escapeQuote(tail(before, quoteContext)) + "**" + escapeQuote(head(match, maxHitRunes)) + "**" + escapeQuote(head(after, quoteContext))
 		desc += "\n" + blockQuote(quoted)
 	} else {
-		desc += fmt.Sprintf(" · %d%% similar\n", int(h.Similarity*100+0.5)) + blockQuote(escapeQuote(match))
+		desc += fmt.Sprintf(" · %d%% similar\n", int(h.Similarity*100+0.5)) + blockQuote(escapeQuote(head(match, maxHitRunes)))
 	}
 	return &discordgo.MessageEmbed{
 		Title:       truncate(answer.NeutralizeMentions(title), maxEmbedTitle),
@@ -267,8 +307,12 @@ func tail(s string, n int) string {
 	return "…" + cut
 }
 
-// articlesPerPage is the /articles page size.
-const articlesPerPage = 10
+// articlesPerPage is the /articles page size; maxArticleURL the longest
+// URL a title links to (ten such lines fit an embed description).
+const (
+	articlesPerPage = 10
+	maxArticleURL   = 200
+)
 
 // renderArticles shows one page of the articles whose title or ID
 // contains search, with Prev/Next buttons whose custom IDs carry the page
@@ -280,25 +324,29 @@ func renderArticles(all []*corpus.Article, search string, page int) reply {
 		if search == "" {
 			return reply{Content: "No articles are loaded yet."}
 		}
-		return reply{Content: fmt.Sprintf("No article title contains “%s”.", answer.NeutralizeMentions(truncate(search, 100)))}
+		return reply{Content: fmt.Sprintf("No article title contains “%s”.", escapeQuote(truncate(search, 100)))}
 	}
 	pages := (len(arts) + articlesPerPage - 1) / articlesPerPage
 	page = min(max(page, 0), pages-1)
 	var b strings.Builder
 	for i, a := range arts[page*articlesPerPage : min(len(arts), (page+1)*articlesPerPage)] {
-		title := escapeMarkdown(answer.NeutralizeMentions(truncate(a.Title, 150)))
-		if u := httpURL(a.URL); u != "" {
+		title := escapeQuote(truncate(a.Title, 150))
+		if u := httpURL(a.URL); u != "" && runes(u) <= maxArticleURL {
 			title = "[" + title + "](" + u + ")"
 		}
-		fmt.Fprintf(&b, "%d. %s — %s\n", page*articlesPerPage+i+1, title, plural(len(a.Paragraphs), "paragraph"))
+		line := fmt.Sprintf("%d. %s — %s\n", page*articlesPerPage+i+1, title, plural(len(a.Paragraphs), "paragraph"))
+		if runes(b.String())+runes(line) > maxEmbedDesc {
+			break
+		}
+		b.WriteString(line)
 	}
 	heading := "Articles"
 	if search != "" {
-		heading = fmt.Sprintf("Articles matching “%s”", answer.NeutralizeMentions(truncate(search, 100)))
+		heading = fmt.Sprintf("Articles matching “%s”", escapeQuote(truncate(search, 100)))
 	}
 	r := reply{Embeds: []*discordgo.MessageEmbed{{
 		Title:       heading,
-		Description: b.String(),
+		Description: truncate(b.String(), maxEmbedDesc),
 		Footer:      &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d of %d · %s", page+1, pages, plural(len(arts), "article"))},
 	}}}
 	if pages > 1 {
@@ -324,8 +372,12 @@ func filterArticles(all []*corpus.Article, search string) []*corpus.Article {
 	return out
 }
 
-// articlesID encodes a page and search into a button custom ID, cutting
-// the search to fit Discord's 100-character limit.
+// maxSearchRunes bounds an /articles search so that articlesID always
+// carries it whole: the next page filters as the first did.
+const maxSearchRunes = maxCustomID - len(articlesPrefix) - len("9999:")
+
+// articlesID encodes a page and search into a button custom ID (the cut
+// to Discord's 100-character limit is only a guard: see maxSearchRunes).
 func articlesID(page int, search string) string {
 	id := articlesPrefix + strconv.Itoa(page) + ":"
 	return id + truncateRunes(search, maxCustomID-runes(id))
@@ -431,6 +483,27 @@ func escapeMarkdown(s string) string {
 	})
 }
 
+// escapedCitation is a [n] citation after escapeMarkdown.
+var escapedCitation = regexp.MustCompile(`\\\[(\d{1,3}(?:,\s*\d{1,3})*)\\\]`)
+
+// escapeAnswer prepares an answer's text for display: mentions made inert
+// and Markdown escaped, except the "> " that starts an extractive quote
+// line and the [n] citations; a masked link "[text](url)" is left inert
+// text. Displayed, every character is the answer's own.
+func escapeAnswer(s string) string {
+	lines := strings.Split(answer.NeutralizeMentions(s), "\n")
+	for i, line := range lines {
+		rest, quoted := strings.CutPrefix(line, "> ")
+		rest = escapedCitation.ReplaceAllString(escapeMarkdown(rest), "[$1]")
+		rest = strings.ReplaceAll(rest, "](", `]\(`)
+		if quoted {
+			rest = "> " + rest
+		}
+		lines[i] = rest
+	}
+	return strings.Join(lines, "\n")
+}
+
 // blockQuote prefixes every line of s with "> ".
 func blockQuote(s string) string { return "> " + strings.ReplaceAll(s, "\n", "\n> ") }
 
@@ -473,10 +546,12 @@ var (
 
 // splitText cuts s into chunks of at most size runes. It cuts at the
 // whitespace that best keeps structure — a paragraph break, else a line
-// break, else a sentence end, else any space, preferring a cut in the
-// second half of the chunk — and never inside a code fence, a block
-// quote, a quotation or a [n] citation (nor between a citation and the
-// word it follows), unless one of those alone is longer than size.
+// break (between the lines of a block quote too), else a sentence end,
+// else any space, preferring a cut in the second half of the chunk — and
+// never inside a code fence, a block-quote line, a quotation or a [n]
+// citation (nor between a citation and the word it follows), unless one
+// of those alone is longer than size. A block-quote line that must be cut
+// continues in the next chunk after a fresh "> ".
 func splitText(s string, size int) []string {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -529,13 +604,15 @@ func splitText(s string, size int) []string {
 
 	var out []string
 	start := 0
+	prefix := "" // "> " when the chunk continues a cut block-quote line
 	for {
 		start += len(s[start:]) - len(strings.TrimLeftFunc(s[start:], unicode.IsSpace))
-		if runes(s[start:]) <= size {
-			return append(out, s[start:])
+		budget := size - runes(prefix)
+		if runes(s[start:]) <= budget {
+			return append(out, prefix+s[start:])
 		}
-		limit := start + byteOffset(s[start:], size)
-		half := start + byteOffset(s[start:], size/2)
+		limit := start + byteOffset(s[start:], budget)
+		half := start + byteOffset(s[start:], budget/2)
 		best, bestScore := -1, -1
 		for _, c := range cuts {
 			if c.at <= start || c.at > limit {
@@ -552,7 +629,14 @@ func splitText(s string, size int) []string {
 		if best < 0 {
 			best = limit // one unbroken run longer than size
 		}
-		out = append(out, s[start:best])
+		out = append(out, prefix+s[start:best])
+		prefix = ""
+		if next := strings.TrimLeftFunc(s[best:], unicode.IsSpace); !strings.Contains(s[best:len(s)-len(next)], "\n") {
+			line := s[strings.LastIndex(s[:best], "\n")+1:]
+			if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
+				prefix = "> "
+			}
+		}
 		start = best
 	}
 }
@@ -574,23 +658,13 @@ func protectedSpans(s string) []corpus.Span {
 		spans = append(spans, corpus.Span{Start: open, End: end})
 		i = end
 	}
-	// Block quotes: runs of lines starting with ">".
-	quote := corpus.Span{Start: -1}
+	// Block-quote lines: the breaks between them are safe cuts.
 	lineStart := 0
 	for _, line := range strings.SplitAfter(s, "\n") {
 		if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
-			if quote.Start < 0 {
-				quote.Start = lineStart
-			}
-			quote.End = lineStart + len(strings.TrimRight(line, "\n"))
-		} else if quote.Start >= 0 {
-			spans = append(spans, quote)
-			quote.Start = -1
+			spans = append(spans, corpus.Span{Start: lineStart, End: lineStart + len(strings.TrimRight(line, "\n"))})
 		}
 		lineStart += len(line)
-	}
-	if quote.Start >= 0 {
-		spans = append(spans, quote)
 	}
 	// Quotations, within a paragraph.
 	for _, para := range paragraphs(s) {

@@ -317,8 +317,20 @@ func TestRenderAnswer(t *testing.T) {
 }
 
 func TestRenderPartial(t *testing.T) {
-	if got := renderPartial(""); got != "Thinking…" {
+	if got := renderPartial(""); got != draftHeader {
 		t.Errorf("empty partial = %q", got)
+	}
+	tests := []struct{ in, want string }{
+		{"The fi", draftHeader + "\nThe fi …"},
+		{`He said “we won” and "more" [1], ‘yes’ «oui»`, draftHeader + "\nHe said “…” and “…” \\[1\\], “…” “…” …"},
+		{"Still typing “an unverified quo", draftHeader + "\nStill typing “…” …"},
+		{"See [the site](https://phish.example/login) or https://x.example/a_b", draftHeader + "\nSee the site or (link) …"},
+		{"> *bold* claim", draftHeader + "\n\\> \\*bold\\* claim …"},
+	}
+	for _, tt := range tests {
+		if got := renderPartial(tt.in); got != tt.want {
+			t.Errorf("renderPartial(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 	if got := renderPartial(strings.Repeat("word ", 1000)); runes(got) > maxContent || !strings.HasSuffix(got, " …") {
 		t.Errorf("long partial: %d runes, ends %q", runes(got), got[len(got)-10:])
@@ -442,5 +454,91 @@ func TestInviteURL(t *testing.T) {
 	}
 	if Permissions(true)&discordgo.PermissionCreatePublicThreads == 0 || Permissions(false)&discordgo.PermissionCreatePublicThreads != 0 {
 		t.Error("create-threads permission not tied to UseThreads")
+	}
+}
+
+// displayed is what Discord shows for escaped Markdown text: a backslash
+// before punctuation shows the punctuation alone.
+func displayed(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\*_`~|<>[]()#-+.", s[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func TestEscapeAnswer(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"> The *so-called* snake_case_value was __raised__ [1]", `> The \*so-called\* snake\_case\_value was \_\_raised\_\_ [1]`},
+		{"[Read](https://phish.example/login)", `\[Read\]\(https://phish.example/login)`},
+		{"Cited [1, 2](https://x.example) and > not a quote", `Cited [1, 2]\(https://x.example) and \> not a quote`},
+		{"> first [1]\n> second ||spoiler|| [2]", "> first [1]\n> second \\|\\|spoiler\\|\\| [2]"},
+	}
+	for _, tt := range tests {
+		got := escapeAnswer(tt.in)
+		if got != tt.want {
+			t.Errorf("escapeAnswer(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if displayed(got) != tt.in {
+			t.Errorf("escapeAnswer(%q) displays as %q", tt.in, displayed(got))
+		}
+	}
+}
+
+func TestRenderAnswerNote(t *testing.T) {
+	rs := renderAnswer(&answer.Answer{Text: "> Baku is the capital. [1]", Note: "The language model is rate-limited; these are the most relevant sentences.",
+		Sources: []answer.Source{{N: 1, Title: "A", Paragraph: para(1, "Baku is the capital."), Quotes: []answer.Quote{{Text: "Baku is the capital."}}}}})
+	want := "> Baku is the capital. [1]\n\n*The language model is rate-limited; these are the most relevant sentences.*"
+	if rs[0].Content != want {
+		t.Errorf("content = %q, want %q", rs[0].Content, want)
+	}
+}
+
+func TestRenderArticlesLongURLs(t *testing.T) {
+	var arts []*corpus.Article
+	for i := range 10 {
+		arts = append(arts, &corpus.Article{ID: fmt.Sprint(i), Title: strings.Repeat("T", 150),
+			URL: "https://example.com/" + strings.Repeat("u", 400)})
+	}
+	r := renderArticles(arts, "", 0)
+	checkReplies(t, []reply{r})
+	if d := r.Embeds[0].Description; strings.Count(d, "\n") != 10 || strings.Contains(d, "https://") {
+		t.Errorf("description (%d runes) = %q", runes(d), d)
+	}
+	arts[0].URL = "https://example.com/short"
+	if d := renderArticles(arts, "", 0).Embeds[0].Description; !strings.Contains(d, "](https://example.com/short)") {
+		t.Errorf("short URL dropped: %q", d)
+	}
+}
+
+func TestSplitQuoteLines(t *testing.T) {
+	var lines, units []string
+	for i := 1; i <= 3; i++ {
+		s := fmt.Sprintf("%s [%d]", strings.TrimSpace(strings.Repeat(fmt.Sprintf("Sentence %d of the quote goes on. ", i), 26)), i)
+		lines = append(lines, "> "+s)
+		units = append(units, "> "+s)
+	}
+	text := strings.Join(lines, "\n")
+	chunks := splitText(text, maxContent)
+	checkChunks(t, text, chunks, maxContent, units)
+	for _, c := range chunks {
+		if !strings.HasPrefix(c, "> ") {
+			t.Errorf("chunk does not start a quote line: %q", c[:20])
+		}
+	}
+
+	// One quote line longer than a chunk continues after a fresh "> ".
+	long := "> " + strings.TrimSpace(strings.Repeat("word ", 30)) + " [1]"
+	chunks = splitText(long, 60)
+	for i, c := range chunks {
+		if runes(c) > 60 || !strings.HasPrefix(c, "> ") {
+			t.Errorf("chunk %d = %q", i, c)
+		}
+	}
+	if last := chunks[len(chunks)-1]; !strings.HasSuffix(last, "word [1]") {
+		t.Errorf("citation cut from its word: %q", chunks)
 	}
 }
