@@ -49,15 +49,15 @@ const (
 // "how many", a date for "when", a name for "who"/"where"); and it is
 // halved when it has no content word beyond the question's, since it then
 // cannot hold the answer.
-func extract(st *stemmer, question string, passages []retrieval.Result) (string, []Source) {
-	q := st.set(question)
+func extract(question string, passages []retrieval.Result) (string, []Source) {
+	q := termSet(question)
 	var cands []candidate
 	df := make(map[string]int)
 	for p, r := range passages {
 		text := r.Paragraph.Text
 		var prev map[string]bool
 		for _, sp := range corpus.Sentences(text) {
-			c := candidate{p: p, span: sp, terms: st.set(text[sp.Start:sp.End]), prev: prev}
+			c := candidate{p: p, span: sp, terms: termSet(text[sp.Start:sp.End]), prev: prev}
 			for t := range c.terms {
 				if q[t] {
 					df[t]++
@@ -99,7 +99,7 @@ func extract(st *stemmer, question string, passages []retrieval.Result) (string,
 		}
 		c.score += relWeight*r.Relevance + rankWeight/float64(c.p+1)
 		text := r.Paragraph.Text[c.span.Start:c.span.End]
-		if want != nil && want(text, q, st) {
+		if want != nil && want(text, q) {
 			c.score += kindBonus
 		}
 		if !novel {
@@ -150,7 +150,7 @@ func extract(st *stemmer, question string, passages []retrieval.Result) (string,
 
 // answerKind returns a test for sentences that hold what the question asks
 // for, judged from its first words; nil when the question gives no hint.
-func answerKind(question string) func(sentence string, q map[string]bool, st *stemmer) bool {
+func answerKind(question string) func(sentence string, q map[string]bool) bool {
 	w := corpus.Words(question)
 	if len(w) == 0 {
 		return nil
@@ -172,14 +172,14 @@ func answerKind(question string) func(sentence string, q map[string]bool, st *st
 	return nil
 }
 
-func hasNumber(s string, _ map[string]bool, _ *stemmer) bool {
+func hasNumber(s string, _ map[string]bool) bool {
 	return strings.ContainsFunc(s, unicode.IsDigit)
 }
 
 var months = []string{"january", "february", "march", "april", "may", "june", "july",
 	"august", "september", "october", "november", "december", "century"}
 
-func hasDate(s string, _ map[string]bool, _ *stemmer) bool {
+func hasDate(s string, _ map[string]bool) bool {
 	for _, w := range corpus.Words(s) {
 		if len(w) >= 3 && len(w) <= 4 && strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0 ||
 			slices.Contains(months, w) {
@@ -191,13 +191,13 @@ func hasDate(s string, _ map[string]bool, _ *stemmer) bool {
 
 // hasNewName reports whether s has a capitalised word, not its first, whose
 // term the question does not already contain: a candidate name.
-func hasNewName(s string, q map[string]bool, st *stemmer) bool {
+func hasNewName(s string, q map[string]bool) bool {
 	for i, f := range strings.Fields(s) {
 		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
 		if i == 0 || f == "" || !unicode.IsUpper([]rune(f)[0]) {
 			continue
 		}
-		ts := st.terms(f)
+		ts := terms(f)
 		if len(ts) > 0 && !q[ts[0]] {
 			return true
 		}

@@ -70,6 +70,9 @@ type LLMConfig struct {
 	// with ctx's error when ctx is done. Tests inject one that records the
 	// waits and returns at once.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now tells the time, to turn a Retry-After date into a wait; nil
+	// means time.Now. Tests inject a fixed clock.
+	Now func() time.Time
 }
 
 // chat is a chat-completions client with Verbatim's timeouts and retries.
@@ -98,6 +101,9 @@ func newChat(cfg LLMConfig, log *slog.Logger) *chat {
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{}
@@ -106,7 +112,7 @@ func newChat(cfg LLMConfig, log *slog.Logger) *chat {
 	if cfg.BaseURL != "" {
 		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	}
-	oc.HTTPClient = hintingDoer{hc}
+	oc.HTTPClient = hintingDoer{hc, cfg.Now}
 	return &chat{client: openai.NewClientWithConfig(oc), cfg: cfg, log: log}
 }
 
@@ -326,8 +332,12 @@ type retryHint struct{ after time.Duration }
 type retryHintKey struct{}
 
 // hintingDoer sends requests with an http.Client and records the
-// Retry-After of a 429 or 503 response in the request context's retryHint.
-type hintingDoer struct{ c *http.Client }
+// Retry-After of a 429 or 503 response in the request context's retryHint,
+// reading a date against the clock now.
+type hintingDoer struct {
+	c   *http.Client
+	now func() time.Time
+}
 
 func (d hintingDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.c.Do(req)
@@ -335,7 +345,7 @@ func (d hintingDoer) Do(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if h, ok := req.Context().Value(retryHintKey{}).(*retryHint); ok {
-		h.after = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		h.after = parseRetryAfter(resp.Header.Get("Retry-After"), d.now())
 	}
 	return resp, nil
 }

@@ -47,6 +47,11 @@ func TestParseReply(t *testing.T) {
 		{`{"answer": "cut`, reply{}, errMalformedReply},
 		{`{"quotes": []}`, reply{}, errMalformedReply},
 		{`{"answer": 42}`, reply{}, errMalformedReply},
+		{`{"answer": "A [1].", "quotes": [], "answerable": true} Note: the set {x} is empty}`,
+			reply{Text: "A [1].", Answerable: true}, nil},
+		{"Here is the reply:\n```json\n{\"answer\": \"A.\", \"quotes\": [{\"source\": 1, \"text\": \"q\"}]}\n```\nHope it helps {:}",
+			reply{Text: "A.", Quotes: []rawQuote{{1, "q"}}, Answerable: true}, nil},
+		{"The set {a, b} has two members [1].", reply{Text: "The set {a, b} has two members [1].", Answerable: true}, nil},
 	}
 	for _, tt := range tests {
 		got, err := parseReply(tt.content)

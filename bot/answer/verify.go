@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
@@ -31,7 +32,8 @@ type verification struct {
 // verify checks a reply against the passages it was given (numbered 1..n in
 // the prompt) and returns what may be shown:
 //
-//   - every quote, in the quotes list or “quoted” inline in the answer text,
+//   - every quote, in the quotes list or quoted inline in the answer text
+//     (“…”, "…", ‘…’, '…', «…» or „…“, even a single word; see tokenize),
 //     must be found with corpus.Find in its cited passage (kept), or else in
 //     another retrieved passage (re-attributed); failing that, a near miss
 //     is replaced by the passage sentence it came from when their
@@ -47,7 +49,8 @@ type verification struct {
 //     first citation with markers rewritten to match; a passage that only a
 //     quote cites gets a marker at the end of the text; uncited passages
 //     are not listed;
-//   - mentions in the text are neutralised.
+//   - a ">" starting a line is removed (see unquoteLines), and mentions
+//     in the text are neutralised.
 func verify(r reply, passages []retrieval.Result) verification {
 	v := &verifier{passages: passages}
 	var out verification
@@ -80,8 +83,8 @@ func verify(r reply, passages []retrieval.Result) verification {
 		if t.kind != tokQuote {
 			continue
 		}
-		if len(corpus.Words(t.text)) < 2 {
-			t.kind = tokText // a quoted term, not a quotation
+		if len(corpus.Words(t.text)) == 0 {
+			t.kind = tokText // quoted symbols, not a quotation
 			continue
 		}
 		next := followingMarker(toks, i)
@@ -177,7 +180,7 @@ func verify(r reply, passages []retrieval.Result) verification {
 	if len(tail) > 0 {
 		text += " " + markers(tail, number)
 	}
-	out.text = NeutralizeMentions(text)
+	out.text = NeutralizeMentions(unquoteLines(text))
 
 	for _, p := range order {
 		res := passages[p]
@@ -194,6 +197,20 @@ func verify(r reply, passages []retrieval.Result) verification {
 	}
 	out.supported = len(v.shown) > 0
 	return out
+}
+
+// unquoteLines removes the ">" marks (and the white space around them)
+// that would make a line of s a Markdown block quote. Only the answerer
+// writes "> sentence [n]" lines, for the verified quotes of an extractive
+// answer, so a model's text must not look like one.
+func unquoteLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if t := strings.TrimLeft(l, " \t"); strings.HasPrefix(t, ">") {
+			lines[i] = strings.TrimLeft(t, "> \t")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // markers renders passages as "[a][b]" in their new numbers, without
@@ -377,43 +394,78 @@ type token struct {
 	cite     bool  // a verified quote with no marker after it: add one
 }
 
-// inlineRe finds inline quotations (typographic or straight double quotes,
-// within one line) and citation markers such as [2], [1, 3] or [1; 2];
-// markerRe finds a marker with the white space before it.
+// markerRe finds a citation marker such as [2], [1, 3] or [1; 2] with the
+// white space before it; markerAt matches one at the start of a text.
 var (
-	inlineRe = regexp.MustCompile(`“[^“”\n]+”|"[^"\n]+"|` + markerPattern)
 	markerRe = regexp.MustCompile(`\s*` + markerPattern)
+	markerAt = regexp.MustCompile(`^` + markerPattern)
 )
 
 const markerPattern = `\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]`
 
+// doubleClosers returns the marks that close an inline quotation opened by
+// the double quotation mark open: “…”, "…", «…», and „…“ or „…”; "" when
+// open does not open one.
+func doubleClosers(open rune) string {
+	switch open {
+	case '“':
+		return "”"
+	case '"':
+		return `"`
+	case '«':
+		return "»"
+	case '„':
+		return "“”"
+	}
+	return ""
+}
+
 // tokenize splits an answer text into plain text, inline quotations and
-// markers. Markers a model put inside a quotation (“… [1]”) are taken out
-// of it and placed after it, where they cite it.
+// markers. An inline quotation lies within one line, between double marks
+// (see doubleClosers) or single ones, ‘…’ or '…' (see singleQuoted, which
+// tells them from apostrophes). Markers a model put inside a quotation
+// (“… [1]”) are taken out of it and placed after it, where they cite it.
 func tokenize(s string) []token {
 	var toks []token
 	last := 0
-	for _, m := range inlineRe.FindAllStringIndex(s, -1) {
-		if m[0] > last {
-			toks = append(toks, token{kind: tokText, raw: s[last:m[0]]})
+	for i := 0; i < len(s); {
+		end, inner := 0, ""
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '[':
+			if m := markerAt.FindString(s[i:]); m != "" {
+				end = i + len(m)
+			}
+		case doubleClosers(r) != "":
+			if n := doubleQuoted(s[i+size:], r); n > 0 {
+				_, csize := utf8.DecodeRuneInString(s[i+size+n:])
+				end, inner = i+size+n+csize, s[i+size:i+size+n]
+			}
+		case r == '‘' || r == '\'':
+			if n := singleQuoted(s, i, r); n > 0 {
+				end, inner = i+size+n+size, s[i+size:i+size+n]
+			}
 		}
-		raw := s[m[0]:m[1]]
-		last = m[1]
-		if strings.HasPrefix(raw, "[") {
-			toks = append(toks, marker(raw))
+		if end == 0 {
+			i += size
 			continue
 		}
-		inner := raw[1 : len(raw)-1]
-		if strings.HasPrefix(raw, "“") {
-			inner = raw[len("“") : len(raw)-len("”")]
+		if i > last {
+			toks = append(toks, token{kind: tokText, raw: s[last:i]})
+		}
+		raw := s[i:end]
+		i, last = end, end
+		if r == '[' {
+			toks = append(toks, marker(raw))
+			continue
 		}
 		inside := markerRe.FindAllString(inner, -1)
 		if inside != nil {
 			inner = strings.TrimSpace(markerRe.ReplaceAllString(inner, ""))
 		}
 		toks = append(toks, token{kind: tokQuote, raw: raw, text: inner})
-		for i, mk := range inside {
-			if i == 0 {
+		for j, mk := range inside {
+			if j == 0 {
 				toks = append(toks, token{kind: tokText, raw: " "})
 			}
 			toks = append(toks, marker(mk))
@@ -423,6 +475,66 @@ func tokenize(s string) []token {
 		toks = append(toks, token{kind: tokText, raw: s[last:]})
 	}
 	return toks
+}
+
+// doubleQuoted returns the length of the quotation in s, which follows the
+// opening mark open, up to its closing mark: 0 when it is empty, runs past
+// the end of the line, or meets another mark of its kind first.
+func doubleQuoted(s string, open rune) int {
+	closers := doubleClosers(open)
+	for i, r := range s {
+		switch {
+		case strings.ContainsRune(closers, r):
+			return i
+		case r == '\n' || r == open:
+			return 0
+		}
+	}
+	return 0
+}
+
+// singleQuoted returns the length of the text between the single quotation
+// mark open at s[i] and its closing mark, or 0 when that mark is not the
+// start of a quotation. A mark opens a quotation only at the start of the
+// text or after white space or punctuation, before a letter or digit ('
+// only before a letter, so '90s stays as written), and closes one only
+// after a character that is not white space and before the end of the
+// text, white space or punctuation: an apostrophe inside a word (Ze’ev,
+// don’t) neither opens nor closes one. The quotation lies within one line.
+func singleQuoted(s string, i int, open rune) int {
+	if before, _ := utf8.DecodeLastRuneInString(s[:i]); i > 0 && !isBoundary(before) {
+		return 0
+	}
+	start := i + utf8.RuneLen(open)
+	first, _ := utf8.DecodeRuneInString(s[start:])
+	if !unicode.IsLetter(first) && (open == '\'' || !unicode.IsDigit(first)) {
+		return 0
+	}
+	close := '’'
+	if open == '\'' {
+		close = '\''
+	}
+	prev := first
+	for j, r := range s[start:] {
+		if r == '\n' {
+			return 0
+		}
+		if r == close && j > 0 && !unicode.IsSpace(prev) {
+			after, _ := utf8.DecodeRuneInString(s[start+j+utf8.RuneLen(r):])
+			if start+j+utf8.RuneLen(r) == len(s) || isBoundary(after) {
+				return j
+			}
+		}
+		prev = r
+	}
+	return 0
+}
+
+// isBoundary reports whether r may stand next to a quotation mark that
+// opens or closes a quotation: white space or punctuation, not a letter or
+// digit.
+func isBoundary(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
 }
 
 func marker(raw string) token {
