@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -125,13 +124,9 @@ func (ix *Index) Quote(ctx context.Context, phrase string, opts QuoteOptions) ([
 	if k <= 0 {
 		k = 5
 	}
-	lo, hi := int32(0), int32(len(s.paras))
-	if opts.ArticleID != "" {
-		a, ok := s.byID[opts.ArticleID]
-		if !ok {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownArticle, opts.ArticleID)
-		}
-		lo, hi = s.first[a], s.first[a+1]
+	lo, hi, err := s.passages(opts.ArticleID)
+	if err != nil {
+		return nil, err
 	}
 	if hits := s.exact(folded, rs, lo, hi, k); len(hits) > 0 {
 		return hits, nil

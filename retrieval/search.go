@@ -55,6 +55,19 @@ func (ix *Index) Search(ctx context.Context, query string, opts SearchOptions) (
 	return ix.search(ctx, s, query, opts, ix.fusion)
 }
 
+// passages returns the range [lo, hi) of the passages of article id, or of
+// all passages when id is "".
+func (s *snapshot) passages(id string) (lo, hi int32, err error) {
+	if id == "" {
+		return 0, int32(len(s.paras)), nil
+	}
+	a, ok := s.byID[id]
+	if !ok {
+		return 0, 0, fmt.Errorf("%w: %q", ErrUnknownArticle, id)
+	}
+	return s.first[a], s.first[a+1], nil
+}
+
 // search is Search on snapshot s with fusion f.
 func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts SearchOptions, f fusion) ([]Result, error) {
 	query = strings.TrimSpace(query)
@@ -65,13 +78,9 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	if k <= 0 {
 		k = 5
 	}
-	lo, hi := int32(0), int32(len(s.paras))
-	if opts.ArticleID != "" {
-		a, ok := s.byID[opts.ArticleID]
-		if !ok {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownArticle, opts.ArticleID)
-		}
-		lo, hi = s.first[a], s.first[a+1]
+	lo, hi, err := s.passages(opts.ArticleID)
+	if err != nil {
+		return nil, err
 	}
 	qv, err := ix.embedQuery(ctx, query)
 	if err != nil {

@@ -52,31 +52,48 @@ func runAsk(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func runSearch(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags(`[--json] [-k N] [--article ID] "question"`, "Shows the passages retrieval ranks highest for the question, with their scores.")
-	asJSON := fs.Bool("json", false, "print results as JSON")
-	k := fs.Int("k", 5, "number of passages")
-	article := fs.String("article", "", "only search this article")
+// lookup is what search and quote share: their flags, their one text
+// argument, and the index brought up to date.
+type lookup struct {
+	json    bool
+	k       int
+	article string
+	text    string
+	ix      *retrieval.Index
+}
+
+func (a *app) lookup(ctx context.Context, args []string, what, about string) (*lookup, error) {
+	fs := a.newFlags(`[--json] [-k N] [--article ID] "`+what+`"`, about)
+	var l lookup
+	fs.BoolVar(&l.json, "json", false, "print the results as JSON")
+	fs.IntVar(&l.k, "k", 5, "number of results")
+	fs.StringVar(&l.article, "article", "", "only look in this article (ID from 'verbatim articles')")
 	rest, err := parse(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	q, err := oneArg(rest, "question")
-	if err != nil {
-		return err
+	if l.text, err = oneArg(rest, what); err != nil {
+		return nil, err
 	}
 	a.logger(slog.LevelWarn)
-	ix, _, err := a.openIndex(ctx, !*asJSON)
+	if l.ix, _, err = a.openIndex(ctx, !l.json); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+func runSearch(ctx context.Context, a *app, args []string) error {
+	l, err := a.lookup(ctx, args, "question", "Shows the passages retrieval ranks highest for the question, with their scores.")
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	res, err := ix.Search(ctx, q, retrieval.SearchOptions{K: *k, ArticleID: *article})
+	res, err := l.ix.Search(ctx, l.text, retrieval.SearchOptions{K: l.k, ArticleID: l.article})
 	if err != nil {
 		return err
 	}
 	took := time.Since(start)
-	if *asJSON {
+	if l.json {
 		return a.writeJSON(searchJSON(res))
 	}
 	for _, r := range res {
@@ -88,29 +105,16 @@ func runSearch(ctx context.Context, a *app, args []string) error {
 }
 
 func runQuote(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags(`[--json] [-k N] [--article ID] "phrase"`,
+	l, err := a.lookup(ctx, args, "phrase",
 		"Finds the passages that contain the phrase word for word (ignoring case, spacing,\nand straight versus curly quotes and dashes), or failing that the closest sentences.")
-	asJSON := fs.Bool("json", false, "print hits as JSON")
-	k := fs.Int("k", 5, "number of hits")
-	article := fs.String("article", "", "only search this article")
-	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	phrase, err := oneArg(rest, "phrase")
+	hits, err := l.ix.Quote(ctx, l.text, retrieval.QuoteOptions{K: l.k, ArticleID: l.article})
 	if err != nil {
 		return err
 	}
-	a.logger(slog.LevelWarn)
-	ix, _, err := a.openIndex(ctx, !*asJSON)
-	if err != nil {
-		return err
-	}
-	hits, err := ix.Quote(ctx, phrase, retrieval.QuoteOptions{K: *k, ArticleID: *article})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
+	if l.json {
 		return a.writeJSON(hitsJSON(hits))
 	}
 	if len(hits) == 0 {
@@ -179,7 +183,7 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 
 // formatStats is the one-line summary of an index load.
 func formatStats(s retrieval.Stats) string {
-	return fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d files skipped, in %.2fs",
+	return fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d sources skipped, in %.2fs",
 		s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, len(s.Skipped), s.Duration.Seconds())
 }
 

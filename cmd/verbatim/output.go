@@ -28,7 +28,9 @@ func printAnswer(w io.Writer, ans *answer.Answer, verbose bool) {
 	for _, s := range ans.Sources {
 		fmt.Fprintf(w, "[%d] %s — ¶%d%s\n", s.N, s.Title, s.Paragraph.N, link(s.URL))
 		for _, q := range s.Quotes {
-			fmt.Fprintf(w, "    > %s\n", q.Text)
+			if !strings.Contains(ans.Text, q.Text) { // extractive replies already show it
+				fmt.Fprintf(w, "    > %s\n", q.Text)
+			}
 		}
 	}
 	if !verbose {
