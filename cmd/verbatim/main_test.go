@@ -38,6 +38,8 @@ func TestUsageErrors(t *testing.T) {
 		{"ask blank question", []string{"ask", "   "}, 2, "give a question"},
 		{"unknown flag", []string{"ask", "--nope", "x"}, 2, "flag provided but not defined"},
 		{"help", []string{"ask", "--help"}, 0, "Usage: verbatim ask"},
+		{"serve without token", []string{"serve"}, 1, "DISCORD_TOKEN is not set"},
+		{"eval without files", []string{"eval", "retrieval"}, 2, "--articles and --questions are required"},
 		{"eval without mode", []string{"eval"}, 2, "retrieval|answers"},
 	}
 	for _, tt := range tests {
@@ -79,6 +81,18 @@ func TestAskOffline(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no quote shows the evidence; got %+v", got.Sources)
+	}
+}
+
+func TestAskVerbose(t *testing.T) {
+	code, out, stderr := cli(t, t.TempDir(), "ask", "--verbose", "Which countries does the oil pipeline pass through?")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Georgia", "Sources:", "retrieved for", "azerbaijan-israel-ties#", "mode: extractive", "verification:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verbose output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

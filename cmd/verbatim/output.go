@@ -36,7 +36,11 @@ func printAnswer(w io.Writer, ans *answer.Answer, verbose bool) {
 	if !verbose {
 		return
 	}
-	fmt.Fprintf(w, "\n--\nmode: %s", ans.Mode)
+	fmt.Fprintf(w, "\n--\nretrieved for %q:\n", ans.Query)
+	for _, r := range ans.Retrieved {
+		fmt.Fprintf(w, "  %d. %s  relevance %.2f · bm25 %.2f · cosine %.3f\n", r.Rank, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector)
+	}
+	fmt.Fprintf(w, "mode: %s", ans.Mode)
 	if ans.Note != "" {
 		fmt.Fprintf(w, " (%s)", ans.Note)
 	}
