@@ -47,10 +47,14 @@ func (a *app) embedder() (retrieval.Embedder, error) {
 	if base == "" {
 		base = a.cfg.LLMBaseURL
 	}
+	model := a.cfg.EmbeddingModel
+	if model == "" {
+		model = defaultEmbeddingModel
+	}
 	return retrieval.NewOpenAI(retrieval.OpenAIConfig{
 		APIKey:  a.cfg.OpenAIKey,
 		BaseURL: base,
-		Model:   a.cfg.EmbeddingModel,
+		Model:   model,
 		Logger:  a.log,
 	})
 }

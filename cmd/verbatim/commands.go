@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,14 +12,30 @@ import (
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
+// examples are what the missing-argument message suggests, by command.
+var examples = map[string]string{
+	"ask":    `verbatim ask "Who is Ze'ev Khanin?"`,
+	"search": `verbatim search "Who is Ze'ev Khanin?"`,
+	"quote":  `verbatim quote "a strategic partner"`,
+}
+
 // oneArg joins the positional arguments into the command's single text
 // argument, so that quoting the question is optional.
-func oneArg(rest []string, what string) (string, error) {
+func (a *app) oneArg(rest []string, what string) (string, error) {
 	s := strings.TrimSpace(strings.Join(rest, " "))
 	if s == "" {
-		return "", fmt.Errorf("%w: give a %s, e.g. verbatim ask \"Who is Ze'ev Khanin?\"", errUsage, what)
+		return "", fmt.Errorf("%w: give a %s, e.g. %s", errUsage, what, examples[a.name])
 	}
 	return s, nil
+}
+
+// inputError marks errors caused by what the user typed (a question with
+// no words to search, or too long) as usage errors, exit status 2.
+func inputError(err error) error {
+	if errors.Is(err, retrieval.ErrEmptyQuery) || errors.Is(err, answer.ErrEmptyQuestion) || errors.Is(err, answer.ErrQuestionTooLong) {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return err
 }
 
 func runAsk(ctx context.Context, a *app, args []string) error {
@@ -31,7 +48,7 @@ func runAsk(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, err := oneArg(rest, "question")
+	q, err := a.oneArg(rest, "question")
 	if err != nil {
 		return err
 	}
@@ -42,7 +59,7 @@ func runAsk(ctx context.Context, a *app, args []string) error {
 	}
 	ans, err := a.answerer(ix).Answer(ctx, q, answer.Options{ArticleID: *article})
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	log.Debug("answered", "id", ans.ID, "mode", ans.Mode, "refused", ans.Refused)
 	if *asJSON {
@@ -72,7 +89,7 @@ func (a *app) lookup(ctx context.Context, args []string, what, about string) (*l
 	if err != nil {
 		return nil, err
 	}
-	if l.text, err = oneArg(rest, what); err != nil {
+	if l.text, err = a.oneArg(rest, what); err != nil {
 		return nil, err
 	}
 	a.logger(slog.LevelWarn)
@@ -90,7 +107,7 @@ func runSearch(ctx context.Context, a *app, args []string) error {
 	start := time.Now()
 	res, err := l.ix.Search(ctx, l.text, retrieval.SearchOptions{K: l.k, ArticleID: l.article})
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	took := time.Since(start)
 	if l.json {
@@ -112,7 +129,7 @@ func runQuote(ctx context.Context, a *app, args []string) error {
 	}
 	hits, err := l.ix.Quote(ctx, l.text, retrieval.QuoteOptions{K: l.k, ArticleID: l.article})
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	if l.json {
 		return a.writeJSON(hitsJSON(hits))

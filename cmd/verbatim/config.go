@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -25,10 +27,12 @@ type Config struct {
 	LLMModel   string        `env:"LLM_MODEL" envDefault:"gpt-4o-mini"`
 	LLMTimeout time.Duration `env:"LLM_TIMEOUT" envDefault:"60s"`
 
-	// Embeddings. Embedder "auto" uses the API when OPENAI_API_KEY or
-	// LLM_BASE_URL is set, the offline local embedder otherwise.
+	// Embeddings. Embedder "auto" uses the API when OPENAI_API_KEY,
+	// EMBEDDING_MODEL or EMBEDDING_BASE_URL is set, the offline local
+	// embedder otherwise: a local LLM server (LLM_BASE_URL alone) may
+	// serve no embedding model, and a missing one would stop indexing.
 	Embedder         string `env:"EMBEDDER" envDefault:"auto"`
-	EmbeddingModel   string `env:"EMBEDDING_MODEL" envDefault:"text-embedding-3-small"`
+	EmbeddingModel   string `env:"EMBEDDING_MODEL"`    // "" = defaultEmbeddingModel
 	EmbeddingBaseURL string `env:"EMBEDDING_BASE_URL"` // "" = LLM_BASE_URL
 
 	// Answers.
@@ -63,7 +67,7 @@ func loadConfig() (Config, error) {
 	}
 	var c Config
 	if err := env.Parse(&c); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+		return Config{}, fmt.Errorf("configuration: %w", envError(err))
 	}
 	if c.DataDir == "" {
 		dir, err := os.UserCacheDir()
@@ -94,9 +98,37 @@ func loadConfig() (Config, error) {
 // generating reports whether an LLM is configured.
 func (c Config) generating() bool { return c.OpenAIKey != "" || c.LLMBaseURL != "" }
 
+// defaultEmbeddingModel is OpenAI's embedding model, used when
+// EMBEDDING_MODEL is empty.
+const defaultEmbeddingModel = "text-embedding-3-small"
+
 // useOpenAIEmbeddings reports whether embeddings come from the API.
 func (c Config) useOpenAIEmbeddings() bool {
-	return c.Embedder == "openai" || (c.Embedder == "auto" && c.generating())
+	return c.Embedder == "openai" ||
+		(c.Embedder == "auto" && (c.OpenAIKey != "" || c.EmbeddingModel != "" || c.EmbeddingBaseURL != ""))
+}
+
+// envError rewrites env's parse errors, which name Go fields, to name the
+// environment variables instead ("LLM_TIMEOUT: time: invalid duration …").
+func envError(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	t := reflect.TypeFor[Config]()
+	msgs := make([]string, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := t.FieldByName(pe.Name); ok {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				msgs = append(msgs, fmt.Sprintf("%s: %v", name, pe.Err))
+				continue
+			}
+		}
+		msgs = append(msgs, e.Error())
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // logger builds the process logger; it writes to stderr so that stdout

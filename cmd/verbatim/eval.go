@@ -22,7 +22,10 @@ func (f *files) Set(s string) error { *f = append(*f, s); return nil }
 func runEval(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 || (args[0] != "retrieval" && args[0] != "answers") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(a.stderr, "Usage: verbatim eval retrieval|answers --articles FILE --questions FILE [flags]")
+			fmt.Fprintln(a.stderr, "Usage: verbatim eval retrieval|answers --articles FILE --questions FILE [flags]\n\n"+
+				"  retrieval  recall@1/5/10, MRR and query latency of the gold paragraphs\n"+
+				"  answers    quote exactness, answer-in-quote rate, citation precision, refusals, latency\n\n"+
+				"Run 'verbatim eval retrieval --help' or 'verbatim eval answers --help' for the flags.")
 			return nil
 		}
 		return fmt.Errorf("%w: say what to evaluate: verbatim eval retrieval|answers --articles FILE --questions FILE", errUsage)

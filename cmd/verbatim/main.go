@@ -48,6 +48,10 @@ var commands = map[string]command{
 // errUsage marks an error in the command line itself (exit status 2).
 var errUsage = errors.New("usage")
 
+// errShown is an errUsage that the flag package has already printed,
+// with the command's usage.
+var errShown = fmt.Errorf("%w (shown)", errUsage)
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -83,11 +87,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errShown):
+		return 2
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "verbatim %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "verbatim %s: %v\n", a.name, err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "verbatim %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "verbatim %s: %v\n", a.name, err)
 		return 1
 	}
 }
@@ -134,7 +140,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, errShown // flag printed the error and the usage
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -37,6 +37,9 @@ func TestUsageErrors(t *testing.T) {
 		{"ask without question", []string{"ask"}, 2, "give a question"},
 		{"ask blank question", []string{"ask", "   "}, 2, "give a question"},
 		{"unknown flag", []string{"ask", "--nope", "x"}, 2, "flag provided but not defined"},
+		{"quote without phrase", []string{"quote"}, 2, `give a phrase, e.g. verbatim quote`},
+		{"phrase without words", []string{"quote", "..."}, 2, "empty query"},
+		{"bad setting", []string{"ask", "x"}, 1, `LLM_TIMEOUT: unable to parse duration: time: invalid duration "abc"`},
 		{"help", []string{"ask", "--help"}, 0, "Usage: verbatim ask"},
 		{"serve without token", []string{"serve"}, 1, "DISCORD_TOKEN is not set"},
 		{"eval without files", []string{"eval", "retrieval"}, 2, "--articles and --questions are required"},
@@ -44,6 +47,9 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "bad setting" {
+				t.Setenv("LLM_TIMEOUT", "abc")
+			}
 			code, _, stderr := cli(t, dir, tt.args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
@@ -177,7 +183,7 @@ func TestMissingArticlesDirFails(t *testing.T) {
 
 // offline clears the settings that would reach a network service.
 func offline(t *testing.T) {
-	for _, k := range []string{"OPENAI_API_KEY", "LLM_BASE_URL", "EMBEDDER", "DISCORD_TOKEN", "LOG_LEVEL"} {
+	for _, k := range []string{"OPENAI_API_KEY", "LLM_BASE_URL", "EMBEDDER", "EMBEDDING_MODEL", "EMBEDDING_BASE_URL", "DISCORD_TOKEN", "LOG_LEVEL"} {
 		t.Setenv(k, "")
 	}
 }
