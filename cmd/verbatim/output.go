@@ -16,10 +16,9 @@ import (
 // sources with their verified quotes.
 func printAnswer(w io.Writer, ans *answer.Answer, verbose bool) {
 	fmt.Fprintln(w, ans.Text)
-	if ans.Refused && len(ans.Closest) > 0 {
-		fmt.Fprintln(w, "\nClosest articles:")
-		for _, c := range ans.Closest {
-			fmt.Fprintf(w, "  - %s%s\n", c.Title, link(c.URL))
+	for _, c := range ans.Closest { // the text names them; add their links
+		if c.URL != "" {
+			fmt.Fprintf(w, "  %s%s\n", c.Title, link(c.URL))
 		}
 	}
 	if len(ans.Sources) > 0 {
