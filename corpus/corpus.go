@@ -8,9 +8,18 @@ import "time"
 
 // Article is one source document, split into paragraphs.
 type Article struct {
-	// ID is a stable slug (from the file path, or the "id" field of a JSONL
-	// line) unique within a corpus.
-	ID        string
+	// ID is a slug (see Slug) of the file path without its extension, or
+	// of the "id" field (else the title) of a JSONL line, unique within a
+	// corpus. When slugs collide, the article loaded first (Load walks in
+	// lexical order) keeps the plain slug and each later one gets "-" and
+	// 6 hex digits of the SHA-256 of its Source, so an ID does not depend
+	// on how many other articles collide. Adding a file can still swap
+	// which of two colliding sources keeps the plain slug, so sources
+	// should have names that slug differently.
+	ID string
+	// Title is the article's title: from the file (first line, heading,
+	// front matter, page metadata or JSONL field), else the file name
+	// or JSONL id.
 	Title     string
 	URL       string    // canonical link, "" when unknown
 	Author    string    // "" when unknown
@@ -48,7 +57,9 @@ type Corpus struct {
 
 // Skipped records a file (or JSONL line) that was not loaded, and why.
 type Skipped struct {
+	// Source names the file or line as Article.Source does.
 	Source string
+	// Reason says why it was skipped, for logs and error messages.
 	Reason string
 }
 

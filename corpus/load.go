@@ -177,7 +177,11 @@ func newLoader(ctx context.Context, fsys fs.FS, opts Options) *loader {
 
 func (l *loader) result() (*Corpus, error) {
 	if len(l.corpus.Articles) == 0 {
-		return nil, fmt.Errorf("%w (%d skipped)", ErrNoArticles, len(l.corpus.Skipped))
+		if len(l.corpus.Skipped) == 0 {
+			return nil, fmt.Errorf("%w (0 skipped)", ErrNoArticles)
+		}
+		first := l.corpus.Skipped[0]
+		return nil, fmt.Errorf("%w (%d skipped; first %s: %s)", ErrNoArticles, len(l.corpus.Skipped), first.Source, first.Reason)
 	}
 	return l.corpus, nil
 }
@@ -327,13 +331,22 @@ func (l *loader) add(a Article) {
 	l.corpus.Articles = append(l.corpus.Articles, a)
 }
 
-// uniqueID returns id, or id with the first free suffix "-2", "-3", ...
+// uniqueID returns id if it is free. Otherwise it returns id, '-' and the
+// first 6 hex digits of the SHA-256 of source (more digits if that is
+// taken too), so the renamed ID depends on the article's own source and
+// not on how many other articles share its slug.
 func (l *loader) uniqueID(id, source string) string {
 	unique := id
-	for n := 2; l.ids[unique]; n++ {
-		unique = id + "-" + strconv.Itoa(n)
-	}
-	if unique != id {
+	if l.ids[unique] {
+		sum := sha256.Sum256([]byte(source))
+		h := hex.EncodeToString(sum[:])
+		for n := 6; l.ids[unique]; n++ {
+			if n <= len(h) {
+				unique = id + "-" + h[:n]
+			} else {
+				unique = id + "-" + h + "-" + strconv.Itoa(n-len(h))
+			}
+		}
 		l.log.Warn("corpus: duplicate article ID", "source", source, "id", id, "renamed", unique)
 	}
 	l.ids[unique] = true
@@ -370,16 +383,17 @@ func isFragment(p string) bool {
 	return true
 }
 
-// Slug turns s into an article ID: lower-case ASCII letters and digits,
-// with every run of other characters (including letters outside ASCII)
+// Slug turns s into an article ID: its letters, digits and combining
+// marks (any script), lower-cased, with every run of other characters
 // turned into one '-' and none at either end ("news/Super_Bowl 50" →
-// "news-super-bowl-50"). When nothing is left, it returns "article-" and 8
-// hex digits of the SHA-256 of s, so distinct inputs stay distinct.
+// "news-super-bowl-50", "Café Müller" → "café-müller"). When nothing is
+// left, it returns "article-" and 8 hex digits of the SHA-256 of s, so
+// distinct inputs stay distinct.
 func Slug(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
 			}

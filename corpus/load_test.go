@@ -346,12 +346,41 @@ func TestLoadDuplicateIDs(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]string{"Two": "a", "One": "a-2", "Three": "a-3", "Four": "a-2-2", "Five": "sub-b"}
+	// Later duplicates are named by a hash of their own source, not by
+	// how many came before them.
+	want := map[string]string{"Two": "a", "One": "a-" + sourceHash("a.txt"), "Three": "a-" + sourceHash("x.jsonl:1"), "Four": "a-2", "Five": "sub-b"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("IDs by title (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(logs.String(), "duplicate article ID") {
-		t.Errorf("no warning for duplicate IDs; logs:\n%s", logs.String())
+	// A colliding file that sorts first takes the plain slug from a.md
+	// and leaves the IDs that were already renamed alone.
+	fsys["A.txt"] = &fstest.MapFile{Data: []byte("Zero" + body)}
+	c, err = Load(context.Background(), fsys, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = make(map[string]string)
+	for _, a := range c.Articles {
+		got[a.Title] = a.ID
+	}
+	want["Zero"], want["Two"] = "a", "a-"+sourceHash("a.md")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("IDs by title after adding A.txt (-want +got):\n%s", diff)
+	}
+}
+
+// sourceHash is the suffix Load gives a duplicate ID from source.
+func sourceHash(source string) string {
+	sum := sha256.Sum256([]byte(source))
+	return hex.EncodeToString(sum[:3])
+}
+
+func TestUniqueIDHashTaken(t *testing.T) {
+	l := newLoader(context.Background(), fstest.MapFS{}, Options{})
+	l.ids["a"], l.ids["a-"+sourceHash("b.txt")] = true, true
+	sum := sha256.Sum256([]byte("b.txt"))
+	if got, want := l.uniqueID("a", "b.txt"), "a-"+hex.EncodeToString(sum[:])[:7]; got != want {
+		t.Errorf("uniqueID = %q, want %q", got, want)
 	}
 }
 
@@ -421,6 +450,11 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
+	// The error says why the first file was skipped.
+	_, err := Load(ctx, onlyBad, Options{})
+	if msg := err.Error(); !strings.Contains(msg, "2 skipped") || !strings.Contains(msg, "bin.txt: binary data (NUL byte at offset 6)") {
+		t.Errorf("error %q does not name the first skipped file and reason", msg)
+	}
 	file := filepath.Join(t.TempDir(), "file.txt")
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
@@ -435,16 +469,22 @@ func TestSlug(t *testing.T) {
 		{"Super_Bowl_50", "super-bowl-50"},
 		{"news/a", "news-a"},
 		{"  --Hello,  World!--  ", "hello-world"},
-		{"Café Müller", "caf-m-ller"},
 		{"reuters-1", "reuters-1"},
+		{"azerbaijan-israel-ties", "azerbaijan-israel-ties"},
+		{"Café Müller", "café-müller"},
+		{"café", "café"},
+		{"cafè", "cafè"},
+		{"cafe\u0301s", "cafe\u0301s"}, // a combining accent stays in its word
+		{"ΣΑΣ/東京 1", "σασ-東京-1"},
+		{"٣ أيام", "٣-أيام"},
 	}
 	for _, tt := range tests {
 		if got := Slug(tt.in); got != tt.want {
 			t.Errorf("Slug(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if a, b := Slug("東京"), Slug("大阪"); a == b || !strings.HasPrefix(a, "article-") {
-		t.Errorf("Slug of non-ASCII: %q, %q", a, b)
+	if a, b := Slug("—"), Slug("…"); a == b || !strings.HasPrefix(a, "article-") {
+		t.Errorf("Slug of punctuation: %q, %q", a, b)
 	}
 }
 
@@ -524,7 +564,7 @@ func TestLoadJSONLManyBatches(t *testing.T) {
 	for i, a := range c.Articles {
 		want := "art-" + strconv.Itoa(i)
 		if i >= lines-5 {
-			want = "art-" + strconv.Itoa(i-(lines-5)) + "-2"
+			want = "art-" + strconv.Itoa(i-(lines-5)) + "-" + sourceHash("many.jsonl:"+strconv.Itoa(i+1))
 		}
 		if a.ID != want || a.Source != "many.jsonl:"+strconv.Itoa(i+1) ||
 			a.Paragraphs[0].Text != "Paragraph number "+strconv.Itoa(i)+" is long enough to keep." {

@@ -26,40 +26,41 @@ import (
 // the source character that produced folded byte i, and the last entry is
 // the end of the last source character that produced output (0 when folded
 // is empty). Invalid UTF-8 bytes fold to U+FFFD, so folded is always valid.
+// Callers that need only the folded form should use FoldString.
 func Fold(s string) (folded string, offsets []int) {
 	f := fold(s, true)
 	return f.text, append(f.starts, f.end)
 }
 
+// FoldString returns the folded form of s, as Fold does, without building
+// the map back to s: the cheap way to compare texts as quotes are matched.
+func FoldString(s string) string {
+	return fold(s, false).text
+}
+
 // Find reports the first occurrence of phrase in text, compared after Fold,
-// that does not begin or end inside a word: a match whose first (last)
-// character is a letter or digit must not be preceded (followed) by one in
-// text, so "ran" is not found in "Iran". The span is in text's bytes and
-// covers whole source characters, so text[span.Start:span.End] shows the
-// source's own characters (a straight-quoted phrase finds the typographic
-// text). A phrase that folds to nothing is never found.
+// that does not begin or end inside a word or inside a character: a match
+// whose first (last) character is a letter or digit must not be preceded
+// (followed) by one in text, so "ran" is not found in "Iran", and a match
+// must use all of the folded form of the source characters at its ends, so
+// "no." is not found in "no…". The span is in text's bytes and covers whole
+// source characters, so text[span.Start:span.End] shows the source's own
+// characters (a straight-quoted phrase finds the typographic text), and it
+// folds to the same as phrase. A phrase that folds to nothing is never
+// found.
 func Find(text, phrase string) (Span, bool) {
-	p := fold(phrase, false).text
-	if p == "" || !strings.Contains(fold(text, false).text, p) {
+	p := FoldString(phrase)
+	if p == "" || !strings.Contains(FoldString(text), p) {
 		return Span{}, false // the common case, decided without building offsets
 	}
 	return NewFolded(text).Find(p)
 }
 
-// FindAll is Find returning every non-overlapping occurrence, in order.
-func FindAll(text, phrase string) []Span {
-	p := fold(phrase, false).text
-	if p == "" || !strings.Contains(fold(text, false).text, p) {
-		return nil
-	}
-	return NewFolded(text).FindAll(p)
-}
-
 // Folded is a text kept with its folded form and the map back to it, for
 // matching many phrases against one text without folding it again. To
-// search many texts for one phrase, compare folded forms first (Fold, or
-// Text) and build a Folded only for the texts that contain the phrase:
-// the map costs far more than the fold.
+// search many texts for one phrase, compare folded forms first
+// (FoldString) and build a Folded only for the texts that contain the
+// phrase: the map costs far more than the fold.
 type Folded struct {
 	text   string
 	starts []int // starts[i]: offset in src of the character behind byte i
@@ -73,37 +74,15 @@ func NewFolded(s string) *Folded {
 	return &f
 }
 
-// Text returns the folded form.
-func (f *Folded) Text() string { return f.text }
-
-// Find is the package-level Find with an already folded phrase (see Fold).
-func (f *Folded) Find(folded string) (Span, bool) {
-	return f.find(folded, 0)
-}
-
-// FindAll returns every non-overlapping occurrence of an already folded
-// phrase, in order.
-func (f *Folded) FindAll(folded string) []Span {
-	var spans []Span
-	from := 0
-	for {
-		sp, ok := f.find(folded, from)
-		if !ok {
-			return spans
-		}
-		spans = append(spans, sp)
-		from = f.foldedIndex(sp.End)
-	}
-}
-
-// find returns the first acceptable match of p in f.text at or after byte from.
-func (f *Folded) find(p string, from int) (Span, bool) {
+// Find is the package-level Find with an already folded phrase p (see
+// FoldString).
+func (f *Folded) Find(p string) (Span, bool) {
 	if p == "" {
 		return Span{}, false
 	}
 	first, _ := utf8.DecodeRuneInString(p)
 	last, _ := utf8.DecodeLastRuneInString(p)
-	for from <= len(f.text)-len(p) {
+	for from := 0; from <= len(f.text)-len(p); {
 		i := strings.Index(f.text[from:], p)
 		if i < 0 {
 			return Span{}, false
@@ -112,40 +91,17 @@ func (f *Folded) find(p string, from int) (Span, bool) {
 		b := a + len(p)
 		before, _ := utf8.DecodeLastRuneInString(f.text[:a])
 		after, _ := utf8.DecodeRuneInString(f.text[b:])
-		if (a == 0 || !isWordRune(first) || !isWordRune(before)) &&
+		// A source character folding to several bytes ("…" to "...")
+		// gives them all the same start: the match must not split one.
+		whole := (a == 0 || f.starts[a-1] != f.starts[a]) &&
+			(b == len(f.text) || f.starts[b] != f.starts[b-1])
+		if whole && (a == 0 || !isWordRune(first) || !isWordRune(before)) &&
 			(b == len(f.text) || !isWordRune(last) || !isWordRune(after)) {
-			return f.Span(a, b), true
+			return Span{f.starts[a], f.ends[b-1]}, true
 		}
 		from = a + 1
 	}
 	return Span{}, false
-}
-
-// Span maps the folded byte range [start, end) back to the source span that
-// covers every character behind it. It panics if the range is out of bounds.
-func (f *Folded) Span(start, end int) Span {
-	if start == end {
-		if start == len(f.text) {
-			return Span{f.end, f.end}
-		}
-		return Span{f.starts[start], f.starts[start]}
-	}
-	return Span{f.starts[start], f.ends[end-1]}
-}
-
-// foldedIndex returns the first folded byte produced at or after source
-// offset off.
-func (f *Folded) foldedIndex(off int) int {
-	lo, hi := 0, len(f.starts)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if f.starts[m] < off {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
 }
 
 // fold folds s; with offsets set it also records the map back to s.
@@ -270,7 +226,7 @@ func isWordRune(r rune) bool {
 // digits and combining marks, keeping an apostrophe between two such
 // characters ("israel's", "ze'ev", "doesn't").
 func Words(s string) []string {
-	t := fold(s, false).text
+	t := FoldString(s)
 	var words []string
 	start := -1
 	for i, r := range t {

@@ -127,6 +127,16 @@ func TestFind(t *testing.T) {
 		{"trailing partial word", "Israeli forces", "Israel", ""},
 		{"punctuation edge ok", "Israel’s oil", "Israel", "Israel"},
 		{"dash run", "a -- b", "a—b", "a -- b"},
+		{"three dots find an ellipsis", "wait… no", "wait...", "wait…"},
+		{"ellipsis finds three dots", "wait... no", "wait…", "wait..."},
+		{"bare ellipsis finds three dots", "so ... on", "…", "..."},
+		{"dots find a bare ellipsis", "so … on", "...", "…"},
+		{"ellipsis after a dot", ".…", "…", "…"},
+		{"match starting inside an ellipsis", "…a", "..a", ""},
+		{"match ending inside an ellipsis", "no…", "no.", ""},
+		{"match ending two dots into an ellipsis", "no… more", "no..", ""},
+		{"match inside an ellipsis", "a…b", ".", ""},
+		{"later whole ellipsis", "no… but no...", "no.", "no."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,19 +157,12 @@ func TestFind(t *testing.T) {
 	}
 }
 
-func TestFindAll(t *testing.T) {
-	text := "Khanin says. KHANIN adds; Khanin’s view, Khaninx."
-	spans := FindAll(text, "khanin")
-	var got []string
-	for _, sp := range spans {
-		got = append(got, text[sp.Start:sp.End])
-	}
-	want := []string{"Khanin", "KHANIN", "Khanin"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("FindAll = %q, want %q", got, want)
-	}
-	if FindAll(text, "  ") != nil {
-		t.Error("FindAll of blank phrase returned matches")
+func TestFoldString(t *testing.T) {
+	for _, in := range []string{"", "  Israel’s ‘best’ — “friend”… ", "a\u200b-\u00a0b", "bad\xffbyte", "ÀΣ İ"} {
+		want, _ := Fold(in)
+		if got := FoldString(in); got != want {
+			t.Errorf("FoldString(%q) = %q, Fold gives %q", in, got, want)
+		}
 	}
 }
 
@@ -314,6 +317,9 @@ func FuzzFind(f *testing.F) {
 	f.Add("“Azerbaijan is a friendly country,” Sa’ar wrote.", `"azerbaijan is`)
 	f.Add("then…through — there", "...through-there")
 	f.Add("a\u200bb c", "ab")
+	f.Add("no… more", "no.")
+	f.Add(".…", "…")
+	f.Add("a -- b", "a-")
 	f.Fuzz(func(t *testing.T, text, phrase string) {
 		sp, ok := Find(text, phrase)
 		if !ok {
@@ -325,11 +331,11 @@ func FuzzFind(f *testing.F) {
 		if !charStart(text, sp.Start) || !charStart(text, sp.End) {
 			t.Fatalf("Find(%q, %q) = %v: not on character boundaries", text, phrase, sp)
 		}
-		got, _ := Fold(text[sp.Start:sp.End])
-		want, _ := Fold(phrase)
-		// The span covers whole characters, so it may fold to more ("…" for ".").
-		if !strings.Contains(got, want) {
-			t.Fatalf("Find(%q, %q) = %q, which folds to %q, not containing %q", text, phrase, text[sp.Start:sp.End], got, want)
+		// The span covers whole characters and exactly the match: it folds
+		// to what the phrase folds to (Fold trims white space at the ends).
+		got, want := FoldString(text[sp.Start:sp.End]), FoldString(phrase)
+		if got != want {
+			t.Fatalf("Find(%q, %q) = %q, which folds to %q, not %q", text, phrase, text[sp.Start:sp.End], got, want)
 		}
 	})
 }

@@ -111,7 +111,7 @@ func sortSearch(start []int32, at int32) int {
 // among the passages that hybrid search ranks highest for it, with
 // Exact false.
 func (ix *Index) Quote(ctx context.Context, phrase string, opts QuoteOptions) ([]QuoteHit, error) {
-	folded, _ := corpus.Fold(phrase)
+	folded := corpus.FoldString(phrase)
 	rs := runs(folded)
 	if len(rs) == 0 {
 		return nil, ErrEmptyQuery

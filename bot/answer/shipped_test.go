@@ -50,8 +50,7 @@ func shippedIndex(t *testing.T) *retrieval.Index {
 // foldedContains reports whether a contains b when both are folded as
 // quotes are matched.
 func foldedContains(a, b string) bool {
-	fa, _ := corpus.Fold(a)
-	fb, _ := corpus.Fold(b)
+	fa, fb := corpus.FoldString(a), corpus.FoldString(b)
 	return fb != "" && strings.Contains(fa, fb)
 }
 

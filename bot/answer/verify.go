@@ -299,7 +299,7 @@ func (v *verifier) find(p int, phrase string) (corpus.Span, bool) {
 // the same words were already checked (a quote given both in the quotes
 // list and inline in the text counts once).
 func (v *verifier) check(quote string, cited int, c *Check) (located, how) {
-	key, _ := corpus.Fold(trimQuote(quote))
+	key := corpus.FoldString(trimQuote(quote))
 	if r, ok := v.seen[key]; ok {
 		return r.loc, r.how
 	}
@@ -326,7 +326,7 @@ func (v *verifier) locate(quote string, cited int) (located, how) {
 	if len(corpus.Words(q)) == 0 {
 		return located{}, dropped
 	}
-	folded, _ := corpus.Fold(q)
+	folded := corpus.FoldString(q)
 	order := make([]int, 0, len(v.passages))
 	if cited >= 0 && cited < len(v.passages) {
 		order = append(order, cited)

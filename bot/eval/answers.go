@@ -116,7 +116,7 @@ func Answers(ctx context.Context, a *answer.Answerer, qs []Question, opts Answer
 					para.Text[quote.Span.Start:quote.Span.End] == quote.Text && quote.Text != "" {
 					exact++
 				}
-				f, _ := corpus.Fold(quote.Text)
+				f := corpus.FoldString(quote.Text)
 				shown = append(shown, f)
 			}
 		}
@@ -221,7 +221,7 @@ func goldPassage(q Question) func(corpus.Paragraph) bool {
 
 // anyContains reports whether one of the folded texts contains s, folded.
 func anyContains(folded []string, s string) bool {
-	f, _ := corpus.Fold(s)
+	f := corpus.FoldString(s)
 	if f == "" {
 		return false
 	}
