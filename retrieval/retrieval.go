@@ -89,15 +89,3 @@ type Stats struct {
 	Skipped    []corpus.Skipped
 	Duration   time.Duration
 }
-
-// The Index API (implemented in index.go):
-//
-//	func Open(ctx context.Context, cfg Config) (*Index, error)
-//	func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (Stats, error)
-//	func (ix *Index) Search(ctx context.Context, query string, opts SearchOptions) ([]Result, error)
-//	func (ix *Index) Quote(ctx context.Context, phrase string, opts QuoteOptions) ([]QuoteHit, error)
-//	func (ix *Index) Articles() []*corpus.Article // sorted by title
-//	func (ix *Index) Article(id string) (*corpus.Article, bool)
-//	func (ix *Index) Len() int // paragraphs being served
-//
-// Config{Embedder Embedder; Dir string ("" keeps nothing on disk); Logger *slog.Logger}.
