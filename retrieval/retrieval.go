@@ -80,13 +80,13 @@ type QuoteHit struct {
 // Stats reports what a Load did. Added, Changed and Removed compare with
 // the corpus loaded before, in this process or (with a Dir) the last one.
 type Stats struct {
-	Articles   int // articles now served
-	Paragraphs int // paragraphs now served
-	Added      int // paragraphs new since the previous load
-	Changed    int // paragraphs whose text changed
-	Removed    int // paragraphs gone since the previous load
-	Cached     int // vectors taken from the embedding cache
-	Embedded   int // texts sent to the embedder
+	Articles   int              // articles now served
+	Paragraphs int              // paragraphs now served
+	Added      int              // paragraphs new since the previous load
+	Changed    int              // paragraphs whose text changed
+	Removed    int              // paragraphs gone since the previous load
+	Cached     int              // vectors taken from the embedding cache
+	Embedded   int              // texts sent to the embedder
 	Skipped    []corpus.Skipped // sources the corpus load passed over, with reasons
 	Duration   time.Duration    // the whole Load
 }
