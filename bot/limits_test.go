@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -37,8 +38,8 @@ func TestUserLimits(t *testing.T) {
 
 func TestQueue(t *testing.T) {
 	q := newQueue(1, 1)
-	if !q.admit() || !q.admit() || q.admit() {
-		t.Fatal("a queue of 1 running + 1 waiting admits exactly 2")
+	if got := []bool{q.admit(), q.admit(), q.admit()}; !slices.Equal(got, []bool{true, true, false}) {
+		t.Fatalf("admits %v; a queue of 1 running + 1 waiting admits exactly 2", got)
 	}
 	q.leave()
 	if !q.admit() {

@@ -121,7 +121,11 @@ func (c *chat) request(msgs []openai.ChatCompletionMessage) openai.ChatCompletio
 		Model:       c.cfg.Model,
 		Messages:    msgs,
 		Temperature: c.cfg.Temperature,
-		MaxTokens:   c.cfg.MaxTokens,
+		// max_tokens, not max_completion_tokens: Ollama, llama.cpp and
+		// older vLLM read only max_tokens, and OpenAI still accepts it for
+		// chat models.
+		//lint:ignore SA1019 see above
+		MaxTokens: c.cfg.MaxTokens,
 	}
 	switch c.cfg.ResponseFormat {
 	case FormatNone:
