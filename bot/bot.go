@@ -2,7 +2,7 @@
 // mentioning the bot, replying to its answers, in DMs or with /ask, and get
 // cited answers whose quotes are verified word for word; /quote finds the
 // exact passage; /articles lists what the bot knows; admins /reload the
-// corpus without a restart. The bot needs no privileged intent: Discord
+// corpus and /add articles without a restart. The bot needs no privileged intent: Discord
 // delivers message text for mentions, DMs and replies that mention it.
 package bot
 
@@ -66,7 +66,7 @@ type Config struct {
 	// AllowedChannels limits the guild channels (and their threads) where
 	// the bot answers; empty allows all. DMs are always answered.
 	AllowedChannels []string
-	// AdminUserIDs and AdminRoleIDs may /reload in addition to members
+	// AdminUserIDs and AdminRoleIDs may /reload and /add in addition to members
 	// with the Manage Server or Administrator permission.
 	AdminUserIDs, AdminRoleIDs []string
 	// UseThreads answers a mention in a new thread started from the
@@ -96,6 +96,14 @@ type Config struct {
 	// ShutdownTimeout bounds how long Run waits for answers in flight
 	// once its context is done; 0 means 20 s.
 	ShutdownTimeout time.Duration
+	// ArticlesDir is the folder the corpus is loaded from, where /add
+	// saves articles before it reloads; "" (the embedded articles) does
+	// not offer /add.
+	ArticlesDir string
+	// FetchClient downloads the pages and files given to /add; nil means
+	// a client with a 20 s timeout that connects only to public internet
+	// addresses, so that /add cannot read the bot's private network.
+	FetchClient *http.Client
 	// FeedbackPath is the file 👍/👎 clicks are appended to (JSON lines);
 	// "" shows no feedback buttons.
 	FeedbackPath string
@@ -117,6 +125,7 @@ type Bot struct {
 	answerer Answerer
 	lib      Library
 	reload   Reload
+	fetch    *http.Client // downloads for /add
 	log      *slog.Logger
 	metrics  *Metrics
 
@@ -200,6 +209,10 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		threads:   newRecent[string, bool](memory),
 		noticed:   newNoticeThrottle(time.Minute),
 		fatal:     make(chan error, 1),
+	}
+	b.fetch = cfg.FetchClient
+	if b.fetch == nil {
+		b.fetch = publicClient()
 	}
 	if cfg.FeedbackPath != "" {
 		b.feedback = &feedbackLog{path: cfg.FeedbackPath}

@@ -57,6 +57,9 @@ func (b *Bot) commands() []*discordgo.ApplicationCommand {
 			DefaultMemberPermissions: &manage,
 			Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
 		})
+		if b.cfg.ArticlesDir != "" {
+			cmds = append(cmds, addCommand(&manage))
+		}
 	}
 	return cmds
 }
@@ -67,8 +70,10 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer b.recoverHandler("interaction", in.ID, func(ctx context.Context) { b.failInteraction(ctx, in) })
 	arrived := time.Now()
 	timeout := b.cfg.AnswerTimeout
-	if in.Type == discordgo.InteractionApplicationCommand && in.ApplicationCommandData().Name == "reload" {
-		timeout = reloadTimeout
+	if in.Type == discordgo.InteractionApplicationCommand {
+		if name := in.ApplicationCommandData().Name; name == "reload" || name == "add" {
+			timeout = reloadTimeout
+		}
 	}
 	ctx, end, ok := b.begin(timeout)
 	if !ok {
@@ -93,6 +98,8 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
 		case "reload":
 			b.runReload(ctx, in)
+		case "add":
+			b.runAdd(ctx, in, data)
 		default:
 			b.notice(ctx, in, noticeUnknown)
 		}

@@ -105,6 +105,25 @@ type Option struct {
 	Type    int    `json:"type"`
 	Value   any    `json:"value,omitempty"`
 	Focused bool   `json:"focused,omitempty"`
+
+	attachment *Attachment // sent in the interaction's resolved data
+}
+
+// Attachment is a file uploaded with an attachment option.
+type Attachment struct {
+	ID          string `json:"id"`
+	Filename    string `json:"filename"`
+	Size        int    `json:"size"`
+	URL         string `json:"url"`
+	ProxyURL    string `json:"proxy_url"`
+	ContentType string `json:"content_type,omitempty"`
+}
+
+// AttachmentOption is an attachment option (type 11): its value is the
+// attachment's ID, and the attachment goes in the interaction's
+// data.resolved.attachments, as Discord sends it.
+func AttachmentOption(name string, a Attachment) Option {
+	return Option{Name: name, Type: 11, Value: a.ID, attachment: &a}
 }
 
 // StringOption is a string option.
@@ -182,7 +201,17 @@ func (s *Server) interact(inv Invoker, typ int, name string, opts []Option, mess
 		if opts == nil {
 			opts = []Option{}
 		}
-		p["data"] = map[string]any{"id": cmdID, "name": name, "type": 1, "options": opts}
+		data := map[string]any{"id": cmdID, "name": name, "type": 1, "options": opts}
+		attachments := map[string]*Attachment{}
+		for _, o := range opts {
+			if o.attachment != nil {
+				attachments[o.attachment.ID] = o.attachment
+			}
+		}
+		if len(attachments) > 0 {
+			data["resolved"] = map[string]any{"attachments": attachments}
+		}
+		p["data"] = data
 	}
 	if inv.GuildID != "" {
 		roles := inv.Roles

@@ -9,6 +9,7 @@
 //	verbatim search "question"    show the top passages with their scores
 //	verbatim articles             list the articles in the corpus
 //	verbatim index                build or refresh the index, with a summary
+//	verbatim add URL|FILE         add an article to ARTICLES_DIR, then index
 //	verbatim serve                run the Discord bot (needs DISCORD_TOKEN)
 //	verbatim eval retrieval|answers --articles FILE --questions FILE
 //
@@ -41,6 +42,7 @@ var commands = map[string]command{
 	"search":   {"show the top passages for a question, with scores", runSearch},
 	"articles": {"list the articles in the corpus", runArticles},
 	"index":    {"build or refresh the index and print what changed", runIndex},
+	"add":      {"add a web page or file to ARTICLES_DIR and refresh the index", runAdd},
 	"serve":    {"run the Discord bot (needs DISCORD_TOKEN)", runServe},
 	"eval":     {"measure retrieval or answers on a question set", runEval},
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func runServe(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags("", "Runs the Discord bot: answers mentions, replies to its answers, and the /ask, /quote,\n/articles and /reload slash commands. Needs DISCORD_TOKEN.")
+	fs := a.newFlags("", "Runs the Discord bot: answers mentions, replies to its answers, and the /ask, /quote,\n/articles, /reload and (with ARTICLES_DIR) /add slash commands. Needs DISCORD_TOKEN.")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -54,6 +54,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		AllowedChannels:  a.cfg.DiscordChannels,
 		AdminUserIDs:     a.cfg.AdminUserIDs,
 		AdminRoleIDs:     a.cfg.AdminRoleIDs,
+		ArticlesDir:      a.cfg.ArticlesDir,
 		UseThreads:       a.cfg.UseThreads,
 		MaxQuestionRunes: a.cfg.MaxQuestionChars,
 		RatePerUser:      a.cfg.RatePerMinute,

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+func runAdd(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags("URL|FILE",
+		"Adds an article to ARTICLES_DIR: a web page (saved as HTML, with its URL for citations)\nor a .txt, .md, .html or .jsonl file. It must load as an article; an existing different\nfile of the same name is never replaced. Then it refreshes the index like 'verbatim index'.")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("%w: give one URL or file, e.g. verbatim add https://example.com/story", errUsage)
+	}
+	if a.cfg.ArticlesDir == "" {
+		return errors.New("ARTICLES_DIR is not set: add saves into a folder of articles; set it to a writable folder")
+	}
+	log := a.logger(slog.LevelWarn)
+	src := rest[0]
+	var name string
+	var data []byte
+	if lower := strings.ToLower(src); strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
+		name, data, err = corpus.Fetch(ctx, nil, src, corpus.DefaultMaxFileBytes)
+	} else {
+		name = filepath.Base(src)
+		data, err = readLimited(src, corpus.DefaultMaxFileBytes)
+	}
+	if err != nil {
+		return err
+	}
+	file, err := corpus.FileName(name)
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(filepath.Join(a.cfg.ArticlesDir, file))
+	existed := statErr == nil
+	c, path, err := corpus.Import(ctx, a.cfg.ArticlesDir, name, data, corpus.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	_, stats, err := a.openIndex(ctx, true)
+	if err != nil {
+		if existed {
+			return err
+		}
+		if rerr := os.Remove(path); rerr != nil {
+			return fmt.Errorf("%w (and %s could not be removed: %w)", err, path, rerr)
+		}
+		return fmt.Errorf("%w (%s was removed again)", err, path)
+	}
+	verb := "added"
+	if existed {
+		verb = "already there"
+	}
+	for _, art := range c.Articles {
+		fmt.Fprintf(a.stdout, "%s: %s (%s)\n", verb, art.Title, art.ID)
+	}
+	fmt.Fprintf(a.stdout, "saved as %s\n", path)
+	fmt.Fprintln(a.stdout, formatStats(stats))
+	for _, s := range stats.Skipped {
+		fmt.Fprintf(a.stdout, "skipped %s: %s\n", s.Source, s.Reason)
+	}
+	return nil
+}
+
+// readLimited reads the file name, failing with corpus.ErrTooLarge when it
+// holds more than max bytes.
+func readLimited(name string, max int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: %w: over the %d-byte limit", name, corpus.ErrTooLarge, max)
+	}
+	return data, nil
+}

@@ -1,0 +1,333 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// Errors of Import, Fetch and Download, checked with errors.Is.
+var (
+	// ErrExists means a different file already has the name Import would
+	// write.
+	ErrExists = errors.New("corpus: a different file with that name exists")
+	// ErrTooLarge means the data is over the size limit.
+	ErrTooLarge = errors.New("corpus: file too large")
+	// ErrUnsupported means a file name, URL or content type is not one
+	// Load reads.
+	ErrUnsupported = errors.New("corpus: unsupported")
+)
+
+// StatusError is the error of a download the server answered with a
+// status other than 2xx.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("corpus: the server answered %d %s", e.Code, http.StatusText(e.Code))
+}
+
+// DefaultFetchTimeout bounds Fetch and Download when they are given no
+// client.
+const DefaultFetchTimeout = 20 * time.Second
+
+// maxStem bounds the length in bytes of the name FileName gives a file,
+// its extension aside, well under the usual 255-byte limit.
+const maxStem = 100
+
+// FileName returns the name Import stores name under: its base name
+// (after the last '/' or '\'), with the part before the extension turned
+// into a Slug (so no path separator, no leading dot, no spaces) of at most
+// 100 bytes, and the extension in lower case. It fails with ErrUnsupported
+// if the extension is not .txt, .md, .html, .htm or .jsonl, or the name is
+// a README, which Load does not read.
+func FileName(name string) (string, error) {
+	base := name[strings.LastIndexAny(name, `/\`)+1:]
+	ext := path.Ext(base)
+	stem := Slug(strings.TrimSuffix(base, ext))
+	if len(stem) > maxStem {
+		cut := maxStem
+		for !utf8.RuneStart(stem[cut]) {
+			cut--
+		}
+		stem = strings.TrimRight(stem[:cut], "-")
+	}
+	out := stem + strings.ToLower(ext)
+	if !supported(out) {
+		if stem == "readme" {
+			return "", fmt.Errorf("%w: %q: README files are notes, not articles", ErrUnsupported, base)
+		}
+		return "", fmt.Errorf("%w: %q: not a .txt, .md, .html, .htm or .jsonl file", ErrUnsupported, base)
+	}
+	return out, nil
+}
+
+// Import adds one article file to the folder dir without disturbing a
+// concurrent Load of it. The file is named by FileName(name), and its
+// extension picks the format. data is parsed with the same code as Load
+// and must yield at least one article; otherwise the error wraps
+// ErrNoArticles and says why the file was skipped (invalid UTF-8, no
+// paragraphs, …). Data over opts.MaxFileBytes (0 means
+// DefaultMaxFileBytes) fails with ErrTooLarge.
+//
+// The file is written in a temporary folder in dir whose name starts with
+// '.' (which Load skips), fsynced, and then linked or renamed into place,
+// so dir never holds a partial file. An existing file of that name is never
+// replaced: Import fails with ErrExists unless its content is identical,
+// in which case nothing is written. Import returns the articles parsed
+// (with sources named as a Load of dir names them) and the file's path.
+func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*Corpus, string, error) {
+	file, err := FileName(name)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := opts.MaxFileBytes
+	if limit <= 0 {
+		limit = DefaultMaxFileBytes
+	}
+	if int64(len(data)) > limit {
+		return nil, "", fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), limit)
+	}
+	target := filepath.Join(dir, file)
+	if same, err := sameContent(target, data); err != nil {
+		return nil, "", err
+	} else if same {
+		c, err := LoadFile(ctx, target, opts)
+		return c, target, err
+	}
+
+	tmp, err := os.MkdirTemp(dir, ".import-")
+	if err != nil {
+		return nil, "", fmt.Errorf("corpus: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	staged := filepath.Join(tmp, file)
+	if err := writeSynced(staged, data); err != nil {
+		return nil, "", err
+	}
+	l := newLoader(ctx, os.DirFS(tmp), opts)
+	if err := l.file(file); err != nil {
+		return nil, "", fmt.Errorf("corpus: %w", err)
+	}
+	c := l.corpus
+	if len(c.Articles) == 0 {
+		reason := file + ": no article"
+		if len(c.Skipped) > 0 {
+			reason = c.Skipped[0].Source + ": " + c.Skipped[0].Reason
+		}
+		return nil, "", fmt.Errorf("%w: %s", ErrNoArticles, reason)
+	}
+	// A hard link never replaces an existing file, even one created since
+	// the check above; where links are not supported, rename.
+	if err := os.Link(staged, target); errors.Is(err, os.ErrExist) {
+		same, err := sameContent(target, data)
+		if err != nil {
+			return nil, "", err
+		}
+		if !same { // created and removed again meanwhile: leave it be
+			return nil, "", fmt.Errorf("%w: %s", ErrExists, file)
+		}
+	} else if err != nil {
+		if err := os.Rename(staged, target); err != nil {
+			return nil, "", fmt.Errorf("corpus: %w", err)
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		os.Remove(target)
+		return nil, "", err
+	}
+	return c, target, nil
+}
+
+// sameContent reports whether the file at name holds exactly data. A
+// missing file is not an error; a different one is ErrExists.
+func sameContent(name string, data []byte) (bool, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("corpus: %w", err)
+	}
+	defer f.Close()
+	old, err := io.ReadAll(io.LimitReader(f, int64(len(data))+1))
+	if err != nil {
+		return false, fmt.Errorf("corpus: %w", err)
+	}
+	if !bytes.Equal(old, data) {
+		return false, fmt.Errorf("%w: %s", ErrExists, filepath.Base(name))
+	}
+	return true, nil
+}
+
+func writeSynced(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	return nil
+}
+
+// syncDir makes a new directory entry in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	return nil
+}
+
+// Fetch downloads an article page for Import: http and https only, with
+// ctx, through client (nil means one with DefaultFetchTimeout), at most
+// maxBytes (0 means DefaultMaxFileBytes; more fails with ErrTooLarge). A
+// status other than 2xx is a *StatusError.
+//
+// The name it returns picks the format. An HTML page (text/html or
+// application/xhtml+xml) is named for a Slug of the URL's host and path,
+// with ".html"; any other response whose URL path ends in an extension
+// Load reads keeps that extension; else text/plain is ".txt" and
+// text/markdown ".md"; anything else fails with ErrUnsupported.
+//
+// The HTML loader takes an article's URL from <link rel="canonical"> or
+// og:url. When the page has neither, Fetch adds
+// <link rel="canonical" href="URL"> with the URL it was finally served
+// from (after redirects) after the page's <head> tag, so that citations of
+// the saved page link to its source; the page is otherwise saved as
+// served.
+func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) (name string, data []byte, err error) {
+	data, mediaType, u, err := get(ctx, client, rawURL, maxBytes)
+	if err != nil {
+		return "", nil, err
+	}
+	stem := u.Hostname() + u.Path
+	ext := strings.ToLower(path.Ext(u.Path))
+	if ext != "" && supported("x"+ext) {
+		stem = strings.TrimSuffix(stem, path.Ext(stem))
+	} else {
+		ext = ""
+	}
+	switch {
+	case mediaType == "text/html" || mediaType == "application/xhtml+xml":
+		return Slug(stem) + ".html", withCanonical(data, u.String()), nil
+	case ext != "":
+	case mediaType == "text/plain":
+		ext = ".txt"
+	case mediaType == "text/markdown" || mediaType == "text/x-markdown":
+		ext = ".md"
+	default:
+		return "", nil, fmt.Errorf("%w: content type %q (want HTML, plain text or Markdown)", ErrUnsupported, mediaType)
+	}
+	return Slug(stem) + ext, data, nil
+}
+
+// Download returns the body of rawURL as Fetch reads it (the same schemes,
+// bounds and errors), whatever its content type and unchanged: for files
+// whose name is known, such as uploads.
+func Download(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) ([]byte, error) {
+	data, _, _, err := get(ctx, client, rawURL, maxBytes)
+	return data, err
+}
+
+// get does the bounded GET of Fetch and Download and returns the body,
+// its media type (lower case, without parameters) and the final URL.
+func get(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) ([]byte, string, *url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, "", nil, fmt.Errorf("%w: %q is not an http or https URL", ErrUnsupported, rawURL)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: DefaultFetchTimeout}
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileBytes
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("corpus: %w", err)
+	}
+	req.Header.Set("Accept", "text/html, text/markdown, text/plain;q=0.9, */*;q=0.5")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("corpus: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, "", nil, &StatusError{Code: resp.StatusCode}
+	}
+	if resp.ContentLength > maxBytes {
+		return nil, "", nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, resp.ContentLength, maxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("corpus: %w", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, "", nil, fmt.Errorf("%w: over the %d-byte limit", ErrTooLarge, maxBytes)
+	}
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return data, strings.ToLower(mediaType), resp.Request.URL, nil
+}
+
+// withCanonical returns the HTML page data with <link rel="canonical"
+// href="pageURL"> added after its <head> tag (at the start when it has
+// none), unless it already names a canonical or og:url link.
+func withCanonical(data []byte, pageURL string) []byte {
+	if doc, err := html.Parse(bytes.NewReader(data)); err == nil && canonicalURL(doc) != "" {
+		return data
+	}
+	link := `<link rel="canonical" href="` + html.EscapeString(pageURL) + `">`
+	at := headEnd(data)
+	out := make([]byte, 0, len(data)+len(link)+1)
+	out = append(out, data[:at]...)
+	out = append(out, link...)
+	if at == 0 {
+		out = append(out, '\n')
+	}
+	return append(out, data[at:]...)
+}
+
+// headEnd returns the offset just after the first <head> start tag in
+// data, or 0.
+func headEnd(data []byte) int {
+	lower := bytes.ToLower(data)
+	for from := 0; ; {
+		i := bytes.Index(lower[from:], []byte("<head"))
+		if i < 0 {
+			return 0
+		}
+		i += from + len("<head")
+		if i < len(lower) && strings.IndexByte("> \t\n\r\f/", lower[i]) >= 0 {
+			if end := bytes.IndexByte(lower[i:], '>'); end >= 0 {
+				return i + end + 1
+			}
+			return 0
+		}
+		from = i
+	}
+}
