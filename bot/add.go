@@ -65,13 +65,7 @@ func (b *Bot) runAdd(ctx context.Context, in *discordgo.Interaction, data discor
 	case b.cfg.ArticlesDir == "":
 		b.notice(ctx, in, noticeAddNoDir)
 		return
-	case in.GuildID == "" || in.Member == nil:
-		b.log.Warn("add refused: not in a server", "user_id", user.ID)
-		b.notice(ctx, in, noticeAddDM)
-		return
-	case !b.isAdmin(in):
-		b.log.Warn("add refused: not an admin", "user_id", user.ID, "guild_id", in.GuildID)
-		b.notice(ctx, in, noticeAddNotAdm)
+	case !b.admitAdmin(ctx, in, "add", noticeAddDM, noticeAddNotAdm):
 		return
 	}
 	link := strings.TrimSpace(optString(data, "url"))
@@ -93,13 +87,7 @@ func (b *Bot) runAdd(ctx context.Context, in *discordgo.Interaction, data discor
 			return
 		}
 	}
-	if !b.reloading.CompareAndSwap(false, true) {
-		b.notice(ctx, in, noticeReloading)
-		return
-	}
-	if err := b.deferResponse(ctx, in, discordgo.MessageFlagsEphemeral); err != nil {
-		b.reloading.Store(false)
-		b.log.Error("acknowledging /add", "interaction_id", in.ID, "err", err)
+	if !b.claimAdminTask(ctx, in, "add") {
 		return
 	}
 	msg := b.addArticle(ctx, in.ID, user.ID, link, att)

@@ -345,32 +345,51 @@ const (
 	noticeReloading = "A reload is already running; the current articles stay in service until it finishes."
 )
 
+// admitAdmin reports whether in comes from a server admin (never from a
+// DM, whoever asks); if not, it tells the user with the given notice and
+// logs the refusal of command what.
+func (b *Bot) admitAdmin(ctx context.Context, in *discordgo.Interaction, what, dmNotice, adminNotice string) bool {
+	user := interactionUser(in)
+	switch {
+	case in.GuildID == "" || in.Member == nil:
+		b.log.Warn(what+" refused: not in a server", "user_id", user.ID)
+		b.notice(ctx, in, dmNotice)
+		return false
+	case !b.isAdmin(in):
+		b.log.Warn(what+" refused: not an admin", "user_id", user.ID, "guild_id", in.GuildID)
+		b.notice(ctx, in, adminNotice)
+		return false
+	}
+	return true
+}
+
+// claimAdminTask takes the one slot /reload and /add share and defers the
+// reply privately; on false the user has been told, or the interaction
+// could not be acknowledged. The caller releases the slot with
+// b.reloading.Store(false).
+func (b *Bot) claimAdminTask(ctx context.Context, in *discordgo.Interaction, what string) bool {
+	if !b.reloading.CompareAndSwap(false, true) {
+		b.notice(ctx, in, noticeReloading)
+		return false
+	}
+	if err := b.deferResponse(ctx, in, discordgo.MessageFlagsEphemeral); err != nil {
+		b.reloading.Store(false)
+		b.log.Error("acknowledging /"+what, "interaction_id", in.ID, "err", err)
+		return false
+	}
+	return true
+}
+
 // runReload answers /reload: admins only (checked here too, since server
 // admins can override command permissions), one at a time, reporting what
 // changed or why it failed — the index in service is kept on failure.
 func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 	user := interactionUser(in)
-	switch {
-	case b.reload == nil: // a stale registration from a bot that had it
+	if b.reload == nil { // a stale registration from a bot that had it
 		b.notice(ctx, in, noticeNoReload)
 		return
-	case in.GuildID == "" || in.Member == nil: // never in DMs, whoever asks
-		b.log.Warn("reload refused: not in a server", "user_id", user.ID)
-		b.notice(ctx, in, noticeReloadDM)
-		return
 	}
-	if !b.isAdmin(in) {
-		b.log.Warn("reload refused: not an admin", "user_id", user.ID, "guild_id", in.GuildID)
-		b.notice(ctx, in, noticeNotAdmin)
-		return
-	}
-	if !b.reloading.CompareAndSwap(false, true) {
-		b.notice(ctx, in, noticeReloading)
-		return
-	}
-	if err := b.deferResponse(ctx, in, discordgo.MessageFlagsEphemeral); err != nil {
-		b.reloading.Store(false)
-		b.log.Error("acknowledging /reload", "interaction_id", in.ID, "err", err)
+	if !b.admitAdmin(ctx, in, "reload", noticeReloadDM, noticeNotAdmin) || !b.claimAdminTask(ctx, in, "reload") {
 		return
 	}
 	st, err := b.reload(ctx)
