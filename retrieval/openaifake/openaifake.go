@@ -51,8 +51,15 @@ type Response struct {
 }
 
 // Error returns a Response with the given status and an OpenAI error body
-// {"error":{"message","type","code"}} whose type and code suit the status.
+// (see ErrorBody).
 func Error(status int, message string) Response {
+	return Response{Status: status, Body: ErrorBody(status, message)}
+}
+
+// ErrorBody returns the OpenAI error body {"error":{"message","type",
+// "param","code"}} with a type and code that suit status, as the real API
+// sends them. The chat-completions fake (bot/answer/llmfake) uses it too.
+func ErrorBody(status int, message string) string {
 	typ, code := "server_error", ""
 	switch {
 	case status == http.StatusUnauthorized:
@@ -65,7 +72,7 @@ func Error(status int, message string) Response {
 	body, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": message, "type": typ, "param": nil, "code": nullable(code),
 	}})
-	return Response{Status: status, Body: string(body)}
+	return string(body)
 }
 
 // RateLimited returns a 429 Response with an OpenAI error body and the given
@@ -291,18 +298,23 @@ func encode(v []float32, format string) any {
 }
 
 func writeResponse(w http.ResponseWriter, r Response) {
-	for k, vs := range r.Header {
+	WriteReply(w, r.Status, r.Header, r.Body)
+}
+
+// WriteReply writes a JSON reply: the headers, the status (0 means 200)
+// and the body as given.
+func WriteReply(w http.ResponseWriter, status int, header http.Header, body string) {
+	for k, vs := range header {
 		w.Header()[k] = vs
 	}
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json")
 	}
-	status := r.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	w.Write([]byte(r.Body))
+	w.Write([]byte(body))
 }
 
 // Server is a Handler served at /v1/embeddings by an httptest server.

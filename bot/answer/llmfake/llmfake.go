@@ -19,6 +19,8 @@ import (
 	"slices"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 )
 
 // Response scripts the reply to one request. A Response with only Content
@@ -54,19 +56,7 @@ type Response struct {
 // {"error":{"message","type","param","code"}} whose type and code suit the
 // status.
 func Error(status int, message string) Response {
-	typ, code := "server_error", ""
-	switch {
-	case status == http.StatusUnauthorized:
-		typ, code = "invalid_request_error", "invalid_api_key"
-	case status == http.StatusTooManyRequests:
-		typ, code = "requests", "rate_limit_exceeded"
-	case status < 500:
-		typ = "invalid_request_error"
-	}
-	body, _ := json.Marshal(map[string]any{"error": map[string]any{
-		"message": message, "type": typ, "param": nil, "code": nullable(code),
-	}})
-	return Response{Status: status, Body: string(body)}
+	return Response{Status: status, Body: openaifake.ErrorBody(status, message)}
 }
 
 // RateLimited returns a 429 Response with an OpenAI error body and the given
@@ -77,13 +67,6 @@ func RateLimited(retryAfter string) Response {
 		r.Header = http.Header{"Retry-After": {retryAfter}}
 	}
 	return r
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // Message is one chat message of a recorded request.
@@ -313,18 +296,7 @@ func split(s string, n int) []string {
 }
 
 func writeResponse(w http.ResponseWriter, r Response) {
-	for k, vs := range r.Header {
-		w.Header()[k] = vs
-	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	status := r.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	w.WriteHeader(status)
-	w.Write([]byte(r.Body))
+	openaifake.WriteReply(w, r.Status, r.Header, r.Body)
 }
 
 // Server is a Handler served at /v1/chat/completions by an httptest server.
