@@ -33,6 +33,7 @@ const (
 	noticeAddNotAdm = "Only server managers can add articles."
 	noticeAddOne    = "Give either a url or a file to add (one of them, not both)."
 	noticeAddScheme = "Give a link starting with http:// or https://."
+	noticeAddUser   = "Give a link without a user name or password in it."
 	noticeAddBig    = "That file is larger than 5 MiB; I can't add it."
 )
 
@@ -82,16 +83,25 @@ func (b *Bot) runAdd(ctx context.Context, in *discordgo.Interaction, data discor
 		b.notice(ctx, in, noticeAddBig)
 		return
 	case link != "":
-		if u, err := url.Parse(link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, err := url.Parse(link)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			b.notice(ctx, in, noticeAddScheme)
+			return
+		}
+		if u.User != nil { // never saved, shown or logged
+			b.notice(ctx, in, noticeAddUser)
 			return
 		}
 	}
 	if !b.claimAdminTask(ctx, in, "add") {
 		return
 	}
-	msg := b.addArticle(ctx, in.ID, user.ID, link, att)
-	b.reloading.Store(false) // before the report, so a reload may follow at once
+	msg := func() string {
+		// Released before the report, so a reload may follow at once, and
+		// even if the work panics.
+		defer b.reloading.Store(false)
+		return b.addArticle(ctx, in.ID, user.ID, link, att)
+	}()
 	b.sendNotice(ctx, &interactionDest{s: b.s, in: in, flags: discordgo.MessageFlagsEphemeral}, in.ID, msg)
 }
 
@@ -131,10 +141,7 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 	st, err := b.reload(ctx)
 	if err != nil {
 		b.log.Error("add: reload failed", "event_id", eventID, "user_id", userID, "file", file, "err", err)
-		reason := b.reason(err)
-		if errors.Is(err, retrieval.ErrReloading) {
-			reason = "another reload is running"
-		}
+		reason := reloadReason(err)
 		switch {
 		case existed:
 			return "The reload failed: " + reason + ". The previous articles are still in service."
@@ -153,6 +160,20 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 		verb = "Already had"
 	}
 	return fmt.Sprintf("%s %s (`%s`). %s", verb, titles(c.Articles), file, renderReload(st))
+}
+
+// reloadReason says in a fixed phrase why the reload after /add failed;
+// the error itself, which may name paths or servers, goes only to the log.
+func reloadReason(err error) string {
+	switch {
+	case errors.Is(err, retrieval.ErrReloading):
+		return "another reload is running"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "it took too long"
+	case errors.Is(err, context.Canceled):
+		return "it was cancelled"
+	}
+	return "the error is in the bot's log"
 }
 
 // titles lists up to five article titles for a report.
@@ -222,10 +243,44 @@ func publicClient() *http.Client {
 	return &http.Client{Transport: t, Timeout: fetchTimeout}
 }
 
-// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// notPublic lists the ranges that IsGlobalUnicast and IsPrivate let
+// through but that are not on the public internet.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT (RFC 6598)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
+}
 
+// IPv6 ranges that carry an IPv4 address, which must be public too.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96") // in the last 4 bytes
+	sixToFour = netip.MustParsePrefix("2002::/16")    // in bytes 2 to 5
+)
+
+// isPublic reports whether ip is a unicast address on the public internet,
+// judging an IPv4 address carried in NAT64 or 6to4 form by itself.
 func isPublic(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip)
+	ip = ip.Unmap().WithZone("") // a zone would stop prefixes matching
+	b := ip.As16()
+	switch {
+	case nat64.Contains(ip):
+		return isPublic(netip.AddrFrom4([4]byte(b[12:16])))
+	case sixToFour.Contains(ip):
+		return isPublic(netip.AddrFrom4([4]byte(b[2:6])))
+	case !ip.IsGlobalUnicast() || ip.IsPrivate():
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
 }

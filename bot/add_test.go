@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -136,6 +137,7 @@ func TestAdd(t *testing.T) {
 			discordfake.AttachmentOption("file", discordfake.Attachment{ID: "9", Filename: "a.md", Size: 10, URL: srv.URL + "/a.md"}),
 		}, noticeAddOne},
 		{"not http", admin, []discordfake.Option{discordfake.StringOption("url", "file:///etc/passwd")}, noticeAddScheme},
+		{"credentials", admin, []discordfake.Option{discordfake.StringOption("url", strings.Replace(srv.URL, "://", "://alice:s3cret@", 1)+"/news/canal-locks")}, noticeAddUser},
 		{"too large", admin, []discordfake.Option{discordfake.AttachmentOption("file", discordfake.Attachment{ID: "9", Filename: "a.md", Size: 6 << 20, URL: srv.URL + "/a.md"})}, noticeAddBig},
 	}
 	for _, tt := range notices {
@@ -149,6 +151,13 @@ func TestAdd(t *testing.T) {
 	if got := listDir(t, dir); strings.Join(got, " ") != strings.Join(before, " ") || len(reloads) != 0 {
 		t.Fatalf("refused /add commands wrote %v or reloaded %d times", got, len(reloads))
 	}
+	h.logs.mu.Lock()
+	for _, r := range h.logs.recs {
+		if strings.Contains(fmt.Sprint(r), "s3cret") || strings.Contains(fmt.Sprint(r), "alice") {
+			t.Errorf("logged the link's credentials: %+v", r)
+		}
+	}
+	h.logs.mu.Unlock()
 
 	t.Run("admin adds a page", func(t *testing.T) {
 		in := h.command(admin, "add", discordfake.StringOption("url", srv.URL+"/news/canal-locks"))
@@ -211,10 +220,11 @@ func TestAdd(t *testing.T) {
 		in := h.command(admin, "add", discordfake.StringOption("url", srv.URL+"/news/lighthouse"))
 		h.callback(in)
 		_, p := h.original(in)
-		want := "Couldn't add it: the reload failed (embedding server unavailable), so the file was removed again. The previous articles are still in service."
+		want := "Couldn't add it: the reload failed (the error is in the bot's log), so the file was removed again. The previous articles are still in service."
 		if p.Content != want {
 			t.Errorf("report = %q, want %q", p.Content, want)
 		}
+		h.waitLog("add: reload failed", "err", "embedding server unavailable")
 		if got := listDir(t, dir); strings.Join(got, " ") != strings.Join(before, " ") {
 			t.Errorf("folder changed from %v to %v", before, got)
 		}
@@ -275,9 +285,43 @@ func TestPublicClientRefusesPrivateAddresses(t *testing.T) {
 		"93.184.215.14": true, "2606:4700::1": true,
 		"127.0.0.1": false, "10.1.2.3": false, "192.168.0.1": false, "172.16.0.1": false, "169.254.169.254": false,
 		"100.64.0.1": false, "0.0.0.0": false, "::1": false, "fd00::1": false, "fe80::1": false, "::ffff:127.0.0.1": false,
+		"64:ff9b::5db8:d70e": true, "64:ff9b::7f00:1": false, "64:ff9b::a9fe:a9fe": false, "64:ff9b::a01:203": false,
+		"2002:5db8:d70e::1": true, "2002:7f00:1::": false, "2002:c0a8:1::1": false, "2002:a9fe:a9fe::": false,
+		"fec0::1": false, "198.18.0.1": false, "198.19.255.255": false, "240.0.0.1": false, "255.255.255.255": false,
+		"192.0.0.8": false, "192.0.2.1": false, "2001:db8::1": false, "::7f00:1": false, "::5db8:d70e": false,
+		"2002:7f00:1::%eth0": false, "fe80::1%eth0": false,
 	} {
 		if got := isPublic(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("isPublic(%s) = %v", addr, got)
 		}
+	}
+}
+
+func TestReloadAfterPanic(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, a := library(t)
+	var calls atomic.Int32
+	reload := func(context.Context) (retrieval.Stats, error) {
+		if calls.Add(1) == 1 {
+			panic("reload broke")
+		}
+		return retrieval.Stats{Articles: 12}, nil
+	}
+	h := start(t, f, Config{}, a, ix, reload)
+	h.allowed[http.StatusBadRequest] = true // the failure notice to an acknowledged interaction
+	admin := member(2, 32)
+	first := h.command(admin, "reload")
+	h.callback(first)
+	h.waitLog("handler panicked", "event_id", first.ID)
+	second := h.command(admin, "reload")
+	if cb := h.callback(second); cb.Type != discordfake.CallbackDeferredMessage {
+		t.Fatalf("/reload after a panic = %+v, want it to run", cb)
+	}
+	if _, p := h.original(second); p.Content == noticeReloading || !strings.HasPrefix(p.Content, "Reloaded") {
+		t.Errorf("/reload after a panic = %q", p.Content)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("reload ran %d times, want 2", n)
 	}
 }

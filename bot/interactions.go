@@ -392,8 +392,12 @@ func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 	if !b.admitAdmin(ctx, in, "reload", noticeReloadDM, noticeNotAdmin) || !b.claimAdminTask(ctx, in, "reload") {
 		return
 	}
-	st, err := b.reload(ctx)
-	b.reloading.Store(false) // before the report, so a reload may follow at once
+	st, err := func() (retrieval.Stats, error) {
+		// Released before the report, so a reload may follow at once, and
+		// even if the reload panics.
+		defer b.reloading.Store(false)
+		return b.reload(ctx)
+	}()
 	var msg string
 	switch {
 	case errors.Is(err, retrieval.ErrReloading):

@@ -3,6 +3,8 @@ package corpus
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -56,14 +58,7 @@ const maxStem = 100
 func FileName(name string) (string, error) {
 	base := name[strings.LastIndexAny(name, `/\`)+1:]
 	ext := path.Ext(base)
-	stem := Slug(strings.TrimSuffix(base, ext))
-	if len(stem) > maxStem {
-		cut := maxStem
-		for !utf8.RuneStart(stem[cut]) {
-			cut--
-		}
-		stem = strings.TrimRight(stem[:cut], "-")
-	}
+	stem := shorten(Slug(strings.TrimSuffix(base, ext)), maxStem)
 	out := stem + strings.ToLower(ext)
 	if !supported(out) {
 		if stem == "readme" {
@@ -72,6 +67,18 @@ func FileName(name string) (string, error) {
 		return "", fmt.Errorf("%w: %q: not a .txt, .md, .html, .htm or .jsonl file", ErrUnsupported, base)
 	}
 	return out, nil
+}
+
+// shorten cuts the slug s to at most n bytes, at a character boundary and
+// without a trailing '-'.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strings.TrimRight(s[:n], "-")
 }
 
 // Import adds one article file to the folder dir without disturbing a
@@ -209,22 +216,27 @@ func syncDir(dir string) error {
 // status other than 2xx is a *StatusError.
 //
 // The name it returns picks the format. An HTML page (text/html or
-// application/xhtml+xml) is named for a Slug of the URL's host and path,
-// with ".html"; any other response whose URL path ends in an extension
+// application/xhtml+xml) is named for a Slug of the URL's host and path
+// (and 8 hex digits of the SHA-256 of its query, if it has one), with
+// ".html"; any other response whose URL path ends in an extension
 // Load reads keeps that extension; else text/plain is ".txt" and
 // text/markdown ".md"; anything else fails with ErrUnsupported.
 //
 // The HTML loader takes an article's URL from <link rel="canonical"> or
-// og:url. When the page has neither, Fetch adds
+// og:url. Unless that is an absolute http or https URL, Fetch adds
 // <link rel="canonical" href="URL"> with the URL it was finally served
-// from (after redirects) after the page's <head> tag, so that citations of
-// the saved page link to its source; the page is otherwise saved as
-// served.
+// from (after redirects, without user name, password or fragment) after
+// the page's <head> tag, so that citations of the saved page link to its
+// source; the page is otherwise saved as served.
 func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) (name string, data []byte, err error) {
-	data, mediaType, u, err := get(ctx, client, rawURL, maxBytes)
+	data, mediaType, served, err := get(ctx, client, rawURL, maxBytes)
 	if err != nil {
 		return "", nil, err
 	}
+	// The page's own address: no user name or password to keep in the
+	// articles folder or show in citations, and no fragment.
+	u := *served
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
 	stem := u.Hostname() + u.Path
 	ext := strings.ToLower(path.Ext(u.Path))
 	if ext != "" && supported("x"+ext) {
@@ -232,9 +244,15 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int
 	} else {
 		ext = ""
 	}
+	stem = Slug(stem)
+	if u.RawQuery != "" { // pages differing only in their query differ in name
+		sum := sha256.Sum256([]byte(u.RawQuery))
+		tag := "-" + hex.EncodeToString(sum[:4])
+		stem = shorten(stem, maxStem-len(tag)) + tag
+	}
 	switch {
 	case mediaType == "text/html" || mediaType == "application/xhtml+xml":
-		return Slug(stem) + ".html", withCanonical(data, u.String()), nil
+		return stem + ".html", withCanonical(data, u.String()), nil
 	case ext != "":
 	case mediaType == "text/plain":
 		ext = ".txt"
@@ -243,7 +261,7 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int
 	default:
 		return "", nil, fmt.Errorf("%w: content type %q (want HTML, plain text or Markdown)", ErrUnsupported, mediaType)
 	}
-	return Slug(stem) + ext, data, nil
+	return stem + ext, data, nil
 }
 
 // Download returns the body of rawURL as Fetch reads it (the same schemes,
@@ -259,6 +277,9 @@ func Download(ctx context.Context, client *http.Client, rawURL string, maxBytes 
 func get(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) ([]byte, string, *url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err == nil {
+			rawURL = u.Redacted()
+		}
 		return nil, "", nil, fmt.Errorf("%w: %q is not an http or https URL", ErrUnsupported, rawURL)
 	}
 	if client == nil {
@@ -295,11 +316,14 @@ func get(ctx context.Context, client *http.Client, rawURL string, maxBytes int64
 }
 
 // withCanonical returns the HTML page data with <link rel="canonical"
-// href="pageURL"> added after its <head> tag (at the start when it has
-// none), unless it already names a canonical or og:url link.
+// href="pageURL"> added where headEnd says, before any other tag (so the
+// loader reads it first), unless the page's canonical or og:url link is
+// already an absolute http or https URL.
 func withCanonical(data []byte, pageURL string) []byte {
-	if doc, err := html.Parse(bytes.NewReader(data)); err == nil && canonicalURL(doc) != "" {
-		return data
+	if doc, err := html.Parse(bytes.NewReader(data)); err == nil {
+		if u, err := url.Parse(canonicalURL(doc)); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			return data
+		}
 	}
 	link := `<link rel="canonical" href="` + html.EscapeString(pageURL) + `">`
 	at := headEnd(data)
@@ -312,22 +336,31 @@ func withCanonical(data []byte, pageURL string) []byte {
 	return append(out, data[at:]...)
 }
 
-// headEnd returns the offset just after the first <head> start tag in
-// data, or 0.
+// headEnd returns the offset in data just after its first <head> start
+// tag, found by an HTML tokenizer on the bytes as they are (so never one
+// in a comment, in <title> or in an attribute value); without one, just
+// after the <html> start tag or the doctype, whichever comes last before
+// any other tag; else 0.
 func headEnd(data []byte) int {
-	lower := bytes.ToLower(data)
-	for from := 0; ; {
-		i := bytes.Index(lower[from:], []byte("<head"))
-		if i < 0 {
-			return 0
-		}
-		i += from + len("<head")
-		if i < len(lower) && strings.IndexByte("> \t\n\r\f/", lower[i]) >= 0 {
-			if end := bytes.IndexByte(lower[i:], '>'); end >= 0 {
-				return i + end + 1
+	z := html.NewTokenizer(bytes.NewReader(data))
+	at, off := 0, 0
+	for {
+		tt := z.Next()
+		off += len(z.Raw())
+		switch tt {
+		case html.ErrorToken:
+			return at
+		case html.DoctypeToken:
+			at = off
+		case html.StartTagToken, html.SelfClosingTagToken:
+			switch name, _ := z.TagName(); string(name) {
+			case "head":
+				return off
+			case "html":
+				at = off
+			default:
+				return at
 			}
-			return 0
 		}
-		from = i
 	}
 }

@@ -188,6 +188,46 @@ func TestFetch(t *testing.T) {
 		}
 	}
 
+	t.Run("no credentials or fragment kept", func(t *testing.T) {
+		withUser := strings.Replace(srv.URL, "://", "://alice:s3cret@", 1) + "/news/canal-locks#frag"
+		name, data, err := Fetch(ctx, srv.Client(), withUser, 0)
+		if err != nil || name != host+"-news-canal-locks.html" {
+			t.Fatalf("Fetch = %q, %v", name, err)
+		}
+		if bytes.Contains(data, []byte("alice")) || bytes.Contains(data, []byte("s3cret")) || bytes.Contains(data, []byte("frag")) {
+			t.Errorf("saved page keeps the credentials or fragment: %s", data)
+		}
+		c, _, err := Import(ctx, t.TempDir(), name, data, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Articles[0].URL; got != srv.URL+"/news/canal-locks" {
+			t.Errorf("article URL = %q", got)
+		}
+		if _, err := Download(ctx, srv.Client(), "ftp://alice:s3cret@example.com/a.txt", 0); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Download error %v shows the password", err)
+		}
+	})
+
+	t.Run("query", func(t *testing.T) {
+		long := "/" + strings.Repeat("canal-", 30)
+		serve(long, "text/html", page("<head>"))
+		names := map[string]bool{}
+		for _, p := range []string{"/news/canal-locks?id=1", "/news/canal-locks?id=2", long + "?id=1", long + "?id=2"} {
+			name, _, err := Fetch(ctx, srv.Client(), srv.URL+p, 0)
+			if err != nil {
+				t.Fatalf("Fetch(%s): %v", p, err)
+			}
+			if file, err := FileName(name); err != nil || file != name {
+				t.Errorf("Fetch(%s) = %q, which Import would save as %q, %v", p, name, file, err)
+			}
+			names[name] = true
+		}
+		if len(names) != 4 {
+			t.Errorf("names %v; want one per URL", names)
+		}
+	})
+
 	var se *StatusError
 	if _, _, err := Fetch(ctx, srv.Client(), srv.URL+"/missing", 0); !errors.As(err, &se) || se.Code != http.StatusNotFound {
 		t.Errorf("Fetch of a missing page = %v, want a 404 StatusError", err)
@@ -204,15 +244,29 @@ func TestFetch(t *testing.T) {
 
 func TestWithCanonical(t *testing.T) {
 	const u = "https://example.com/a?b=1&c=2"
-	tests := []struct{ name, page string }{
-		{"head tag", page("<head>")},
-		{"head with attributes", page(`<HEAD lang="en">`)},
-		{"header is not head", `<html><body><header>x</header><p>text</p></body></html>`},
-		{"no head", `<p>just a paragraph</p>`},
-		{"unterminated head", `<p>text</p><head`},
+	link := `<link rel="canonical" href="https://example.com/a?b=1&amp;c=2">`
+	// before is what the page must hold before the added link.
+	tests := []struct{ name, page, before string }{
+		{"head tag", page("<head>"), "<!DOCTYPE html><html><head>"},
+		{"head with attributes", page(`<HEAD lang="en">`), `<!DOCTYPE html><html><HEAD lang="en">`},
+		{"header is not head", `<html><body><header>x</header><p>text</p></body></html>`, "<html>"},
+		{"no head", `<p>just a paragraph</p>`, ""},
+		{"no head, doctype", "<!doctype html>\n<p>text</p>", "<!doctype html>"},
+		{"unterminated head", `<p>text</p><head`, ""},
+		{"Latin-1 before head", "<!-- \xe9t\xe9 \xc9T\xc9 -->\xe9\xe9<html><head>", "<!-- \xe9t\xe9 \xc9T\xc9 -->\xe9\xe9<html><head>"},
+		{"head in a comment", "<html><!-- <head> --><head>", "<html><!-- <head> --><head>"},
+		{"> in a head attribute", `<html><head data-x="a>b">`, `<html><head data-x="a>b">`},
+		{"head in the title", `<html><title><head></title>`, "<html>"},
+		{"relative canonical", page(`<head><link rel="canonical" href="/canal">`), "<!DOCTYPE html><html><head>"},
+		{"scheme-relative canonical", page(`<head><link rel="canonical" href="//example.com/canal">`), "<!DOCTYPE html><html><head>"},
+		{"relative og:url", page(`<head><meta property="og:url" content="canal">`), "<!DOCTYPE html><html><head>"},
+		{"ftp canonical", `<link rel="canonical" href="ftp://example.com/canal"><p>text</p>`, ""},
 	}
 	for _, tt := range tests {
 		out := withCanonical([]byte(tt.page), u)
+		if !bytes.HasPrefix(out, []byte(tt.before+link)) {
+			t.Errorf("%s: got %q, want the link after %q", tt.name, out, tt.before)
+		}
 		doc, err := html.Parse(bytes.NewReader(out))
 		if err != nil {
 			t.Fatal(err)
