@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -131,9 +130,7 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 	if err != nil {
 		return "Couldn't add it: " + b.addReason(err, "") + ". Nothing was saved."
 	}
-	_, statErr := os.Stat(filepath.Join(b.cfg.ArticlesDir, file))
-	existed := statErr == nil
-	c, path, err := corpus.Import(ctx, b.cfg.ArticlesDir, name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log})
+	imp, err := corpus.Import(ctx, b.cfg.ArticlesDir, name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log})
 	if err != nil {
 		b.log.Warn("add: refused", "event_id", eventID, "user_id", userID, "source", source, "err", err)
 		return "Couldn't add it: " + b.addReason(err, file) + ". Nothing was saved."
@@ -143,10 +140,10 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 		b.log.Error("add: reload failed", "event_id", eventID, "user_id", userID, "file", file, "err", err)
 		reason := reloadReason(err)
 		switch {
-		case existed:
+		case !imp.Created:
 			return "The reload failed: " + reason + ". The previous articles are still in service."
 		default:
-			if rerr := os.Remove(path); rerr != nil {
+			if rerr := os.Remove(imp.Path); rerr != nil {
 				b.log.Error("add: removing the file after a failed reload", "file", file, "err", rerr)
 				return fmt.Sprintf("Couldn't add it: the reload failed (%s), and `%s` could not be removed from the articles folder. The previous articles are still in service.", reason, file)
 			}
@@ -154,12 +151,12 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 		}
 	}
 	b.log.Info("article added", "event_id", eventID, "user_id", userID, "source", source, "file", file,
-		"articles", len(c.Articles), "existed", existed)
+		"articles", len(imp.Corpus.Articles), "existed", !imp.Created)
 	verb := "Added"
-	if existed {
+	if !imp.Created {
 		verb = "Already had"
 	}
-	return fmt.Sprintf("%s %s (`%s`). %s", verb, titles(c.Articles), file, renderReload(st))
+	return fmt.Sprintf("%s %s (`%s`). %s", verb, titles(imp.Corpus.Articles), file, renderReload(st))
 }
 
 // reloadReason says in a fixed phrase why the reload after /add failed;

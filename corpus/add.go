@@ -93,40 +93,42 @@ func shorten(s string, n int) string {
 // '.' (which Load skips), fsynced, and then linked or renamed into place,
 // so dir never holds a partial file. An existing file of that name is never
 // replaced: Import fails with ErrExists unless its content is identical,
-// in which case nothing is written. Import returns the articles parsed
-// (with sources named as a Load of dir names them) and the file's path.
-func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*Corpus, string, error) {
+// in which case nothing is written and Imported.Created is false.
+func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*Imported, error) {
 	file, err := FileName(name)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	limit := opts.MaxFileBytes
 	if limit <= 0 {
 		limit = DefaultMaxFileBytes
 	}
 	if int64(len(data)) > limit {
-		return nil, "", fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), limit)
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, len(data), limit)
 	}
 	target := filepath.Join(dir, file)
 	if same, err := sameContent(target, data); err != nil {
-		return nil, "", err
+		return nil, err
 	} else if same {
 		c, err := LoadFile(ctx, target, opts)
-		return c, target, err
+		if err != nil {
+			return nil, err
+		}
+		return &Imported{Corpus: c, Path: target}, nil
 	}
 
 	tmp, err := os.MkdirTemp(dir, ".import-")
 	if err != nil {
-		return nil, "", fmt.Errorf("corpus: %w", err)
+		return nil, fmt.Errorf("corpus: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	staged := filepath.Join(tmp, file)
 	if err := writeSynced(staged, data); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	l := newLoader(ctx, os.DirFS(tmp), opts)
 	if err := l.file(file); err != nil {
-		return nil, "", fmt.Errorf("corpus: %w", err)
+		return nil, fmt.Errorf("corpus: %w", err)
 	}
 	c := l.corpus
 	if len(c.Articles) == 0 {
@@ -134,28 +136,38 @@ func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*
 		if len(c.Skipped) > 0 {
 			reason = c.Skipped[0].Source + ": " + c.Skipped[0].Reason
 		}
-		return nil, "", fmt.Errorf("%w: %s", ErrNoArticles, reason)
+		return nil, fmt.Errorf("%w: %s", ErrNoArticles, reason)
 	}
 	// A hard link never replaces an existing file, even one created since
-	// the check above; where links are not supported, rename.
+	// the check above; only where links are not supported, rename.
 	if err := os.Link(staged, target); errors.Is(err, os.ErrExist) {
 		same, err := sameContent(target, data)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if !same { // created and removed again meanwhile: leave it be
-			return nil, "", fmt.Errorf("%w: %s", ErrExists, file)
+			return nil, fmt.Errorf("%w: %s", ErrExists, file)
+		}
+		return &Imported{Corpus: c, Path: target}, nil // another writer placed the same file
+	} else if errors.Is(err, errors.ErrUnsupported) || errors.Is(err, os.ErrPermission) {
+		if err := os.Rename(staged, target); err != nil {
+			return nil, fmt.Errorf("corpus: %w", err)
 		}
 	} else if err != nil {
-		if err := os.Rename(staged, target); err != nil {
-			return nil, "", fmt.Errorf("corpus: %w", err)
-		}
+		return nil, fmt.Errorf("corpus: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
 		os.Remove(target)
-		return nil, "", err
+		return nil, err
 	}
-	return c, target, nil
+	return &Imported{Corpus: c, Path: target, Created: true}, nil
+}
+
+// Imported is what Import did.
+type Imported struct {
+	Corpus  *Corpus // the articles the file holds, sources named as a Load of dir names them
+	Path    string  // the file in dir
+	Created bool    // false when an identical file was already there
 }
 
 // sameContent reports whether the file at name holds exactly data. A

@@ -65,9 +65,13 @@ func TestImport(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	md := []byte("# Ferries Return\n\nFerries to the islands resume on Friday after the harbour wall was repaired.\n")
-	c, path, err := Import(ctx, dir, "news/Ferries Return.md", md, Options{})
+	imp, err := Import(ctx, dir, "news/Ferries Return.md", md, Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	c, path := imp.Corpus, imp.Path
+	if !imp.Created {
+		t.Error("Created = false for a new file")
 	}
 	if path != filepath.Join(dir, "ferries-return.md") || len(c.Articles) != 1 || c.Articles[0].Title != "Ferries Return" || c.Articles[0].Source != "ferries-return.md" {
 		t.Fatalf("Import = %+v, %q", c.Articles, path)
@@ -84,12 +88,12 @@ func TestImport(t *testing.T) {
 	}
 
 	// The same content again is not an error and writes nothing.
-	if _, again, err := Import(ctx, dir, "ferries-return.md", md, Options{}); err != nil || again != path {
-		t.Errorf("identical Import = %q, %v", again, err)
+	if again, err := Import(ctx, dir, "ferries-return.md", md, Options{}); err != nil || again.Path != path || again.Created {
+		t.Errorf("identical Import = %+v, %v; want the same path, not created", again, err)
 	}
 	// Different content under the same name is refused, the file kept.
 	other := []byte("# Ferries Cancelled\n\nAll ferries to the islands are cancelled until the storm has passed.\n")
-	if _, _, err := Import(ctx, dir, "Ferries Return.md", other, Options{}); !errors.Is(err, ErrExists) {
+	if _, err := Import(ctx, dir, "Ferries Return.md", other, Options{}); !errors.Is(err, ErrExists) {
 		t.Errorf("Import over a different file = %v, want ErrExists", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, md) {
@@ -115,7 +119,7 @@ func TestImportRefusesBadFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, _, err := Import(context.Background(), dir, tt.file, []byte(tt.data), Options{MaxFileBytes: tt.max})
+			_, err := Import(context.Background(), dir, tt.file, []byte(tt.data), Options{MaxFileBytes: tt.max})
 			if !errors.Is(err, tt.err) || !strings.Contains(err.Error(), tt.reason) {
 				t.Errorf("Import = %v, want %v saying %q", err, tt.err, tt.reason)
 			}
@@ -175,10 +179,11 @@ func TestFetch(t *testing.T) {
 		}
 		// The saved page cites its source: its own canonical link, else
 		// the URL it was served from.
-		c, _, err := Import(ctx, t.TempDir(), name, data, Options{})
+		imp, err := Import(ctx, t.TempDir(), name, data, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.path, err)
 		}
+		c := imp.Corpus
 		want := srv.URL + "/news/canal-locks"
 		if tt.path == "/canonical" {
 			want = "https://example.com/canal"
@@ -197,10 +202,11 @@ func TestFetch(t *testing.T) {
 		if bytes.Contains(data, []byte("alice")) || bytes.Contains(data, []byte("s3cret")) || bytes.Contains(data, []byte("frag")) {
 			t.Errorf("saved page keeps the credentials or fragment: %s", data)
 		}
-		c, _, err := Import(ctx, t.TempDir(), name, data, Options{})
+		imp, err := Import(ctx, t.TempDir(), name, data, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		c := imp.Corpus
 		if got := c.Articles[0].URL; got != srv.URL+"/news/canal-locks" {
 			t.Errorf("article URL = %q", got)
 		}

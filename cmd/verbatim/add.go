@@ -39,34 +39,28 @@ func runAdd(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	file, err := corpus.FileName(name)
-	if err != nil {
-		return err
-	}
-	_, statErr := os.Stat(filepath.Join(a.cfg.ArticlesDir, file))
-	existed := statErr == nil
-	c, path, err := corpus.Import(ctx, a.cfg.ArticlesDir, name, data, corpus.Options{Logger: log})
+	imp, err := corpus.Import(ctx, a.cfg.ArticlesDir, name, data, corpus.Options{Logger: log})
 	if err != nil {
 		return err
 	}
 	_, stats, err := a.openIndex(ctx, true)
 	if err != nil {
-		if existed {
+		if !imp.Created {
 			return err
 		}
-		if rerr := os.Remove(path); rerr != nil {
-			return fmt.Errorf("%w (and %s could not be removed: %w)", err, path, rerr)
+		if rerr := os.Remove(imp.Path); rerr != nil {
+			return fmt.Errorf("%w (and %s could not be removed: %w)", err, imp.Path, rerr)
 		}
-		return fmt.Errorf("%w (%s was removed again)", err, path)
+		return fmt.Errorf("%w (%s was removed again)", err, imp.Path)
 	}
 	verb := "added"
-	if existed {
+	if !imp.Created {
 		verb = "already there"
 	}
-	for _, art := range c.Articles {
+	for _, art := range imp.Corpus.Articles {
 		fmt.Fprintf(a.stdout, "%s: %s (%s)\n", verb, art.Title, art.ID)
 	}
-	fmt.Fprintf(a.stdout, "saved as %s\n", path)
+	fmt.Fprintf(a.stdout, "saved as %s\n", imp.Path)
 	fmt.Fprintln(a.stdout, formatStats(stats))
 	for _, s := range stats.Skipped {
 		fmt.Fprintf(a.stdout, "skipped %s: %s\n", s.Source, s.Reason)
