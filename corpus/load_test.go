@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 )
 
 func TestDefaultShippedArticle(t *testing.T) {
@@ -488,33 +490,8 @@ func TestSlug(t *testing.T) {
 	}
 }
 
-// evalFile returns the path of a file under ../shared/eval relative to the
-// repository root, skipping the test when it is absent.
-func evalFile(tb testing.TB, name string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	path := filepath.Join(filepath.Dir(dir), "shared", "eval", name)
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("evaluation data absent: %v", err)
-	}
-	return path
-}
-
 func TestLoadSQuADNumbering(t *testing.T) {
-	path := evalFile(t, "squad-dev/articles.jsonl")
+	path := evaldata.Path(t, "squad-dev/articles.jsonl")
 	c, err := LoadFile(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -529,7 +506,7 @@ func TestLoadSQuADNumbering(t *testing.T) {
 }
 
 func BenchmarkLoadReuters(b *testing.B) {
-	path := evalFile(b, "reuters/articles.jsonl")
+	path := evaldata.Path(b, "reuters/articles.jsonl")
 	info, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)

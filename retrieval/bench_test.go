@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 )
 
 // Benchmarks over ../shared/eval (skipped when it is absent):
@@ -60,7 +61,7 @@ func TestMain(m *testing.M) {
 // getFixture returns the fixture of set, building it on first use.
 func getFixture(b *testing.B, set string) *fixture {
 	b.Helper()
-	evalDataDir(b)
+	evaldata.Dir(b)
 	fixtures.Lock()
 	defer fixtures.Unlock()
 	if f := fixtures.m[set]; f != nil {

@@ -11,37 +11,14 @@ import (
 	"testing/fstest"
 
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 )
-
-// evalDataDir returns ../shared/eval relative to the repository root, or skips.
-func evalDataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-	eval := filepath.Join(dir, "..", "shared", "eval")
-	if _, err := os.Stat(filepath.Join(eval, "squad-dev", "articles.jsonl")); err != nil {
-		tb.Skipf("evaluation data not found (%v): skipping", err)
-	}
-	return eval
-}
 
 // loadEvalArticles loads the articles of the given JSONL files (relative to the
 // eval directory) as one corpus.
 func loadEvalArticles(tb testing.TB, names ...string) *corpus.Corpus {
 	tb.Helper()
-	dir := evalDataDir(tb)
+	dir := evaldata.Dir(tb)
 	fsys := fstest.MapFS{}
 	for _, n := range names {
 		data, err := os.ReadFile(filepath.Join(dir, n))
@@ -65,7 +42,7 @@ type squadQuestion struct {
 
 func loadSquadQuestions(tb testing.TB) []squadQuestion {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(evalDataDir(tb), "squad-dev", "questions.jsonl"))
+	f, err := os.Open(filepath.Join(evaldata.Dir(tb), "squad-dev", "questions.jsonl"))
 	if err != nil {
 		tb.Fatal(err)
 	}

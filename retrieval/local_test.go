@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 )
 
 func TestLocalModel(t *testing.T) {
@@ -284,23 +286,10 @@ type localQuestion struct {
 // from ../shared/eval/squad-dev next to the repository root, or skips.
 func localSQuAD(tb testing.TB) ([]string, []localQuestion) {
 	tb.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Skip("skipping: no go.mod above the working directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	squad := filepath.Join(dir, "..", "shared", "eval", "squad-dev")
+	squad := filepath.Join(evaldata.Dir(tb), "squad-dev")
 	var paras []string
 	first := map[string]int{} // article ID → index of its first paragraph
-	err = localReadJSONL(filepath.Join(squad, "articles.jsonl"), func(line []byte) error {
+	err := localReadJSONL(filepath.Join(squad, "articles.jsonl"), func(line []byte) error {
 		var a struct {
 			ID         string   `json:"id"`
 			Paragraphs []string `json:"paragraphs"`

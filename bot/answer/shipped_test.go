@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/verbatim-bot/verbatim/bot/answer"
 	"github.com/verbatim-bot/verbatim/bot/answer/llmfake"
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -118,22 +118,9 @@ type seedQuestion struct {
 // repository root, or skips.
 func seedQuestions(t *testing.T) []seedQuestion {
 	t.Helper()
-	dir, err := os.Getwd()
+	f, err := os.Open(evaldata.Path(t, "seed-questions.jsonl"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the working directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	f, err := os.Open(filepath.Join(dir, "..", "shared", "eval", "seed-questions.jsonl"))
-	if err != nil {
-		t.Skipf("seed questions not available (%v): skipping", err)
 	}
 	defer f.Close()
 	var qs []seedQuestion

@@ -15,6 +15,7 @@ import (
 	"github.com/verbatim-bot/verbatim/bot/answer"
 	"github.com/verbatim-bot/verbatim/bot/answer/llmfake"
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -159,29 +160,6 @@ func TestAnswersAgainstMisquotingLLM(t *testing.T) {
 	}
 }
 
-// evalDir returns ../shared/eval relative to the repository root, or skips.
-func evalDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Skip("no go.mod above the working directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	eval := filepath.Join(dir, "..", "shared", "eval")
-	if _, err := os.Stat(filepath.Join(eval, "squad-dev", "articles.jsonl")); err != nil {
-		tb.Skipf("evaluation data not available (%v): skipping", err)
-	}
-	return eval
-}
-
 // loadJSONL loads the articles of JSONL files under dir as one corpus.
 func loadJSONL(tb testing.TB, dir string, names ...string) *corpus.Corpus {
 	tb.Helper()
@@ -204,7 +182,7 @@ func loadJSONL(tb testing.TB, dir string, names ...string) *corpus.Corpus {
 // offline: every answerable one shows its evidence, both unanswerable ones
 // are refused.
 func TestSeedAnswers(t *testing.T) {
-	qs, err := LoadQuestions(filepath.Join(evalDir(t), "seed-questions.jsonl"))
+	qs, err := LoadQuestions(filepath.Join(evaldata.Dir(t), "seed-questions.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +201,7 @@ func TestSeedAnswers(t *testing.T) {
 // squad loads the SQuAD dev public questions and an index of its articles.
 func squad(tb testing.TB) ([]Question, *retrieval.Index) {
 	tb.Helper()
-	dir := evalDir(tb)
+	dir := evaldata.Dir(tb)
 	qs, err := LoadQuestions(filepath.Join(dir, "squad-dev", "questions.jsonl"))
 	if err != nil {
 		tb.Fatal(err)
@@ -280,7 +258,7 @@ func BenchmarkSQuADAnswers(b *testing.B) {
 // dev plus BBC News (about 12.6k paragraphs), cycling through the SQuAD
 // questions. It reports the per-answer overhead and retrieval percentiles.
 func BenchmarkAnswerOverhead(b *testing.B) {
-	dir := evalDir(b)
+	dir := evaldata.Dir(b)
 	if _, err := os.Stat(filepath.Join(dir, "bbc", "articles.jsonl")); err != nil {
 		b.Skipf("BBC articles not available (%v): skipping", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 )
 
 func TestLoadQuestions(t *testing.T) {
@@ -71,7 +73,7 @@ func TestLoadQuestions(t *testing.T) {
 
 // TestLoadSharedQuestions reads the real question files when present.
 func TestLoadSharedQuestions(t *testing.T) {
-	dir := sharedEval(t)
+	dir := evaldata.Dir(t)
 	for _, tt := range []struct {
 		file string
 		n    int
@@ -89,29 +91,4 @@ func TestLoadSharedQuestions(t *testing.T) {
 			}
 		}
 	}
-}
-
-// sharedEval returns ../shared/eval relative to the repository root, or
-// skips the test when it is absent.
-func sharedEval(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-	eval := filepath.Join(dir, "..", "shared", "eval")
-	if _, err := os.Stat(eval); err != nil {
-		t.Skipf("evaluation data not found (%v): skipping", err)
-	}
-	return eval
 }

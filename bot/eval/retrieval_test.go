@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -93,7 +94,7 @@ func TestPercentile(t *testing.T) {
 // TestRetrievalSeedQuestions runs the seed questions against the shipped
 // article when ../shared/eval is present.
 func TestRetrievalSeedQuestions(t *testing.T) {
-	qs, err := LoadQuestions(filepath.Join(sharedEval(t), "seed-questions.jsonl"))
+	qs, err := LoadQuestions(filepath.Join(evaldata.Dir(t), "seed-questions.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
