@@ -24,14 +24,7 @@ func loadIndex(t *testing.T) *retrieval.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: retrieval.NewLocal(0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ix.Load(ctx, c, nil); err != nil {
-		t.Fatal(err)
-	}
-	return ix
+	return indexOf(t, c)
 }
 
 func TestRetrieval(t *testing.T) {
@@ -99,17 +92,7 @@ func TestRetrievalSeedQuestions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	c, err := corpus.Load(ctx, corpus.Default(), corpus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: retrieval.NewLocal(0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ix.Load(ctx, c, nil); err != nil {
-		t.Fatal(err)
-	}
+	ix := shippedIndex(t)
 	rep, err := Retrieval(ctx, ix, qs, RetrievalOptions{})
 	if err != nil {
 		t.Fatal(err)
