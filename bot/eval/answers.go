@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
@@ -67,7 +67,7 @@ type AnswersReport struct {
 	FalseRefusals   float64
 
 	// Check sums what verification changed over all answers.
-	Check answer.Check
+	Check bot.Check
 
 	// P50 and P95 are percentiles of the whole Answer call; OverheadP50
 	// and OverheadP95 of its time outside retrieval and the LLM call
@@ -80,7 +80,7 @@ type AnswersReport struct {
 // distorted by each other, and measures the answers. It fails if ctx is
 // done or an answer fails (a bad question or a retrieval failure), naming
 // the question.
-func Answers(ctx context.Context, a *answer.Answerer, qs []Question, opts AnswersOptions) (AnswersReport, error) {
+func Answers(ctx context.Context, a *bot.Answerer, qs []Question, opts AnswersOptions) (AnswersReport, error) {
 	var rep AnswersReport
 	var total, overhead []time.Duration
 	var exact, inQuote, withEvidence, refusedAnswerable, refusedUnanswerable int
@@ -89,7 +89,7 @@ func Answers(ctx context.Context, a *answer.Answerer, qs []Question, opts Answer
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		ans, err := a.Answer(ctx, q.Text, answer.Options{})
+		ans, err := a.Answer(ctx, q.Text, bot.Options{})
 		if err != nil {
 			return rep, fmt.Errorf("eval: question %s: %w", q.ID, err)
 		}
@@ -97,7 +97,7 @@ func Answers(ctx context.Context, a *answer.Answerer, qs []Question, opts Answer
 		total = append(total, ans.Timings.Total)
 		overhead = append(overhead, ans.Timings.Total-ans.Timings.Retrieval-ans.Timings.LLM)
 		switch {
-		case ans.Mode == answer.Generated && !ans.Refused:
+		case ans.Mode == bot.Generated && !ans.Refused:
 			rep.Generated++
 		case ans.Note != "":
 			rep.Fallbacks++
@@ -228,7 +228,7 @@ func anyContains(folded []string, s string) bool {
 	return slices.ContainsFunc(folded, func(t string) bool { return strings.Contains(t, f) })
 }
 
-func addCheck(sum *answer.Check, c answer.Check) {
+func addCheck(sum *bot.Check, c bot.Check) {
 	sum.Kept += c.Kept
 	sum.Repaired += c.Repaired
 	sum.Reattributed += c.Reattributed

@@ -12,8 +12,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/verbatim-bot/verbatim/bot/answer"
-	"github.com/verbatim-bot/verbatim/bot/answer/llmfake"
+	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/bot/llmfake"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
@@ -56,7 +56,7 @@ var questions = []Question{
 
 func TestAnswersExtractive(t *testing.T) {
 	ix := shippedIndex(t)
-	a := answer.New(ix, answer.Config{})
+	a := bot.New(ix, bot.Config{})
 	var progress []int
 	rep, err := Answers(context.Background(), a, questions, AnswersOptions{
 		Paragraph: IndexParagraphs(ix),
@@ -87,7 +87,7 @@ func TestAnswersExtractive(t *testing.T) {
 
 func TestAnswersCountsInexactQuotes(t *testing.T) {
 	ix := shippedIndex(t)
-	a := answer.New(ix, answer.Config{})
+	a := bot.New(ix, bot.Config{})
 	// A lookup that returns a different text for every paragraph: no quote
 	// is then exact, which the report must say.
 	other := func(id string) (corpus.Paragraph, bool) {
@@ -103,7 +103,7 @@ func TestAnswersCountsInexactQuotes(t *testing.T) {
 }
 
 func TestAnswersFailures(t *testing.T) {
-	a := answer.New(shippedIndex(t), answer.Config{})
+	a := bot.New(shippedIndex(t), bot.Config{})
 	_, err := Answers(context.Background(), a, []Question{{ID: "blank", Text: " "}}, AnswersOptions{})
 	if err == nil || !strings.Contains(err.Error(), "question blank") {
 		t.Errorf("err = %v", err)
@@ -143,7 +143,7 @@ func TestAnswersAgainstMisquotingLLM(t *testing.T) {
 	defer srv.Close()
 	srv.Respond(misquoter)
 	ix := shippedIndex(t)
-	a := answer.New(ix, answer.Config{LLM: &answer.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+	a := bot.New(ix, bot.Config{LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
 	rep, err := Answers(context.Background(), a, questions, AnswersOptions{Paragraph: IndexParagraphs(ix)})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestSeedAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix := shippedIndex(t)
-	rep, err := Answers(context.Background(), answer.New(ix, answer.Config{}), qs, AnswersOptions{Paragraph: IndexParagraphs(ix)})
+	rep, err := Answers(context.Background(), bot.New(ix, bot.Config{}), qs, AnswersOptions{Paragraph: IndexParagraphs(ix)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestSQuADAnswers(t *testing.T) {
 	for i := 0; i < len(qs); i += 10 {
 		sample = append(sample, qs[i])
 	}
-	rep, err := Answers(context.Background(), answer.New(ix, answer.Config{}), sample, AnswersOptions{Paragraph: IndexParagraphs(ix)})
+	rep, err := Answers(context.Background(), bot.New(ix, bot.Config{}), sample, AnswersOptions{Paragraph: IndexParagraphs(ix)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestSQuADAnswers(t *testing.T) {
 // answer measures; run it once: -bench SQuADAnswers -benchtime 1x.
 func BenchmarkSQuADAnswers(b *testing.B) {
 	qs, ix := squad(b)
-	a := answer.New(ix, answer.Config{})
+	a := bot.New(ix, bot.Config{})
 	var rep AnswersReport
 	for b.Loop() {
 		var err error
@@ -267,13 +267,13 @@ func BenchmarkAnswerOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	ix := indexOf(b, loadJSONL(b, dir, "squad-dev/articles.jsonl", "bbc/articles.jsonl"))
-	a := answer.New(ix, answer.Config{})
+	a := bot.New(ix, bot.Config{})
 	ctx := context.Background()
 	var overhead, retrieval []time.Duration
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		ans, err := a.Answer(ctx, qs[i%len(qs)].Text, answer.Options{})
+		ans, err := a.Answer(ctx, qs[i%len(qs)].Text, bot.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

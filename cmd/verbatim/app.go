@@ -14,7 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
@@ -142,20 +142,20 @@ func (a *app) evalDir(paths []string) string {
 
 // answerer builds the answerer over ix: generating when an LLM is
 // configured, extractive otherwise.
-func (a *app) answerer(ix *retrieval.Index) *answer.Answerer {
-	cfg := answer.Config{
+func (a *app) answerer(ix *retrieval.Index) *bot.Answerer {
+	cfg := bot.Config{
 		TopK:             a.cfg.TopK,
 		MinRelevance:     a.cfg.MinRelevance,
 		MaxQuestionRunes: a.cfg.MaxQuestionChars,
 		Logger:           a.log,
 	}
 	if a.cfg.generating() {
-		cfg.LLM = &answer.LLMConfig{
+		cfg.LLM = &bot.LLMConfig{
 			APIKey:  a.cfg.OpenAIKey,
 			BaseURL: a.cfg.LLMBaseURL,
 			Model:   a.cfg.LLMModel,
 			Timeout: a.cfg.LLMTimeout,
 		}
 	}
-	return answer.New(ix, cfg)
+	return bot.New(ix, cfg)
 }

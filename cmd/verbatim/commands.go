@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -32,7 +32,7 @@ func (a *app) oneArg(rest []string, what string) (string, error) {
 // inputError marks errors caused by what the user typed (a question with
 // no words to search, or too long) as usage errors, exit status 2.
 func inputError(err error) error {
-	if errors.Is(err, retrieval.ErrEmptyQuery) || errors.Is(err, answer.ErrEmptyQuestion) || errors.Is(err, answer.ErrQuestionTooLong) {
+	if errors.Is(err, retrieval.ErrEmptyQuery) || errors.Is(err, bot.ErrEmptyQuestion) || errors.Is(err, bot.ErrQuestionTooLong) {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return err
@@ -57,7 +57,7 @@ func runAsk(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	ans, err := a.answerer(ix).Answer(ctx, q, answer.Options{ArticleID: *article})
+	ans, err := a.answerer(ix).Answer(ctx, q, bot.Options{ArticleID: *article})
 	if err != nil {
 		return inputError(err)
 	}

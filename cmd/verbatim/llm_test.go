@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verbatim-bot/verbatim/bot/answer/llmfake"
+	"github.com/verbatim-bot/verbatim/bot/llmfake"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 )
 

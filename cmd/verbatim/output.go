@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verbatim-bot/verbatim/bot/answer"
+	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
 // printAnswer writes an answer for a person: the reply, then the numbered
 // sources with their verified quotes.
-func printAnswer(w io.Writer, ans *answer.Answer, verbose bool) {
+func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 	fmt.Fprintln(w, ans.Text)
 	for _, c := range ans.Closest { // the text names them; add their links
 		if c.URL != "" {
@@ -68,11 +68,11 @@ type answerJSON struct {
 	Question string         `json:"question"`
 	Text     string         `json:"text"`
 	Refused  bool           `json:"refused"`
-	Mode     answer.Mode    `json:"mode"`
+	Mode     bot.Mode       `json:"mode"`
 	Note     string         `json:"note,omitempty"`
 	Sources  []sourceJSON   `json:"sources"`
 	Closest  []articleJSON  `json:"closest,omitempty"`
-	Check    answer.Check   `json:"verification"`
+	Check    bot.Check      `json:"verification"`
 	Timings  map[string]any `json:"timings_ms"`
 }
 
@@ -102,7 +102,7 @@ type articleJSON struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func toAnswerJSON(a *answer.Answer) answerJSON {
+func toAnswerJSON(a *bot.Answer) answerJSON {
 	out := answerJSON{
 		ID: a.ID, Question: a.Question, Text: a.Text, Refused: a.Refused, Mode: a.Mode, Note: a.Note,
 		Sources: []sourceJSON{}, Check: a.Check,

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/bot/discord"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -31,9 +31,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	log.Info("index ready", "articles", stats.Articles, "paragraphs", stats.Paragraphs,
 		"embedded", stats.Embedded, "cached", stats.Cached, "seconds", stats.Duration.Seconds())
 
-	var metrics *bot.Metrics
+	var metrics *discord.Metrics
 	if a.cfg.MetricsAddr != "" {
-		metrics = bot.NewMetrics(prometheus.NewRegistry())
+		metrics = discord.NewMetrics(prometheus.NewRegistry())
 		ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
 		if err != nil {
 			return fmt.Errorf("METRICS_ADDR: %w", err)
@@ -48,7 +48,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		log.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
 	}
 
-	b, err := bot.New(bot.Config{
+	b, err := discord.New(discord.Config{
 		Token:            a.cfg.DiscordToken,
 		GuildID:          a.cfg.DiscordGuildID,
 		AllowedChannels:  a.cfg.DiscordChannels,

@@ -1,0 +1,105 @@
+// Package bot turns a question into Verbatim's reply: retrieved passages,
+// an LLM (or extractive) answer with numbered citations, and quotes that are
+// verified to appear word for word in the cited paragraph before anyone sees
+// them. It knows nothing about Discord; the CLI and the bot both drive it.
+package bot
+
+import (
+	"time"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// Mode says how an Answer was produced. A refusal because no passage is
+// relevant enough is Extractive (no model was asked); a refusal because the
+// model said the passages do not answer is Generated.
+type Mode string
+
+const (
+	Generated  Mode = "generated"  // written by the LLM, then verified
+	Extractive Mode = "extractive" // sentences quoted from the top passages
+)
+
+// Answer is the verified reply to one question.
+type Answer struct {
+	ID       string // random, for feedback and logs
+	Question string
+	// Text is the reply with [n] markers that refer to Sources[i].N.
+	// Mentions (@everyone, @here, <@id>, <@&id>) are already neutralised.
+	Text    string
+	Sources []Source // only sources cited in Text, numbered 1..len
+	Refused bool     // the articles do not answer; Sources is empty
+	// Closest names the nearest articles when Refused.
+	Closest []ArticleRef
+	Mode    Mode
+	Note    string // why the answer fell back to extractive, if it did; a sentence for users
+	// Check is what verification changed in the model's reply; it is kept
+	// when the reply could not be verified and the answer fell back to
+	// extractive, so that --verbose shows why.
+	Check   Check
+	Timings Timings
+	// Query is what was searched: the question, or for a follow-up the
+	// previous question joined to it (see Answerer.Answer).
+	Query string
+	// Retrieved are the passages retrieval returned, best first, with
+	// their scores: what the model saw and the sources were drawn from
+	// (for --verbose and debugging).
+	Retrieved []retrieval.Result
+}
+
+// Source is one cited paragraph.
+type Source struct {
+	N         int // the number used in [n] markers
+	ArticleID string
+	Title     string
+	URL       string
+	Paragraph corpus.Paragraph
+	Quotes    []Quote // verified quotes, in the source's own characters
+}
+
+// Quote is an exact excerpt of Source.Paragraph.Text. Its Text is the
+// article's, mention syntax included: a display layer passes it through
+// NeutralizeMentions or sends it with mentions disabled.
+type Quote struct {
+	Text string
+	Span corpus.Span // byte offsets of Text in the paragraph
+}
+
+// ArticleRef names an article.
+type ArticleRef struct {
+	ID, Title, URL string
+}
+
+// Check records what verification changed in the LLM's reply.
+type Check struct {
+	Kept           int // quotes found verbatim (after normalising) in their cited passage
+	Repaired       int // near misses replaced by the source sentence they came from
+	Reattributed   int // quotes moved to the passage that really contains them
+	Dropped        int // quotes that matched nothing close enough
+	MarkersRemoved int // [n] markers pointing at sources that do not exist
+}
+
+// Timings break down where an answer's time went.
+type Timings struct {
+	Retrieval, LLM, Verify, Total time.Duration
+}
+
+// Options tune one call to Answerer.Answer.
+type Options struct {
+	// History is the earlier turns of a conversation (oldest first), used
+	// to understand follow-up questions. It is context, never a source.
+	History []Turn
+	// OnDelta, if set, receives the reply text so far while a generating
+	// LLM streams it (unverified: for progress display only; mentions are
+	// neutralised). It is called from the goroutine running Answer, and
+	// never once Answer has returned.
+	OnDelta func(partial string)
+	// ArticleID restricts retrieval to one article; "" for all.
+	ArticleID string
+}
+
+// Turn is one earlier question and the reply text shown for it.
+type Turn struct {
+	Question, Answer string
+}

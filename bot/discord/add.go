@@ -1,0 +1,283 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// Bounds on what /add downloads.
+const (
+	maxAddBytes  = 5 << 20
+	fetchTimeout = 20 * time.Second
+)
+
+const (
+	noticeNoAdd     = "Adding articles is not available on this bot."
+	noticeAddNoDir  = "Adding articles needs ARTICLES_DIR set to a writable folder; this bot serves its built-in articles."
+	noticeAddDM     = "/add works only in a server, not in direct messages."
+	noticeAddNotAdm = "Only server managers can add articles."
+	noticeAddOne    = "Give either a url or a file to add (one of them, not both)."
+	noticeAddScheme = "Give a link starting with http:// or https://."
+	noticeAddUser   = "Give a link without a user name or password in it."
+	noticeAddBig    = "That file is larger than 5 MiB; I can't add it."
+)
+
+// addCommand is /add, offered to server managers when the bot has an
+// articles folder to save to.
+func addCommand(manage *int64) *discordgo.ApplicationCommand {
+	return &discordgo.ApplicationCommand{
+		Name:                     "add",
+		Description:              "Add an article from a link or a file, then reload (server managers only).",
+		DefaultMemberPermissions: manage,
+		Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
+		Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Link to a web page (HTML), text or Markdown file", MaxLength: 2000},
+			{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .txt, .md, .html or .jsonl file (UTF-8, up to 5 MiB)"},
+		},
+	}
+}
+
+// runAdd answers /add: admins only, in a server, one reload at a time. It
+// downloads the page or file, saves it in Config.ArticlesDir with
+// corpus.Import (which refuses anything Load would skip) and reloads; if
+// the reload fails it removes the file again, so the index in service and
+// the folder stay as they were.
+func (b *Bot) runAdd(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
+	user := interactionUser(in)
+	switch {
+	case b.reload == nil:
+		b.notice(ctx, in, noticeNoAdd)
+		return
+	case b.cfg.ArticlesDir == "":
+		b.notice(ctx, in, noticeAddNoDir)
+		return
+	case !b.admitAdmin(ctx, in, "add", noticeAddDM, noticeAddNotAdm):
+		return
+	}
+	link := strings.TrimSpace(optString(data, "url"))
+	var att *discordgo.MessageAttachment
+	if o := data.GetOption("file"); o != nil && data.Resolved != nil {
+		id, _ := o.Value.(string)
+		att = data.Resolved.Attachments[id]
+	}
+	switch {
+	case (link == "") == (att == nil):
+		b.notice(ctx, in, noticeAddOne)
+		return
+	case att != nil && att.Size > maxAddBytes:
+		b.notice(ctx, in, noticeAddBig)
+		return
+	case link != "":
+		u, err := url.Parse(link)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			b.notice(ctx, in, noticeAddScheme)
+			return
+		}
+		if u.User != nil { // never saved, shown or logged
+			b.notice(ctx, in, noticeAddUser)
+			return
+		}
+	}
+	if !b.claimAdminTask(ctx, in, "add") {
+		return
+	}
+	msg := func() string {
+		// Released before the report, so a reload may follow at once, and
+		// even if the work panics.
+		defer b.reloading.Store(false)
+		return b.addArticle(ctx, in.ID, user.ID, link, att)
+	}()
+	b.sendNotice(ctx, &interactionDest{s: b.s, in: in, flags: discordgo.MessageFlagsEphemeral}, in.ID, msg)
+}
+
+// addArticle downloads, saves and reloads for /add, and returns the report
+// for the admin.
+func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att *discordgo.MessageAttachment) string {
+	source := link
+	fetchCtx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	var (
+		name string
+		data []byte
+		err  error
+	)
+	if att != nil {
+		source = "attachment " + att.Filename
+		name = att.Filename
+		data, err = corpus.Download(fetchCtx, b.fetch, att.URL, maxAddBytes)
+	} else {
+		name, data, err = corpus.Fetch(fetchCtx, b.fetch, link, maxAddBytes)
+	}
+	cancel()
+	if err != nil {
+		b.log.Warn("add: download failed", "event_id", eventID, "user_id", userID, "source", source, "err", err)
+		return "Couldn't add it: " + b.addReason(err, "") + ". Nothing was saved."
+	}
+	file, err := corpus.FileName(name)
+	if err != nil {
+		return "Couldn't add it: " + b.addReason(err, "") + ". Nothing was saved."
+	}
+	imp, err := corpus.Import(ctx, b.cfg.ArticlesDir, name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log})
+	if err != nil {
+		b.log.Warn("add: refused", "event_id", eventID, "user_id", userID, "source", source, "err", err)
+		return "Couldn't add it: " + b.addReason(err, file) + ". Nothing was saved."
+	}
+	st, err := b.reload(ctx)
+	if err != nil {
+		b.log.Error("add: reload failed", "event_id", eventID, "user_id", userID, "file", file, "err", err)
+		reason := reloadReason(err)
+		switch {
+		case !imp.Created:
+			return "The reload failed: " + reason + ". The previous articles are still in service."
+		default:
+			if rerr := os.Remove(imp.Path); rerr != nil {
+				b.log.Error("add: removing the file after a failed reload", "file", file, "err", rerr)
+				return fmt.Sprintf("Couldn't add it: the reload failed (%s), and `%s` could not be removed from the articles folder. The previous articles are still in service.", reason, file)
+			}
+			return "Couldn't add it: the reload failed (" + reason + "), so the file was removed again. The previous articles are still in service."
+		}
+	}
+	b.log.Info("article added", "event_id", eventID, "user_id", userID, "source", source, "file", file,
+		"articles", len(imp.Corpus.Articles), "existed", !imp.Created)
+	verb := "Added"
+	if !imp.Created {
+		verb = "Already had"
+	}
+	return fmt.Sprintf("%s %s (`%s`). %s", verb, titles(imp.Corpus.Articles), file, renderReload(st))
+}
+
+// reloadReason says in a fixed phrase why the reload after /add failed;
+// the error itself, which may name paths or servers, goes only to the log.
+func reloadReason(err error) string {
+	switch {
+	case errors.Is(err, retrieval.ErrReloading):
+		return "another reload is running"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "it took too long"
+	case errors.Is(err, context.Canceled):
+		return "it was cancelled"
+	}
+	return "the error is in the bot's log"
+}
+
+// titles lists up to five article titles for a report.
+func titles(arts []corpus.Article) string {
+	const most = 5
+	var parts []string
+	for _, a := range arts[:min(len(arts), most)] {
+		parts = append(parts, "“"+escapeQuote(truncate(a.Title, 100))+"”")
+	}
+	s := strings.Join(parts, ", ")
+	if n := len(arts) - most; n > 0 {
+		s += fmt.Sprintf(" and %d more", n)
+	}
+	return s
+}
+
+// addReason says why /add could not download or save something, in words
+// fit for Discord: no paths, addresses or internal errors.
+func (b *Bot) addReason(err error, file string) string {
+	var status *corpus.StatusError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &status):
+		return fmt.Sprintf("the server answered %d", status.Code)
+	case errors.Is(err, corpus.ErrTooLarge):
+		return "it is larger than 5 MiB"
+	case errors.Is(err, corpus.ErrExists):
+		return fmt.Sprintf("a different file named `%s` is already in the articles folder", file)
+	case errors.Is(err, corpus.ErrUnsupported):
+		return escapeQuote(truncate(strings.TrimPrefix(err.Error(), corpus.ErrUnsupported.Error()+": "), 200))
+	case errors.Is(err, corpus.ErrNoArticles):
+		return "no article could be read from it (" + escapeQuote(truncate(strings.TrimPrefix(err.Error(), corpus.ErrNoArticles.Error()+": "), 200)) + ")"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "it took too long"
+	case errors.Is(err, errNotPublic):
+		return "that address is not on the public internet"
+	case file == "":
+		return "the download failed"
+	}
+	return "it could not be saved"
+}
+
+// errNotPublic refuses a connection to an address that is not on the
+// public internet.
+var errNotPublic = errors.New("bot: not a public internet address")
+
+// publicClient is the default Config.FetchClient: it connects only to
+// public unicast addresses, checked on the address actually dialled (so
+// after DNS, and for every redirect), and ignores proxy settings, whose
+// proxy would itself be such an address.
+func publicClient() *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !isPublic(ip) {
+			return fmt.Errorf("%w: %s", errNotPublic, host)
+		}
+		return nil
+	}}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = d.DialContext
+	t.DisableKeepAlives = true
+	return &http.Client{Transport: t, Timeout: fetchTimeout}
+}
+
+// notPublic lists the ranges that IsGlobalUnicast and IsPrivate let
+// through but that are not on the public internet.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT (RFC 6598)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
+}
+
+// IPv6 ranges that carry an IPv4 address, which must be public too.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96") // in the last 4 bytes
+	sixToFour = netip.MustParsePrefix("2002::/16")    // in bytes 2 to 5
+)
+
+// isPublic reports whether ip is a unicast address on the public internet,
+// judging an IPv4 address carried in NAT64 or 6to4 form by itself.
+func isPublic(ip netip.Addr) bool {
+	ip = ip.Unmap().WithZone("") // a zone would stop prefixes matching
+	b := ip.As16()
+	switch {
+	case nat64.Contains(ip):
+		return isPublic(netip.AddrFrom4([4]byte(b[12:16])))
+	case sixToFour.Contains(ip):
+		return isPublic(netip.AddrFrom4([4]byte(b[2:6])))
+	case !ip.IsGlobalUnicast() || ip.IsPrivate():
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,452 @@
+// Package discord puts Verbatim into Discord with discordgo: members ask by
+// mentioning the bot, replying to its answers, in DMs or with /ask, and get
+// cited answers whose quotes are verified word for word; /quote finds the
+// exact passage; /articles lists what the bot knows; admins /reload the
+// corpus and /add articles without a restart. The bot needs no privileged intent: Discord
+// delivers message text for mentions, DMs and replies that mention it.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+
+	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// Answerer answers a question with verified quotes; *bot.Answerer is
+// one.
+type Answerer interface {
+	Answer(ctx context.Context, question string, opts bot.Options) (*bot.Answer, error)
+}
+
+// Library is the part of the index the commands read; *retrieval.Index is
+// one.
+type Library interface {
+	Quote(ctx context.Context, phrase string, opts retrieval.QuoteOptions) ([]retrieval.QuoteHit, error)
+	Articles() []*corpus.Article
+	Article(id string) (*corpus.Article, bool)
+}
+
+// Reload reloads the corpus and swaps the index in, reporting what changed.
+// It returns an error wrapping retrieval.ErrReloading while another reload
+// runs, and must leave the serving index untouched when it fails.
+type Reload func(ctx context.Context) (retrieval.Stats, error)
+
+// Errors Run returns when Discord refuses the bot for good. discordgo would
+// otherwise retry them forever.
+var (
+	ErrInvalidToken      = errors.New("bot: Discord rejected the bot token (check DISCORD_TOKEN)")
+	ErrDisallowedIntents = errors.New("bot: Discord refused the gateway intents")
+)
+
+// Config configures a Bot. Zero values pick the defaults noted.
+type Config struct {
+	// Token is the bot token, with or without the "Bot " prefix.
+	Token string
+	// GuildID registers the commands in that guild only, where they appear
+	// at once (for setup); "" registers them globally.
+	GuildID string
+	// AppID is the application ID; "" takes it from the gateway's READY.
+	AppID string
+	// AllowedChannels limits the guild channels (and their threads) where
+	// the bot answers; empty allows all. DMs are always answered.
+	AllowedChannels []string
+	// AdminUserIDs and AdminRoleIDs may /reload and /add in addition to members
+	// with the Manage Server or Administrator permission.
+	AdminUserIDs, AdminRoleIDs []string
+	// UseThreads answers a mention in a new thread started from the
+	// question instead of as a reply.
+	UseThreads bool
+	// MaxQuestionRunes bounds a question's length; 0 means
+	// bot.DefaultMaxQuestionRunes.
+	MaxQuestionRunes int
+	// RatePerUser is how many questions a minute one user may ask after
+	// RateBurst questions at once; 0 means 6 a minute, negative no limit.
+	RatePerUser int
+	// RateBurst is how many questions a user may ask at once; 0 means 3.
+	RateBurst int
+	// MaxConcurrent bounds the answers computed at once; 0 means 4.
+	MaxConcurrent int
+	// MaxWaiting bounds the questions waiting for one of those slots;
+	// beyond it askers are told the bot is busy. 0 means 100.
+	MaxWaiting int
+	// AnswerTimeout bounds one answer, waiting included; 0 means 2 minutes.
+	AnswerTimeout time.Duration
+	// HistoryDepth is how many earlier turns of a reply chain are given as
+	// context to a follow-up question; 0 means 4, negative none.
+	HistoryDepth int
+	// StreamInterval is the least time between two edits of an answer
+	// being generated; 0 means 1 s.
+	StreamInterval time.Duration
+	// ShutdownTimeout bounds how long Run waits for answers in flight
+	// once its context is done; 0 means 20 s.
+	ShutdownTimeout time.Duration
+	// ArticlesDir is the folder the corpus is loaded from, where /add
+	// saves articles before it reloads; "" (the embedded articles) does
+	// not offer /add.
+	ArticlesDir string
+	// FetchClient downloads the pages and files given to /add; nil means
+	// a client with a 20 s timeout that connects only to public internet
+	// addresses, so that /add cannot read the bot's private network.
+	FetchClient *http.Client
+	// FeedbackPath is the file 👍/👎 clicks are appended to (JSON lines);
+	// "" shows no feedback buttons.
+	FeedbackPath string
+	// LogContent adds questions and answers to the info-level logs.
+	LogContent bool
+	// HTTPClient and Dialer replace discordgo's REST client and websocket
+	// dialer (tests point them at a fake Discord).
+	HTTPClient *http.Client
+	Dialer     *websocket.Dialer
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Metrics, if set, counts questions, refusals, latencies and errors.
+	Metrics *Metrics
+}
+
+// Bot is a Verbatim Discord bot. Create it with New and start it with Run.
+type Bot struct {
+	cfg      Config
+	answerer Answerer
+	lib      Library
+	reload   Reload
+	fetch    *http.Client // downloads for /add
+	log      *slog.Logger
+	metrics  *Metrics
+
+	allowed, admins, adminRoles map[string]bool
+
+	limits    *userLimits
+	queue     *queue
+	feedback  *feedbackLog
+	questions *recent[string, string]     // answer ID → question, for feedback
+	turns     *recent[string, turnRecord] // bot message ID → the turn it shows
+	threads   *recent[string, bool]       // threads the bot started
+	noticed   *noticeThrottle             // limit notices sent in channels
+	reloading atomic.Bool
+	started   atomic.Bool
+
+	// Set by Run before the session opens.
+	s          *discordgo.Session
+	botID      string
+	appID      string
+	work       context.Context // parent of every handler's context
+	cancelWork context.CancelFunc
+	fatal      chan error
+
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// turnRecord is what the bot remembers about one of its answer messages.
+type turnRecord struct {
+	turn   bot.Turn
+	parent string // the bot message the question replied to, if any
+}
+
+// memory is how many answers the bot remembers for feedback and reply
+// chains.
+const memory = 4096
+
+// New checks cfg and returns a Bot that answers with a and looks passages
+// up in lib. reload may be nil: /reload is then not offered.
+func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
+	if strings.TrimSpace(strings.TrimPrefix(cfg.Token, "Bot ")) == "" {
+		return nil, errors.New("bot: no token")
+	}
+	if a == nil || lib == nil {
+		return nil, errors.New("bot: an Answerer and a Library are required")
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&cfg.MaxQuestionRunes, bot.DefaultMaxQuestionRunes)
+	def(&cfg.RatePerUser, 6)
+	def(&cfg.RateBurst, 3)
+	def(&cfg.MaxConcurrent, 4)
+	def(&cfg.MaxWaiting, 100)
+	def(&cfg.HistoryDepth, 4)
+	for _, d := range []struct {
+		v *time.Duration
+		d time.Duration
+	}{{&cfg.AnswerTimeout, 2 * time.Minute}, {&cfg.StreamInterval, time.Second}, {&cfg.ShutdownTimeout, 20 * time.Second}} {
+		if *d.v <= 0 {
+			*d.v = d.d
+		}
+	}
+	if cfg.MaxConcurrent < 0 || cfg.MaxWaiting < 0 || cfg.RateBurst < 0 || cfg.MaxQuestionRunes < 0 {
+		return nil, errors.New("bot: negative limit in config")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{
+		cfg: cfg, answerer: a, lib: lib, reload: reload, log: log, metrics: cfg.Metrics,
+		allowed: set(cfg.AllowedChannels), admins: set(cfg.AdminUserIDs), adminRoles: set(cfg.AdminRoleIDs),
+		limits:    newUserLimits(cfg.RatePerUser, cfg.RateBurst),
+		queue:     newQueue(cfg.MaxConcurrent, cfg.MaxWaiting),
+		questions: newRecent[string, string](memory),
+		turns:     newRecent[string, turnRecord](memory),
+		threads:   newRecent[string, bool](memory),
+		noticed:   newNoticeThrottle(time.Minute),
+		fatal:     make(chan error, 1),
+	}
+	b.fetch = cfg.FetchClient
+	if b.fetch == nil {
+		b.fetch = publicClient()
+	}
+	if cfg.FeedbackPath != "" {
+		b.feedback = &feedbackLog{path: cfg.FeedbackPath}
+	}
+	return b, nil
+}
+
+func set(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" {
+			m[id] = true
+		}
+	}
+	return m
+}
+
+// Intents the bot identifies with: none is privileged.
+const intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+
+// Run connects to Discord, registers the slash commands with one bulk
+// overwrite (in Config.GuildID, or globally), logs the invite URL and
+// answers until ctx is done. It then stops taking questions, waits up to
+// Config.ShutdownTimeout for answers in flight and closes the session. A
+// rejected token (at the first REST call, at IDENTIFY, or later while
+// reconnecting) makes it return ErrInvalidToken. Run may be called once.
+func (b *Bot) Run(ctx context.Context) error {
+	if !b.started.CompareAndSwap(false, true) {
+		return errors.New("bot: Run called twice")
+	}
+	s, err := discordgo.New("Bot " + strings.TrimPrefix(b.cfg.Token, "Bot "))
+	if err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	s.Client = b.httpClient()
+	s.ShouldRetryOnRateLimit = false // retryRateLimited bounds the waits instead
+	if b.cfg.Dialer != nil {
+		s.Dialer = b.cfg.Dialer
+	}
+	s.Identify.Intents = intents
+	b.s = s
+
+	me, err := retryRateLimited(ctx, func() (*discordgo.User, error) { return s.User("@me", discordgo.WithContext(ctx)) })
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if unauthorized(err) {
+			return ErrInvalidToken
+		}
+		return fmt.Errorf("bot: checking the token: %w", err)
+	}
+	b.botID = me.ID
+	b.work, b.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
+	defer b.cancelWork()
+
+	s.AddHandler(b.onMessage)
+	s.AddHandler(b.onInteraction)
+	s.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.metrics.setConnected(true) })
+	s.AddHandler(b.onDisconnect)
+	if err := s.Open(); err != nil {
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(err, &ce) && ce.Code == 4004:
+			return ErrInvalidToken
+		case errors.As(err, &ce) && ce.Code == 4014:
+			return ErrDisallowedIntents
+		}
+		return fmt.Errorf("bot: connecting to the gateway: %w", err)
+	}
+
+	b.appID = b.cfg.AppID
+	if b.appID == "" {
+		s.State.RLock()
+		if app := s.State.Ready.Application; app != nil {
+			b.appID = app.ID
+		}
+		s.State.RUnlock()
+	}
+	if b.appID == "" {
+		b.appID = me.ID
+	}
+	cmds, err := retryRateLimited(ctx, func() ([]*discordgo.ApplicationCommand, error) {
+		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.commands(), discordgo.WithContext(ctx))
+	})
+	if err != nil {
+		b.shutdown()
+		s.Close()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case unauthorized(err):
+			return ErrInvalidToken
+		}
+		return fmt.Errorf("bot: registering commands: %w", err)
+	}
+	scope := "global"
+	if b.cfg.GuildID != "" {
+		scope = "guild " + b.cfg.GuildID
+	}
+	b.log.Info("connected to Discord", "user", me.Username, "bot_id", b.botID, "app_id", b.appID,
+		"commands", len(cmds), "scope", scope, "invite", InviteURL(b.appID, b.cfg.UseThreads))
+
+	select {
+	case <-ctx.Done():
+	case err = <-b.fatal:
+	}
+	b.shutdown()
+	if cerr := s.Close(); cerr != nil && err == nil {
+		b.log.Warn("closing the Discord session", "err", cerr)
+	}
+	b.log.Info("disconnected from Discord")
+	return err
+}
+
+// httpClient is the REST client: the configured one, counting errors when
+// metrics are on.
+func (b *Bot) httpClient() *http.Client {
+	c := &http.Client{Timeout: 20 * time.Second}
+	if b.cfg.HTTPClient != nil {
+		copied := *b.cfg.HTTPClient
+		c = &copied
+	}
+	if b.metrics != nil {
+		rt := c.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		c.Transport = countingTransport{base: rt, m: b.metrics}
+	}
+	return c
+}
+
+// shutdown stops new questions and waits for those in flight, up to
+// Config.ShutdownTimeout; then it cancels them and gives them a few
+// seconds to wind down.
+func (b *Bot) shutdown() {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		b.inflight.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(b.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	b.log.Warn("shutdown timeout: cancelling answers in flight")
+	b.cancelWork()
+	t.Reset(5 * time.Second)
+	select {
+	case <-done:
+	case <-t.C:
+		b.log.Warn("answers still in flight after cancellation")
+	}
+}
+
+// begin registers a handler in flight and gives it a context; ok is false
+// once shutdown has started.
+func (b *Bot) begin(timeout time.Duration) (ctx context.Context, end func(), ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing {
+		return nil, nil, false
+	}
+	b.inflight.Add(1)
+	ctx, cancel := context.WithTimeout(b.work, timeout)
+	return ctx, func() { cancel(); b.inflight.Done() }, true
+}
+
+// recoverHandler, deferred first in every event handler, keeps a panic
+// from crashing the bot: it logs it and, with notify, tells the user with
+// the short failure notice.
+func (b *Bot) recoverHandler(event, eventID string, notify func(context.Context)) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	b.log.Error("handler panicked", "event", event, "event_id", eventID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	b.metrics.answerError()
+	ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+	defer cancel()
+	notify(ctx)
+}
+
+// onDisconnect checks the token whenever the gateway drops: discordgo
+// reconnects forever, even when Discord closed with 4004 because the token
+// was reset, so a 401 from REST ends Run instead.
+func (b *Bot) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
+	b.metrics.setConnected(false)
+	ctx, end, ok := b.begin(10 * time.Second)
+	if !ok {
+		return
+	}
+	defer end()
+	_, err := s.User("@me", discordgo.WithContext(ctx), discordgo.WithRestRetries(0))
+	if unauthorized(err) {
+		b.log.Error("Discord rejects the token: stopping")
+		select {
+		case b.fatal <- ErrInvalidToken:
+		default:
+		}
+	}
+}
+
+func unauthorized(err error) bool {
+	var re *discordgo.RESTError
+	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
+}
+
+// Permissions returns the channel permissions the bot uses: read and send
+// messages, in threads too, embed links (sources), read history (reply
+// chains), and create public threads when it answers in threads.
+func Permissions(useThreads bool) int64 {
+	p := int64(discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
+		discordgo.PermissionSendMessagesInThreads | discordgo.PermissionEmbedLinks |
+		discordgo.PermissionReadMessageHistory)
+	if useThreads {
+		p |= discordgo.PermissionCreatePublicThreads
+	}
+	return p
+}
+
+// InviteURL is the link a server admin opens to add the bot with the bot
+// and applications.commands scopes and the permissions it uses.
+func InviteURL(appID string, useThreads bool) string {
+	v := url.Values{}
+	v.Set("client_id", appID)
+	v.Set("scope", "bot applications.commands")
+	v.Set("permissions", strconv.FormatInt(Permissions(useThreads), 10))
+	return "https://discord.com/oauth2/authorize?" + v.Encode()
+}

@@ -1,0 +1,374 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/verbatim-bot/verbatim/bot"
+)
+
+// noMentions is put on every message the bot sends: nothing in it pings,
+// not even the author of the message it replies to.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// destination is where one answer goes: a reply in a channel or thread,
+// or an interaction's response.
+type destination interface {
+	// first posts the answer's first message, or replaces it once posted.
+	first(ctx context.Context, r reply) (id string, err error)
+	// more posts a further message.
+	more(ctx context.Context, r reply) (id string, err error)
+}
+
+// channelDest answers in a channel, as a reply to ref when set.
+type channelDest struct {
+	s         *discordgo.Session
+	channelID string
+	ref       *discordgo.MessageReference
+	firstID   string
+}
+
+func (d *channelDest) first(ctx context.Context, r reply) (string, error) {
+	if d.firstID != "" {
+		embeds, comps := nonNilEmbeds(r.Embeds), nonNilComponents(r.Components)
+		_, err := d.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+			ID: d.firstID, Channel: d.channelID, Content: &r.Content, Embeds: &embeds, Components: &comps,
+			AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx))
+		return d.firstID, err
+	}
+	id, err := d.send(ctx, r, d.ref)
+	d.firstID = id
+	return id, err
+}
+
+func (d *channelDest) more(ctx context.Context, r reply) (string, error) { return d.send(ctx, r, nil) }
+
+func (d *channelDest) send(ctx context.Context, r reply, ref *discordgo.MessageReference) (string, error) {
+	m, err := d.s.ChannelMessageSendComplex(d.channelID, &discordgo.MessageSend{
+		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Reference: ref,
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+// interactionDest answers an interaction that was acknowledged with a
+// deferred response: first edits that response, more posts follow-ups.
+type interactionDest struct {
+	s     *discordgo.Session
+	in    *discordgo.Interaction
+	flags discordgo.MessageFlags // ephemeral for private answers
+}
+
+func (d *interactionDest) first(ctx context.Context, r reply) (string, error) {
+	embeds, comps := nonNilEmbeds(r.Embeds), nonNilComponents(r.Components)
+	m, err := d.s.InteractionResponseEdit(d.in, &discordgo.WebhookEdit{
+		Content: &r.Content, Embeds: &embeds, Components: &comps, AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+func (d *interactionDest) more(ctx context.Context, r reply) (string, error) {
+	m, err := d.s.FollowupMessageCreate(d.in, true, &discordgo.WebhookParams{
+		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Flags: d.flags,
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+func nonNilEmbeds(e []*discordgo.MessageEmbed) []*discordgo.MessageEmbed {
+	if e == nil {
+		return []*discordgo.MessageEmbed{}
+	}
+	return e
+}
+
+func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageComponent {
+	if c == nil {
+		return []discordgo.MessageComponent{}
+	}
+	return c
+}
+
+// Bounds on retrying a REST call Discord rate-limited: discordgo's own
+// retry (turned off in Run) waits without limit and ignores the context.
+const (
+	rateLimitTries   = 3
+	rateLimitMaxWait = 10 * time.Second
+)
+
+// retryRateLimited calls f, and again after the wait Discord asks for
+// while it is rate-limited: at most rateLimitTries calls, never a wait
+// longer than rateLimitMaxWait or past ctx.
+func retryRateLimited[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	for try := 1; ; try++ {
+		v, err := f()
+		var rl *discordgo.RateLimitError
+		if !errors.As(err, &rl) || try == rateLimitTries {
+			return v, err
+		}
+		wait := time.Duration(0)
+		if rl.RateLimit != nil && rl.TooManyRequests != nil {
+			wait = rl.RetryAfter
+		}
+		if wait > rateLimitMaxWait {
+			return v, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		}
+	}
+}
+
+// post sends r with f (a destination's first or more), retrying while
+// Discord rate-limits it.
+func post(ctx context.Context, f func(context.Context, reply) (string, error), r reply) (string, error) {
+	return retryRateLimited(ctx, func() (string, error) { return f(ctx, r) })
+}
+
+// send delivers replies to d in order and returns the message IDs.
+func send(ctx context.Context, d destination, replies []reply) ([]string, error) {
+	var ids []string
+	for i, r := range replies {
+		p := d.more
+		if i == 0 {
+			p = d.first
+		}
+		id, err := post(ctx, p, r)
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// streamer shows an answer while it is generated, as a draft: the first
+// partial text is posted as the answer's first message, later ones edit it
+// at most once per interval (an edit Discord rate-limits is skipped, not
+// waited for). The final answer replaces it (see finish).
+type streamer struct {
+	dest  destination
+	every time.Duration
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	text string
+
+	poke chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startStream(ctx context.Context, d destination, every time.Duration, log *slog.Logger) *streamer {
+	st := &streamer{dest: d, every: every, log: log, poke: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go st.run(ctx)
+	return st
+}
+
+// delta is the bot.Options.OnDelta callback; it never blocks.
+func (st *streamer) delta(partial string) {
+	st.mu.Lock()
+	st.text = partial
+	st.mu.Unlock()
+	select {
+	case st.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (st *streamer) run(ctx context.Context) {
+	defer close(st.done)
+	var last time.Time
+	for {
+		select {
+		case <-st.poke:
+		case <-st.stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if wait := st.every - time.Since(last); !last.IsZero() && wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-st.stop:
+				t.Stop()
+				return
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+		st.mu.Lock()
+		text := st.text
+		st.mu.Unlock()
+		_, err := st.dest.first(ctx, reply{Content: renderPartial(text)})
+		var rl *discordgo.RateLimitError
+		switch {
+		case errors.As(err, &rl):
+			st.log.Debug("partial answer skipped: rate-limited", "err", err)
+		case err != nil:
+			st.log.Warn("showing a partial answer", "err", err)
+			return
+		}
+		last = time.Now()
+	}
+}
+
+// finish stops streaming; once it returns the destination is the
+// caller's again.
+func (st *streamer) finish() {
+	close(st.stop)
+	<-st.done
+}
+
+// question is one question being answered, from a message or /ask.
+type question struct {
+	source    string // SourceMention, SourceReply, SourceDM or SourceSlash
+	text      string
+	userID    string
+	guildID   string
+	channelID string
+	eventID   string // the message or interaction ID
+	history   []bot.Turn
+	parent    string // the bot message a follow-up replied to
+	dest      destination
+	arrived   time.Time
+	answered  func() // called when the answer is ready, before it is sent
+}
+
+// noticeTimeout bounds sending a notice outside a question's context.
+const noticeTimeout = 10 * time.Second
+
+// User-facing notices. Short, and never any internals.
+const (
+	noticeFailed   = "Sorry — something went wrong while answering. Please try again in a moment."
+	noticeTooSlow  = "Sorry — that took too long to answer. Please try again."
+	noticeBusy     = "I'm answering a lot of questions right now — please try again in a minute."
+	noticeClosing  = "I'm restarting — please ask again in a minute."
+	noticeEmpty    = "Ask me something about the articles, e.g. “what did the report find?”"
+	noticeChannel  = "I don't answer questions in this channel."
+	noticeNeedPing = "I can only read replies that mention me — keep the @mention on when you reply."
+)
+
+// answerQuestion answers an admitted question: it waits for an answer
+// slot, streams the answer while it is generated, sends it, remembers it
+// for follow-ups and feedback, and logs and counts it.
+func (b *Bot) answerQuestion(ctx context.Context, q question) {
+	defer b.queue.leave()
+	finished := func() {
+		if q.answered != nil {
+			q.answered()
+		}
+	}
+	waitStart := time.Now()
+	if err := b.queue.acquire(ctx); err != nil {
+		finished()
+		b.answerFailed(ctx, q, err)
+		return
+	}
+	defer b.queue.release()
+	waited := time.Since(waitStart)
+
+	st := startStream(ctx, q.dest, b.cfg.StreamInterval, b.log)
+	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta})
+	st.finish()
+	finished()
+	if err != nil {
+		b.answerFailed(ctx, q, err)
+		return
+	}
+	replies := renderAnswer(ans)
+	if b.feedback != nil && ans.ID != "" {
+		last := &replies[len(replies)-1]
+		last.Components = append(last.Components, feedbackRow(ans.ID))
+	}
+	if ans.ID != "" {
+		b.questions.put(ans.ID, q.text)
+	}
+	// The question's context may have ended while the answer was made
+	// (its deadline counts the wait for a slot; shutdown cancels it): the
+	// answer is sent regardless, within its own bound.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	defer cancel()
+	ids, err := send(sctx, q.dest, replies)
+	if err == nil {
+		for _, id := range ids {
+			b.turns.put(id, turnRecord{turn: bot.Turn{Question: q.text, Answer: ans.Text}, parent: q.parent})
+		}
+	}
+	total := time.Since(q.arrived)
+	b.metrics.answered(ans.Refused, ans.Note != "", ans.Check.Dropped, total)
+
+	attrs := []slog.Attr{
+		slog.String("source", q.source), slog.String("event_id", q.eventID),
+		slog.String("user_id", q.userID), slog.String("guild_id", q.guildID), slog.String("channel_id", q.channelID),
+		slog.String("answer_id", ans.ID), slog.String("mode", string(ans.Mode)), slog.Bool("refused", ans.Refused),
+		slog.Int("sources", len(ans.Sources)), slog.Int("history", len(q.history)),
+		slog.Int("quotes_kept", ans.Check.Kept), slog.Int("quotes_repaired", ans.Check.Repaired),
+		slog.Int("quotes_reattributed", ans.Check.Reattributed), slog.Int("quotes_dropped", ans.Check.Dropped),
+		slog.Int("messages", len(ids)),
+		slog.Duration("wait", waited), slog.Duration("retrieval", ans.Timings.Retrieval),
+		slog.Duration("llm", ans.Timings.LLM), slog.Duration("total", total),
+	}
+	if ans.Note != "" {
+		attrs = append(attrs, slog.String("note", ans.Note))
+	}
+	if b.cfg.LogContent {
+		attrs = append(attrs, slog.String("question", q.text), slog.String("answer", ans.Text))
+	}
+	if err != nil {
+		b.metrics.answerError()
+		b.log.LogAttrs(ctx, slog.LevelError, "sending an answer", append(attrs, slog.Any("err", err))...)
+		// Never leave a draft or a partial answer looking final.
+		if _, err := post(sctx, q.dest.first, reply{Content: noticeFailed}); err != nil {
+			b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+		}
+		return
+	}
+	b.log.LogAttrs(ctx, slog.LevelInfo, "question answered", attrs...)
+}
+
+// answerFailed tells the asker that no answer is coming, and logs why.
+func (b *Bot) answerFailed(ctx context.Context, q question, err error) {
+	b.metrics.answerError()
+	notice := noticeFailed
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		notice = noticeTooSlow
+	case errors.Is(err, bot.ErrEmptyQuestion):
+		notice = noticeEmpty
+	case errors.Is(err, bot.ErrQuestionTooLong):
+		notice = b.tooLong(q.text)
+	}
+	b.log.LogAttrs(ctx, slog.LevelError, "question not answered",
+		slog.String("source", q.source), slog.String("event_id", q.eventID), slog.String("user_id", q.userID),
+		slog.Duration("total", time.Since(q.arrived)), slog.Any("err", err))
+	// The question's context may be what ended: tell the user regardless.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	defer cancel()
+	if _, err := post(sctx, q.dest.first, reply{Content: notice}); err != nil {
+		b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+	}
+}

@@ -1,0 +1,499 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// maxQuoteRunes bounds the phrase /quote looks for.
+const maxQuoteRunes = 300
+
+// reloadTimeout bounds /reload: an interaction token lasts 15 minutes.
+const reloadTimeout = 14 * time.Minute
+
+// maxOptionRunes is the longest string option Discord accepts.
+const maxOptionRunes = 6000
+
+// commands are the slash commands the bot registers.
+func (b *Bot) commands() []*discordgo.ApplicationCommand {
+	manage := int64(discordgo.PermissionManageGuild)
+	cmds := []*discordgo.ApplicationCommand{
+		{
+			Name:        "ask",
+			Description: "Ask about the articles; the answer quotes them word for word.",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: min(b.cfg.MaxQuestionRunes, maxOptionRunes)},
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Show the answer to you only"},
+			},
+		},
+		{
+			Name:        "quote",
+			Description: "Find the exact passage that contains a phrase.",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "text", Description: "The words to find", Required: true, MaxLength: maxQuoteRunes},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "Only search this article", Autocomplete: true},
+			},
+		},
+		{
+			Name:        "articles",
+			Description: "List the articles Verbatim knows.",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "search", Description: "Only titles containing this", MaxLength: maxSearchRunes},
+			},
+		},
+	}
+	if b.reload != nil {
+		cmds = append(cmds, &discordgo.ApplicationCommand{
+			Name:                     "reload",
+			Description:              "Reload the articles from disk (server managers only).",
+			DefaultMemberPermissions: &manage,
+			Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
+		})
+		if b.cfg.ArticlesDir != "" {
+			cmds = append(cmds, addCommand(&manage))
+		}
+	}
+	return cmds
+}
+
+// onInteraction routes slash commands, autocomplete and button clicks.
+func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+	in := ic.Interaction
+	defer b.recoverHandler("interaction", in.ID, func(ctx context.Context) { b.failInteraction(ctx, in) })
+	arrived := time.Now()
+	timeout := b.cfg.AnswerTimeout
+	if in.Type == discordgo.InteractionApplicationCommand {
+		if name := in.ApplicationCommandData().Name; name == "reload" || name == "add" {
+			timeout = reloadTimeout
+		}
+	}
+	ctx, end, ok := b.begin(timeout)
+	if !ok {
+		if in.Type != discordgo.InteractionApplicationCommandAutocomplete {
+			ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+			defer cancel()
+			b.notice(ctx, in, noticeClosing)
+		}
+		return
+	}
+	defer end()
+	switch in.Type {
+	case discordgo.InteractionApplicationCommand:
+		data := in.ApplicationCommandData()
+		switch data.Name {
+		case "ask":
+			b.ask(ctx, in, data, arrived)
+		case "quote":
+			b.quote(ctx, in, data)
+		case "articles":
+			r := renderArticles(b.lib.Articles(), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
+			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
+		case "reload":
+			b.runReload(ctx, in)
+		case "add":
+			b.runAdd(ctx, in, data)
+		default:
+			b.notice(ctx, in, noticeUnknown)
+		}
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		b.autocomplete(ctx, in)
+	case discordgo.InteractionMessageComponent:
+		id := in.MessageComponentData().CustomID
+		page, search, isArticles := parseArticlesID(id)
+		switch {
+		case strings.HasPrefix(id, feedbackPrefix):
+			b.recordFeedback(ctx, in, id)
+		case isArticles:
+			b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.lib.Articles(), search, page), 0)
+		default:
+			b.notice(ctx, in, noticeStaleButton)
+		}
+	default:
+		b.notice(ctx, in, noticeUnknown)
+	}
+}
+
+// Notices for interactions the bot does not (or no longer) handle.
+const (
+	noticeUnknown     = "I don't know that command any more — it may have changed; try again in a minute."
+	noticeStaleButton = "That button no longer works."
+)
+
+// failInteraction tells the user an interaction failed: as its response,
+// or, once it was acknowledged, by editing that response.
+func (b *Bot) failInteraction(ctx context.Context, in *discordgo.Interaction) {
+	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: noticeFailed, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		b.sendNotice(ctx, &interactionDest{s: b.s, in: in}, in.ID, noticeFailed)
+	}
+}
+
+// respond answers an interaction at once.
+func (b *Bot) respond(ctx context.Context, in *discordgo.Interaction, typ discordgo.InteractionResponseType, r reply, flags discordgo.MessageFlags) {
+	_, err := retryRateLimited(ctx, func() (struct{}, error) {
+		return struct{}{}, b.s.InteractionRespond(in, &discordgo.InteractionResponse{Type: typ, Data: &discordgo.InteractionResponseData{
+			Content: r.Content, Embeds: nonNilEmbeds(r.Embeds), Components: nonNilComponents(r.Components),
+			Flags: flags, AllowedMentions: noMentions(),
+		}}, discordgo.WithContext(ctx))
+	})
+	if err != nil {
+		b.log.Warn("responding to an interaction", "interaction_id", in.ID, "err", err)
+	}
+}
+
+// notice answers an interaction at once with a short message only the
+// user sees.
+func (b *Bot) notice(ctx context.Context, in *discordgo.Interaction, text string) {
+	b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, reply{Content: text}, discordgo.MessageFlagsEphemeral)
+}
+
+// deferResponse acknowledges an interaction with "thinking…", to be
+// edited within 15 minutes.
+func (b *Bot) deferResponse(ctx context.Context, in *discordgo.Interaction, flags discordgo.MessageFlags) error {
+	_, err := retryRateLimited(ctx, func() (struct{}, error) {
+		return struct{}{}, b.s.InteractionRespond(in, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: flags},
+		}, discordgo.WithContext(ctx))
+	})
+	return err
+}
+
+// ask answers /ask: checks that cost nothing, then the deferred
+// acknowledgement, and only then the answer.
+func (b *Bot) ask(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
+	b.metrics.question(SourceSlash)
+	text := strings.TrimSpace(optString(data, "question"))
+	switch {
+	case in.GuildID != "" && !b.channelAllowed(b.s, in.ChannelID):
+		b.notice(ctx, in, noticeChannel)
+		return
+	case text == "":
+		b.notice(ctx, in, noticeEmpty)
+		return
+	}
+	user := interactionUser(in)
+	if notice := b.admit(text, user.ID); notice != "" {
+		b.notice(ctx, in, notice)
+		return
+	}
+	var flags discordgo.MessageFlags
+	if optBool(data, "private") {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	if err := b.deferResponse(ctx, in, flags); err != nil {
+		b.queue.leave()
+		b.metrics.answerError()
+		b.log.Error("acknowledging /ask", "interaction_id", in.ID, "err", err)
+		return
+	}
+	b.metrics.acked(time.Since(arrived))
+	b.answerQuestion(ctx, question{
+		source: SourceSlash, text: text, userID: user.ID, guildID: in.GuildID, channelID: in.ChannelID,
+		eventID: in.ID, dest: &interactionDest{s: b.s, in: in, flags: flags}, arrived: arrived,
+	})
+}
+
+// quote answers /quote with the passages that contain the phrase word for
+// word, or else the closest ones. No LLM is involved.
+func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
+	text := strings.TrimSpace(optString(data, "text"))
+	switch {
+	case in.GuildID != "" && !b.channelAllowed(b.s, in.ChannelID):
+		b.notice(ctx, in, noticeChannel)
+		return
+	case text == "":
+		b.notice(ctx, in, "Give me some words to look for.")
+		return
+	case runes(text) > maxQuoteRunes:
+		b.notice(ctx, in, fmt.Sprintf("That is too long to look up (the limit is %d characters).", maxQuoteRunes))
+		return
+	}
+	if err := b.deferResponse(ctx, in, 0); err != nil {
+		b.log.Error("acknowledging /quote", "interaction_id", in.ID, "err", err)
+		return
+	}
+	dest := &interactionDest{s: b.s, in: in}
+	var articleID string
+	if name := strings.TrimSpace(optString(data, "article")); name != "" {
+		a := b.findArticle(name)
+		if a == nil {
+			b.sendNotice(ctx, dest, in.ID, fmt.Sprintf("I don't know an article called “%s” — pick one from the list as you type.", escapeQuote(truncate(name, 100))))
+			return
+		}
+		articleID = a.ID
+	}
+	start := time.Now()
+	hits, err := b.lib.Quote(ctx, text, retrieval.QuoteOptions{K: 5, ArticleID: articleID})
+	if err != nil {
+		b.log.Error("looking up a quote", "interaction_id", in.ID, "err", err)
+		notice := noticeFailed
+		if errors.Is(err, retrieval.ErrNotLoaded) {
+			notice = "No articles are loaded yet."
+		}
+		b.sendNotice(ctx, dest, in.ID, notice)
+		return
+	}
+	exact := 0
+	for _, h := range hits {
+		if h.Exact {
+			exact++
+		}
+	}
+	if _, err := send(ctx, dest, renderQuoteHits(text, hits)); err != nil {
+		b.log.Error("sending /quote results", "interaction_id", in.ID, "err", err)
+		return
+	}
+	attrs := []any{"interaction_id", in.ID, "user_id", interactionUser(in).ID, "article_id", articleID,
+		"hits", len(hits), "exact", exact, "took", time.Since(start)}
+	if b.cfg.LogContent {
+		attrs = append(attrs, "phrase", text)
+	}
+	b.log.Info("quote looked up", attrs...)
+}
+
+func (b *Bot) sendNotice(ctx context.Context, d destination, eventID, text string) {
+	if _, err := post(ctx, d.first, reply{Content: text}); err != nil {
+		b.log.Warn("sending a notice", "event_id", eventID, "err", err)
+	}
+}
+
+// findArticle resolves an /quote article option: an ID (what autocomplete
+// fills in), else a title, else the one title containing it.
+func (b *Bot) findArticle(name string) *corpus.Article {
+	if a, ok := b.lib.Article(name); ok {
+		return a
+	}
+	var found []*corpus.Article
+	for _, a := range b.lib.Articles() {
+		if strings.EqualFold(a.Title, name) {
+			return a
+		}
+		if strings.Contains(strings.ToLower(a.Title), strings.ToLower(name)) {
+			found = append(found, a)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return nil
+}
+
+// autocomplete suggests articles for /quote's article option: titles
+// starting with what was typed first, then titles or IDs containing it.
+func (b *Bot) autocomplete(ctx context.Context, in *discordgo.Interaction) {
+	var typed string
+	for _, o := range in.ApplicationCommandData().Options {
+		if o.Focused {
+			typed, _ = o.Value.(string)
+		}
+	}
+	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: articleChoices(b.lib.Articles(), typed)},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		b.log.Warn("answering autocomplete", "interaction_id", in.ID, "err", err)
+	}
+}
+
+func articleChoices(arts []*corpus.Article, typed string) []*discordgo.ApplicationCommandOptionChoice {
+	t := strings.ToLower(strings.TrimSpace(typed))
+	var first, then []*corpus.Article
+	for _, a := range arts {
+		if runes(a.ID) > maxChoice {
+			continue // cannot be a choice value
+		}
+		title := strings.ToLower(a.Title)
+		switch {
+		case strings.HasPrefix(title, t):
+			first = append(first, a)
+		case len(then) < maxChoices && (strings.Contains(title, t) || strings.Contains(strings.ToLower(a.ID), t)):
+			then = append(then, a)
+		}
+		if len(first) == maxChoices {
+			break
+		}
+	}
+	all := append(first, then...)
+	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, maxChoices)
+	for _, a := range all[:min(len(all), maxChoices)] {
+		name := a.Title
+		if strings.TrimSpace(name) == "" {
+			name = a.ID
+		}
+		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, maxChoice), Value: a.ID})
+	}
+	return out
+}
+
+const (
+	noticeNoReload  = "Reloading is not available on this bot."
+	noticeReloadDM  = "/reload works only in a server, not in direct messages."
+	noticeNotAdmin  = "Only server managers can reload the articles."
+	noticeReloading = "A reload is already running; the current articles stay in service until it finishes."
+)
+
+// admitAdmin reports whether in comes from a server admin (never from a
+// DM, whoever asks); if not, it tells the user with the given notice and
+// logs the refusal of command what.
+func (b *Bot) admitAdmin(ctx context.Context, in *discordgo.Interaction, what, dmNotice, adminNotice string) bool {
+	user := interactionUser(in)
+	switch {
+	case in.GuildID == "" || in.Member == nil:
+		b.log.Warn(what+" refused: not in a server", "user_id", user.ID)
+		b.notice(ctx, in, dmNotice)
+		return false
+	case !b.isAdmin(in):
+		b.log.Warn(what+" refused: not an admin", "user_id", user.ID, "guild_id", in.GuildID)
+		b.notice(ctx, in, adminNotice)
+		return false
+	}
+	return true
+}
+
+// claimAdminTask takes the one slot /reload and /add share and defers the
+// reply privately; on false the user has been told, or the interaction
+// could not be acknowledged. The caller releases the slot with
+// b.reloading.Store(false).
+func (b *Bot) claimAdminTask(ctx context.Context, in *discordgo.Interaction, what string) bool {
+	if !b.reloading.CompareAndSwap(false, true) {
+		b.notice(ctx, in, noticeReloading)
+		return false
+	}
+	if err := b.deferResponse(ctx, in, discordgo.MessageFlagsEphemeral); err != nil {
+		b.reloading.Store(false)
+		b.log.Error("acknowledging /"+what, "interaction_id", in.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+// runReload answers /reload: admins only (checked here too, since server
+// admins can override command permissions), one at a time, reporting what
+// changed or why it failed — the index in service is kept on failure.
+func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
+	user := interactionUser(in)
+	if b.reload == nil { // a stale registration from a bot that had it
+		b.notice(ctx, in, noticeNoReload)
+		return
+	}
+	if !b.admitAdmin(ctx, in, "reload", noticeReloadDM, noticeNotAdmin) || !b.claimAdminTask(ctx, in, "reload") {
+		return
+	}
+	st, err := func() (retrieval.Stats, error) {
+		// Released before the report, so a reload may follow at once, and
+		// even if the reload panics.
+		defer b.reloading.Store(false)
+		return b.reload(ctx)
+	}()
+	var msg string
+	switch {
+	case errors.Is(err, retrieval.ErrReloading):
+		msg = noticeReloading
+	case err != nil:
+		b.log.Error("reload failed", "user_id", user.ID, "err", err)
+		msg = "Reload failed: " + b.reason(err) + ". The previous articles are still in service."
+	default:
+		b.log.Info("reloaded", "user_id", user.ID, "articles", st.Articles, "paragraphs", st.Paragraphs,
+			"added", st.Added, "changed", st.Changed, "removed", st.Removed, "cached", st.Cached,
+			"embedded", st.Embedded, "skipped", len(st.Skipped), "took", st.Duration)
+		msg = renderReload(st)
+	}
+	b.sendNotice(ctx, &interactionDest{s: b.s, in: in, flags: discordgo.MessageFlagsEphemeral}, in.ID, msg)
+}
+
+// isAdmin reports whether the interaction's user may /reload: Manage
+// Server or Administrator in the channel, an admin role, or an admin ID.
+func (b *Bot) isAdmin(in *discordgo.Interaction) bool {
+	if b.admins[interactionUser(in).ID] {
+		return true
+	}
+	if in.Member == nil {
+		return false
+	}
+	if in.Member.Permissions&(discordgo.PermissionManageGuild|discordgo.PermissionAdministrator) != 0 {
+		return true
+	}
+	for _, r := range in.Member.Roles {
+		if b.adminRoles[r] {
+			return true
+		}
+	}
+	return false
+}
+
+// reason is a failed reload's error as an admin may see it: one line,
+// short, the token redacted.
+func (b *Bot) reason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "it took too long"
+	case errors.Is(err, context.Canceled):
+		return "it was cancelled"
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if tok := strings.TrimSpace(strings.TrimPrefix(b.cfg.Token, "Bot ")); tok != "" {
+		msg = strings.ReplaceAll(msg, tok, "[redacted]")
+	}
+	return escapeQuote(truncate(msg, 200))
+}
+
+// recordFeedback appends a 👍/👎 click to the feedback file and thanks the
+// user privately.
+func (b *Bot) recordFeedback(ctx context.Context, in *discordgo.Interaction, customID string) {
+	vote, answerID, ok := strings.Cut(strings.TrimPrefix(customID, feedbackPrefix), ":")
+	if !ok || (vote != "up" && vote != "down") || b.feedback == nil {
+		b.notice(ctx, in, "That button no longer works.")
+		return
+	}
+	q, _ := b.questions.get(answerID)
+	user := interactionUser(in)
+	if err := b.feedback.record(Feedback{Time: time.Now().UTC(), AnswerID: answerID, Question: q, UserID: user.ID, Vote: vote}); err != nil {
+		b.log.Error("recording feedback", "answer_id", answerID, "err", err)
+		b.notice(ctx, in, "Sorry — I couldn't record that.")
+		return
+	}
+	b.log.Info("feedback", "answer_id", answerID, "user_id", user.ID, "vote", vote)
+	b.notice(ctx, in, "Thanks — your feedback was recorded.")
+}
+
+// interactionUser is who triggered an interaction, in a guild or a DM.
+func interactionUser(in *discordgo.Interaction) *discordgo.User {
+	if in.Member != nil && in.Member.User != nil {
+		return in.Member.User
+	}
+	if in.User != nil {
+		return in.User
+	}
+	return &discordgo.User{}
+}
+
+func optString(data discordgo.ApplicationCommandInteractionData, name string) string {
+	if o := data.GetOption(name); o != nil {
+		if v, ok := o.Value.(string); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func optBool(data discordgo.ApplicationCommandInteractionData, name string) bool {
+	if o := data.GetOption(name); o != nil {
+		if v, ok := o.Value.(bool); ok {
+			return v
+		}
+	}
+	return false
+}

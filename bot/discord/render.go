@@ -1,0 +1,740 @@
+package discord
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// Discord's message limits, in characters.
+const (
+	maxContent     = 2000
+	maxEmbedTitle  = 256
+	maxEmbedDesc   = 4096
+	maxEmbedsTotal = 6000
+	maxEmbeds      = 10
+	maxCustomID    = 100
+	maxChoice      = 100
+	maxChoices     = 25
+)
+
+// reply is one Discord message as the bot renders it.
+type reply struct {
+	Content    string
+	Embeds     []*discordgo.MessageEmbed
+	Components []discordgo.MessageComponent
+}
+
+// renderAnswer lays an answer out as Discord messages: the reply text as
+// content (split at paragraph or sentence boundaries when it is long), then
+// one embed per source: "[n] Title" linking to the quote in the article,
+// the paragraph number, and the verified quotes as block quotes. Embeds
+// ride on the last text message while they fit Discord's per-message
+// limits; the rest follow in further messages. A refusal is one short
+// message naming the closest articles.
+func renderAnswer(a *bot.Answer) []reply {
+	if a.Refused {
+		return renderRefusal(a)
+	}
+	var out []reply
+	for _, c := range splitText(escapeAnswer(a.Text)+noteLine(a.Note), maxContent) {
+		out = append(out, reply{Content: c})
+	}
+	var embeds []*discordgo.MessageEmbed
+	for _, s := range a.Sources {
+		embeds = append(embeds, sourceEmbeds(s)...)
+	}
+	if len(out) == 0 && len(embeds) == 0 {
+		return renderRefusal(a) // nothing to show: never send an empty message
+	}
+	return attachEmbeds(out, embeds)
+}
+
+// refusalText is said when the articles do not answer and the answerer
+// gave no wording of its own.
+const refusalText = "The articles I know don't answer that."
+
+func renderRefusal(a *bot.Answer) []reply {
+	raw := strings.TrimSpace(bot.NeutralizeMentions(a.Text))
+	text := escapeAnswer(raw)
+	if text == "" {
+		text = refusalText
+	}
+	var names []string
+	for _, c := range a.Closest {
+		if strings.Contains(raw, c.Title) {
+			continue // the answerer already named it
+		}
+		title := escapeMarkdown(bot.NeutralizeMentions(truncate(c.Title, 150)))
+		if u := httpURL(c.URL); u != "" {
+			names = append(names, "["+title+"](<"+u+">)")
+		} else {
+			names = append(names, "**"+title+"**")
+		}
+	}
+	if len(names) > 0 {
+		text += "\nClosest articles: " + strings.Join(names, ", ") + "."
+	}
+	text += noteLine(a.Note)
+	var out []reply
+	for _, c := range splitText(text, maxContent) {
+		out = append(out, reply{Content: c})
+	}
+	return out
+}
+
+// sourceEmbeds renders one cited source: usually one embed, more when its
+// quotes exceed an embed description (quotes are never cut unless a
+// single one is longer than a whole description).
+func sourceEmbeds(s bot.Source) []*discordgo.MessageEmbed {
+	title := fmt.Sprintf("[%d] %s", s.N, bot.NeutralizeMentions(s.Title))
+	link := httpURL(s.URL)
+	if link != "" && len(s.Quotes) > 0 {
+		link = TextFragmentURL(link, s.Quotes[0].Text)
+	}
+	header := fmt.Sprintf("¶ %d", s.Paragraph.N)
+	var blocks []string
+	for _, q := range s.Quotes {
+		text := escapeMarkdown(bot.NeutralizeMentions(q.Text))
+		budget := maxEmbedDesc - runes(header) - 2 - 2*(strings.Count(text, "\n")+1)
+		for _, part := range splitText(text, budget) {
+			blocks = append(blocks, blockQuote(part))
+		}
+	}
+	e := &discordgo.MessageEmbed{Title: truncate(title, maxEmbedTitle), URL: link, Description: header}
+	out := []*discordgo.MessageEmbed{e}
+	for _, b := range blocks {
+		if runes(e.Description)+2+runes(b) > maxEmbedDesc {
+			e = &discordgo.MessageEmbed{Title: truncate(title+" (continued)", maxEmbedTitle), URL: link, Description: header}
+			out = append(out, e)
+		}
+		e.Description += "\n\n" + b
+	}
+	return out
+}
+
+// attachEmbeds adds embeds to the last of msgs while the message stays
+// within Discord's embed count and total size, continuing in new messages.
+func attachEmbeds(msgs []reply, embeds []*discordgo.MessageEmbed) []reply {
+	if len(msgs) == 0 {
+		msgs = []reply{{}}
+	}
+	for _, e := range embeds {
+		last := &msgs[len(msgs)-1]
+		size := 0
+		for _, x := range last.Embeds {
+			size += embedSize(x)
+		}
+		if len(last.Embeds) >= maxEmbeds || size+embedSize(e) > maxEmbedsTotal {
+			msgs = append(msgs, reply{})
+			last = &msgs[len(msgs)-1]
+		}
+		last.Embeds = append(last.Embeds, e)
+	}
+	return msgs
+}
+
+// embedSize counts the characters Discord adds up against its 6,000 limit.
+func embedSize(e *discordgo.MessageEmbed) int {
+	n := runes(e.Title) + runes(e.Description)
+	for _, f := range e.Fields {
+		n += runes(f.Name) + runes(f.Value)
+	}
+	if e.Footer != nil {
+		n += runes(e.Footer.Text)
+	}
+	if e.Author != nil {
+		n += runes(e.Author.Name)
+	}
+	return n
+}
+
+// draftHeader heads an answer still being generated, so that nobody takes
+// it for the verified answer that replaces it.
+const draftHeader = "✍️ *Drafting — quotes are checked before the final answer…*"
+
+// renderPartial shows the text of an answer still being generated, as a
+// draft: its quotations (unverified) and links are left out and its
+// Markdown is escaped, so nothing in it looks like a checked quote.
+func renderPartial(text string) string {
+	text = draftUnverified.ReplaceAllStringFunc(bot.NeutralizeMentions(text), func(m string) string {
+		if sub := draftUnverified.FindStringSubmatch(m); sub[1] != "" {
+			return sub[1] // a masked link's text
+		}
+		if strings.HasPrefix(m, "http") {
+			return "(link)"
+		}
+		return "“…”"
+	})
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return draftHeader
+	}
+	budget := maxContent - runes(draftHeader) - 3
+	return draftHeader + "\n" + truncate(escapeMarkdown(truncate(text, budget/2)), budget) + " …"
+}
+
+// draftUnverified matches what a draft must not show: quotations (also
+// one still open at the end), masked links (group 1 is the text) and
+// URLs.
+var draftUnverified = regexp.MustCompile(`\[([^\]\n]*)\]\([^)\s]*\)?|https?://\S+|“[^”]*(?:”|$)|"[^"]*(?:"|$)|‘[^’]*(?:’|$)|«[^»]*(?:»|$)`)
+
+// noteLine is an answer's note (why it fell back to extractive) as a short
+// italic line under the answer; "" when there is none.
+func noteLine(note string) string {
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return ""
+	}
+	return "\n\n*" + escapeQuote(truncate(note, 300)) + "*"
+}
+
+// feedbackRow is the 👍/👎 pair under an answer; the custom IDs carry the
+// answer ID.
+func feedbackRow(answerID string) discordgo.ActionsRow {
+	return discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Helpful", Emoji: &discordgo.ComponentEmoji{Name: "👍"}, Style: discordgo.SecondaryButton, CustomID: feedbackPrefix + "up:" + answerID},
+		discordgo.Button{Label: "Not helpful", Emoji: &discordgo.ComponentEmoji{Name: "👎"}, Style: discordgo.SecondaryButton, CustomID: feedbackPrefix + "down:" + answerID},
+	}}
+}
+
+// Custom ID prefixes of the bot's buttons.
+const (
+	feedbackPrefix = "fb:"
+	articlesPrefix = "articles:"
+)
+
+// renderQuoteHits shows /quote results: the exact passages containing the
+// phrase, with the match in bold, or else the closest sentences, labelled
+// as such.
+func renderQuoteHits(phrase string, hits []retrieval.QuoteHit) []reply {
+	shown := escapeQuote(truncate(phrase, 200))
+	var exact, near []retrieval.QuoteHit
+	for _, h := range hits {
+		if h.Exact {
+			exact = append(exact, h)
+		} else {
+			near = append(near, h)
+		}
+	}
+	var r reply
+	switch {
+	case len(exact) > 0:
+		r.Content = fmt.Sprintf("“%s” appears word for word in %s:", shown, plural(len(exact), "passage"))
+		for _, h := range exact {
+			r.Embeds = append(r.Embeds, hitEmbed(h, true))
+		}
+	case len(near) > 0:
+		r.Content = fmt.Sprintf("No passage contains “%s” word for word. The closest:", shown)
+		for _, h := range near {
+			r.Embeds = append(r.Embeds, hitEmbed(h, false))
+		}
+	default:
+		r.Content = fmt.Sprintf("No passage contains “%s” or anything close to it.", shown)
+	}
+	return attachEmbeds([]reply{{Content: r.Content}}, r.Embeds)
+}
+
+// quoteContext is how much of the paragraph /quote shows around a match;
+// maxHitRunes how much of the match, so that even escaped (at most twice
+// as long) all fits an embed description.
+const (
+	quoteContext = 300
+	maxHitRunes  = 1400
+)
+
+func hitEmbed(h retrieval.QuoteHit, exact bool) *discordgo.MessageEmbed {
+	title, link := h.Paragraph.ArticleID, ""
+	if h.Article != nil {
+		title, link = h.Article.Title, httpURL(h.Article.URL)
+	}
+	if link != "" {
+		link = TextFragmentURL(link, h.Text)
+	}
+	text := h.Paragraph.Text
+	before, match, after := text[:h.Span.Start], text[h.Span.Start:h.Span.End], text[h.Span.End:]
+	desc := fmt.Sprintf("¶ %d", h.Paragraph.N)
+	if exact {
+		// Bounded before the bold is added, so the description's own
+		// bound never cuts inside **…** or after an escaping backslash.
+		quoted := escapeQuote(tail(before, quoteContext)) + "**" + escapeQuote(head(match, maxHitRunes)) + "**" + escapeQuote(head(after, quoteContext))
+		desc += "\n" + blockQuote(quoted)
+	} else {
+		desc += fmt.Sprintf(" · %d%% similar\n", int(h.Similarity*100+0.5)) + blockQuote(escapeQuote(head(match, maxHitRunes)))
+	}
+	return &discordgo.MessageEmbed{
+		Title:       truncate(bot.NeutralizeMentions(title), maxEmbedTitle),
+		URL:         link,
+		Description: truncate(desc, maxEmbedDesc),
+	}
+}
+
+// head returns the start of s, at most n runes, cut after a word, with "…"
+// when cut.
+func head(s string, n int) string {
+	if runes(s) <= n {
+		return s
+	}
+	cut := s[:byteOffset(s, n)]
+	if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > 0 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+// tail returns the end of s, at most n runes, cut before a word, with "…"
+// when cut.
+func tail(s string, n int) string {
+	if runes(s) <= n {
+		return s
+	}
+	cut := s[byteOffset(s, runes(s)-n):]
+	if i := strings.IndexFunc(cut, unicode.IsSpace); i >= 0 && i < len(cut)-1 {
+		cut = cut[i+1:]
+	}
+	return "…" + cut
+}
+
+// articlesPerPage is the /articles page size; maxArticleURL the longest
+// URL a title links to (ten such lines fit an embed description).
+const (
+	articlesPerPage = 10
+	maxArticleURL   = 200
+)
+
+// renderArticles shows one page of the articles whose title or ID
+// contains search, with Prev/Next buttons whose custom IDs carry the page
+// and the search.
+func renderArticles(all []*corpus.Article, search string, page int) reply {
+	search = strings.TrimSpace(search)
+	arts := filterArticles(all, search)
+	if len(arts) == 0 {
+		if search == "" {
+			return reply{Content: "No articles are loaded yet."}
+		}
+		return reply{Content: fmt.Sprintf("No article title contains “%s”.", escapeQuote(truncate(search, 100)))}
+	}
+	pages := (len(arts) + articlesPerPage - 1) / articlesPerPage
+	page = min(max(page, 0), pages-1)
+	var b strings.Builder
+	for i, a := range arts[page*articlesPerPage : min(len(arts), (page+1)*articlesPerPage)] {
+		title := escapeQuote(truncate(a.Title, 150))
+		if u := httpURL(a.URL); u != "" && runes(u) <= maxArticleURL {
+			title = "[" + title + "](" + u + ")"
+		}
+		line := fmt.Sprintf("%d. %s — %s\n", page*articlesPerPage+i+1, title, plural(len(a.Paragraphs), "paragraph"))
+		if runes(b.String())+runes(line) > maxEmbedDesc {
+			break
+		}
+		b.WriteString(line)
+	}
+	heading := "Articles"
+	if search != "" {
+		heading = fmt.Sprintf("Articles matching “%s”", escapeQuote(truncate(search, 100)))
+	}
+	r := reply{Embeds: []*discordgo.MessageEmbed{{
+		Title:       heading,
+		Description: truncate(b.String(), maxEmbedDesc),
+		Footer:      &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d of %d · %s", page+1, pages, plural(len(arts), "article"))},
+	}}}
+	if pages > 1 {
+		r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Prev", Style: discordgo.SecondaryButton, Disabled: page == 0, CustomID: articlesID(page-1, search)},
+			discordgo.Button{Label: "Next", Style: discordgo.SecondaryButton, Disabled: page == pages-1, CustomID: articlesID(page+1, search)},
+		}}}
+	}
+	return r
+}
+
+func filterArticles(all []*corpus.Article, search string) []*corpus.Article {
+	if search == "" {
+		return all
+	}
+	s := strings.ToLower(search)
+	var out []*corpus.Article
+	for _, a := range all {
+		if strings.Contains(strings.ToLower(a.Title), s) || strings.Contains(strings.ToLower(a.ID), s) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// maxSearchRunes bounds an /articles search so that articlesID always
+// carries it whole: the next page filters as the first did.
+const maxSearchRunes = maxCustomID - len(articlesPrefix) - len("9999:")
+
+// articlesID encodes a page and search into a button custom ID (the cut
+// to Discord's 100-character limit is only a guard: see maxSearchRunes).
+func articlesID(page int, search string) string {
+	id := articlesPrefix + strconv.Itoa(page) + ":"
+	return id + truncateRunes(search, maxCustomID-runes(id))
+}
+
+// parseArticlesID decodes articlesID.
+func parseArticlesID(id string) (page int, search string, ok bool) {
+	rest, found := strings.CutPrefix(id, articlesPrefix)
+	if !found {
+		return 0, "", false
+	}
+	p, search, found := strings.Cut(rest, ":")
+	page, err := strconv.Atoi(p)
+	return page, search, found && err == nil
+}
+
+// renderReload reports what a reload changed.
+func renderReload(st retrieval.Stats) string {
+	s := fmt.Sprintf("Reloaded in %.1f s: %s, %s (%d added, %d changed, %d removed); %d of %d embeddings from the cache.",
+		st.Duration.Round(100*time.Millisecond).Seconds(), plural(st.Articles, "article"), plural(st.Paragraphs, "paragraph"),
+		st.Added, st.Changed, st.Removed, st.Cached, st.Cached+st.Embedded)
+	if n := len(st.Skipped); n > 0 {
+		s += fmt.Sprintf(" %s skipped (see the log).", plural(n, "file"))
+	}
+	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// TextFragmentURL returns articleURL with a text fragment (#:~:text=) that
+// makes browsers scroll to and highlight quote: the whole quote when it is
+// short, else its first and last few words as textStart,textEnd. The
+// terms are percent-encoded so that the fragment's own syntax characters
+// ('-', '&', ',') in the quote stay literal. A URL that is not http(s) is
+// returned unchanged.
+func TextFragmentURL(articleURL, quote string) string {
+	u, err := url.Parse(articleURL)
+	words := strings.Fields(quote)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || len(words) == 0 {
+		return articleURL
+	}
+	u.Fragment, u.RawFragment = "", ""
+	const edge = 4 // words kept at each end of a long quote
+	text := fragmentEncode(strings.Join(words, " "))
+	if len(words) > 2*edge+2 {
+		text = fragmentEncode(strings.Join(words[:edge], " ")) + "," + fragmentEncode(strings.Join(words[len(words)-edge:], " "))
+	}
+	return u.String() + "#:~:text=" + text
+}
+
+// fragmentEncode percent-encodes everything but ASCII letters, digits and
+// ".~_" (over-encoding is always valid; '-', '&' and ',' must be encoded).
+func fragmentEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '~' || c == '_' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// httpURL returns u if it is an absolute http(s) URL, else "".
+func httpURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	return u
+}
+
+// escapeQuote prepares source text for display: mentions made inert and
+// Markdown escaped, so it shows exactly the source's characters.
+func escapeQuote(s string) string { return escapeMarkdown(bot.NeutralizeMentions(s)) }
+
+var markdownEscaper = strings.NewReplacer(
+	`\`, `\\`, `*`, `\*`, `_`, `\_`, "`", "\\`", `~`, `\~`, `|`, `\|`,
+	`<`, `\<`, `>`, `\>`, `[`, `\[`, `]`, `\]`,
+)
+
+// listStart matches what Discord would read as a heading, list item or
+// subtext at the start of a line.
+var listStart = regexp.MustCompile(`(?m)^(\s*)(#|-|\+|\d+[.)])`)
+
+// escapeMarkdown backslash-escapes the characters Discord's Markdown would
+// interpret, so s displays exactly as written.
+func escapeMarkdown(s string) string {
+	return listStart.ReplaceAllStringFunc(markdownEscaper.Replace(s), func(m string) string {
+		i := len(m) - 1
+		if m[i] == '.' || m[i] == ')' {
+			return m[:i] + `\` + m[i:]
+		}
+		trimmed := strings.TrimLeftFunc(m, unicode.IsSpace)
+		return m[:len(m)-len(trimmed)] + `\` + trimmed
+	})
+}
+
+// escapedCitation is a [n] citation after escapeMarkdown.
+var escapedCitation = regexp.MustCompile(`\\\[(\d{1,3}(?:,\s*\d{1,3})*)\\\]`)
+
+// escapeAnswer prepares an answer's text for display: mentions made inert
+// and Markdown escaped, except the "> " that starts an extractive quote
+// line and the [n] citations; a masked link "[text](url)" is left inert
+// text. Displayed, every character is the answer's own.
+func escapeAnswer(s string) string {
+	lines := strings.Split(bot.NeutralizeMentions(s), "\n")
+	for i, line := range lines {
+		rest, quoted := strings.CutPrefix(line, "> ")
+		rest = escapedCitation.ReplaceAllString(escapeMarkdown(rest), "[$1]")
+		rest = strings.ReplaceAll(rest, "](", `]\(`)
+		if quoted {
+			rest = "> " + rest
+		}
+		lines[i] = rest
+	}
+	return strings.Join(lines, "\n")
+}
+
+// blockQuote prefixes every line of s with "> ".
+func blockQuote(s string) string { return "> " + strings.ReplaceAll(s, "\n", "\n> ") }
+
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// byteOffset returns the byte index of the n-th rune of s (len(s) if
+// fewer).
+func byteOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
+}
+
+// truncateRunes cuts s to at most n runes.
+func truncateRunes(s string, n int) string { return s[:byteOffset(s, max(n, 0))] }
+
+// truncate cuts s to at most n runes, after a word when one ends in the
+// last fifth, ending with "…" when cut.
+func truncate(s string, n int) string {
+	if runes(s) <= n {
+		return s
+	}
+	cut := truncateRunes(s, n-1)
+	if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)*4/5 {
+		cut = cut[:i]
+	}
+	return strings.TrimRightFunc(cut, unicode.IsSpace) + "…"
+}
+
+// citation matches [n] markers (and [n, m] lists); citationEnd one that
+// ends the text.
+var (
+	citation    = regexp.MustCompile(`\[\d{1,3}(?:,\s*\d{1,3})*\]`)
+	citationEnd = regexp.MustCompile(`\[\d{1,3}(?:,\s*\d{1,3})*\]$`)
+)
+
+// splitText cuts s into chunks of at most size runes. It cuts at the
+// whitespace that best keeps structure — a paragraph break, else a line
+// break (between the lines of a block quote too), else a sentence end,
+// else any space, preferring a cut in the second half of the chunk — and
+// never inside a code fence, a block-quote line, a quotation or a [n]
+// citation (nor between a citation and the word it follows), unless one
+// of those alone is longer than size. A block-quote line that must be cut
+// continues in the next chunk after a fresh "> ".
+func splitText(s string, size int) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if runes(s) <= size {
+		return []string{s}
+	}
+	protected := protectedSpans(s)
+	inside := func(p int) bool {
+		for _, sp := range protected {
+			if sp.Start < p && p < sp.End {
+				return true
+			}
+		}
+		return false
+	}
+	type cut struct{ at, rank int }
+	var cuts []cut
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(r) {
+			i += size
+			continue
+		}
+		j := i
+		for j < len(s) {
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			j += size
+		}
+		ws := s[i:j]
+		rank := 1
+		switch {
+		case strings.Count(ws, "\n") >= 2:
+			rank = 4
+		case strings.Contains(ws, "\n"):
+			rank = 3
+		case endsSentence(s[max(0, i-64):i]):
+			rank = 2
+		}
+		if inside(i) {
+			rank = 0 // only if nothing else fits
+		}
+		cuts = append(cuts, cut{i, rank})
+		i = j
+	}
+
+	var out []string
+	start := 0
+	prefix := "" // "> " when the chunk continues a cut block-quote line
+	for {
+		start += len(s[start:]) - len(strings.TrimLeftFunc(s[start:], unicode.IsSpace))
+		budget := size - runes(prefix)
+		if runes(s[start:]) <= budget {
+			return append(out, prefix+s[start:])
+		}
+		limit := start + byteOffset(s[start:], budget)
+		half := start + byteOffset(s[start:], budget/2)
+		best, bestScore := -1, -1
+		for _, c := range cuts {
+			if c.at <= start || c.at > limit {
+				continue
+			}
+			score := c.rank * 2
+			if c.at >= half && c.rank > 0 {
+				score += 10 // a cut late enough beats an early one of any kind
+			}
+			if score >= bestScore {
+				best, bestScore = c.at, score
+			}
+		}
+		if best < 0 {
+			best = limit // one unbroken run longer than size
+		}
+		out = append(out, prefix+s[start:best])
+		prefix = ""
+		if next := strings.TrimLeftFunc(s[best:], unicode.IsSpace); !strings.Contains(s[best:len(s)-len(next)], "\n") {
+			line := s[strings.LastIndex(s[:best], "\n")+1:]
+			if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
+				prefix = "> "
+			}
+		}
+		start = best
+	}
+}
+
+// protectedSpans finds the byte ranges splitText must not cut inside.
+func protectedSpans(s string) []corpus.Span {
+	var spans []corpus.Span
+	// Code fences.
+	for i := 0; ; {
+		open := strings.Index(s[i:], "```")
+		if open < 0 {
+			break
+		}
+		open += i
+		end := len(s)
+		if c := strings.Index(s[open+3:], "```"); c >= 0 {
+			end = open + 3 + c + 3
+		}
+		spans = append(spans, corpus.Span{Start: open, End: end})
+		i = end
+	}
+	// Block-quote lines: the breaks between them are safe cuts.
+	lineStart := 0
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
+			spans = append(spans, corpus.Span{Start: lineStart, End: lineStart + len(strings.TrimRight(line, "\n"))})
+		}
+		lineStart += len(line)
+	}
+	// Quotations, within a paragraph.
+	for _, para := range paragraphs(s) {
+		text := s[para.Start:para.End]
+		for _, pair := range [][2]string{{"“", "”"}, {"«", "»"}} {
+			for i := 0; ; {
+				open := strings.Index(text[i:], pair[0])
+				if open < 0 {
+					break
+				}
+				open += i
+				cl := strings.Index(text[open+len(pair[0]):], pair[1])
+				if cl < 0 {
+					break
+				}
+				end := open + len(pair[0]) + cl + len(pair[1])
+				spans = append(spans, corpus.Span{Start: para.Start + open, End: para.Start + end})
+				i = end
+			}
+		}
+		var open = -1
+		for i := 0; i < len(text); i++ {
+			if text[i] != '"' {
+				continue
+			}
+			if open < 0 {
+				open = i
+			} else {
+				spans = append(spans, corpus.Span{Start: para.Start + open, End: para.Start + i + 1})
+				open = -1
+			}
+		}
+	}
+	// Citations, glued to the word before them.
+	for _, m := range citation.FindAllStringIndex(s, -1) {
+		start := m[0]
+		if trimmed := strings.TrimRightFunc(s[:start], unicode.IsSpace); len(trimmed) < start {
+			start = max(len(trimmed)-1, 0)
+		}
+		spans = append(spans, corpus.Span{Start: start, End: m[1]})
+	}
+	slices.SortFunc(spans, func(a, b corpus.Span) int { return a.Start - b.Start })
+	return spans
+}
+
+// paragraphs returns the spans of s between blank lines.
+func paragraphs(s string) []corpus.Span {
+	var out []corpus.Span
+	start := 0
+	for {
+		i := strings.Index(s[start:], "\n\n")
+		if i < 0 {
+			return append(out, corpus.Span{Start: start, End: len(s)})
+		}
+		out = append(out, corpus.Span{Start: start, End: start + i})
+		start += i + 2
+	}
+}
+
+// endsSentence reports whether text ends a sentence: terminal punctuation,
+// possibly followed by closing quotes or brackets and citation markers.
+func endsSentence(text string) bool {
+	for {
+		t := strings.TrimRightFunc(text, unicode.IsSpace)
+		if loc := citationEnd.FindStringIndex(t); loc != nil {
+			text = t[:loc[0]]
+			continue
+		}
+		t = strings.TrimRight(t, `"'”’)]»`)
+		r, _ := utf8.DecodeLastRuneInString(t)
+		return strings.ContainsRune(".!?…", r)
+	}
+}

@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// Extractive answers show at most maxExtractQuotes sentences; a sentence
+// after the best is shown only if it scores at least extractKeep times the
+// best.
+const (
+	maxExtractQuotes = 3
+	extractKeep      = 0.7
+)
+
+// candidate is a sentence of a retrieved passage.
+type candidate struct {
+	p     int // passage index
+	span  corpus.Span
+	terms map[string]bool
+	prev  map[string]bool // terms of the sentence before, in the same passage
+	score float64
+}
+
+// Weights of the parts of a sentence's score (see extract), tuned on the
+// SQuAD dev questions.
+const (
+	prevCredit = 0.4 // for question terms found only in the previous sentence
+	relWeight  = 1   // for the passage's Relevance
+	rankWeight = 0.1 // for 1/rank of the passage
+	kindBonus  = 0.1 // for holding the kind of thing asked for
+)
+
+// extract builds the extractive answer: the sentences of the passages that
+// best match the question, each shown as a quote with its citation, as
+// "> sentence [n]" lines (a Markdown block quote, since sentences may open
+// with quotation marks of their own; line breaks inside a sentence become
+// spaces so the quote stays one line). A sentence scores the share of the question's
+// content terms it contains, each term weighted by how rare it is among
+// the candidate sentences (ln(1+N/df)), with partial credit for terms found
+// in the sentence before (which a pronoun may refer back to); plus the
+// passage's Relevance and a small prior for its rank; plus a bonus when it holds the kind of thing the question asks for (a number for
+// "how many", a date for "when", a name for "who"/"where"); and it is
+// halved when it has no content word beyond the question's, since it then
+// cannot hold the answer.
+func extract(question string, passages []retrieval.Result) (string, []Source) {
+	q := termSet(question)
+	var cands []candidate
+	df := make(map[string]int)
+	for p, r := range passages {
+		text := r.Paragraph.Text
+		var prev map[string]bool
+		for _, sp := range corpus.Sentences(text) {
+			c := candidate{p: p, span: sp, terms: termSet(text[sp.Start:sp.End]), prev: prev}
+			for t := range c.terms {
+				if q[t] {
+					df[t]++
+				}
+			}
+			cands = append(cands, c)
+			prev = c.terms
+		}
+	}
+	if len(cands) == 0 {
+		return "", nil
+	}
+	weight := make(map[string]float64, len(df))
+	var total float64
+	for t, n := range df {
+		weight[t] = math.Log(1 + float64(len(cands))/float64(n))
+		total += weight[t]
+	}
+	want := answerKind(question)
+	for i := range cands {
+		c := &cands[i]
+		r := passages[c.p]
+		var have float64
+		novel := false
+		for t := range c.terms {
+			if q[t] {
+				have += weight[t]
+			} else {
+				novel = true
+			}
+		}
+		for t := range c.prev {
+			if q[t] && !c.terms[t] {
+				have += prevCredit * weight[t]
+			}
+		}
+		if total > 0 {
+			c.score = have / total
+		}
+		c.score += relWeight*r.Relevance + rankWeight/float64(c.p+1)
+		text := r.Paragraph.Text[c.span.Start:c.span.End]
+		if want != nil && want(text, q) {
+			c.score += kindBonus
+		}
+		if !novel {
+			c.score /= 2
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return 0
+	})
+	chosen := cands[:1]
+	for _, c := range cands[1:] {
+		if len(chosen) == maxExtractQuotes || c.score < extractKeep*cands[0].score {
+			break
+		}
+		chosen = append(chosen, c)
+	}
+
+	number := make(map[int]int)
+	var sources []Source
+	var b strings.Builder
+	for _, c := range chosen {
+		r := passages[c.p]
+		n, ok := number[c.p]
+		if !ok {
+			n = len(sources) + 1
+			number[c.p] = n
+			src := Source{N: n, ArticleID: r.Paragraph.ArticleID, Paragraph: r.Paragraph}
+			if r.Article != nil {
+				src.Title, src.URL = r.Article.Title, r.Article.URL
+			}
+			sources = append(sources, src)
+		}
+		text := r.Paragraph.Text[c.span.Start:c.span.End]
+		sources[n-1].Quotes = append(sources[n-1].Quotes, Quote{Text: text, Span: c.span})
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("> " + strings.Join(strings.Fields(text), " ") + " [" + strconv.Itoa(n) + "]")
+	}
+	return NeutralizeMentions(b.String()), sources
+}
+
+// answerKind returns a test for sentences that hold what the question asks
+// for, judged from its first words; nil when the question gives no hint.
+func answerKind(question string) func(sentence string, q map[string]bool) bool {
+	w := corpus.Words(question)
+	if len(w) == 0 {
+		return nil
+	}
+	two := w[0]
+	if len(w) > 1 {
+		two += " " + w[1]
+	}
+	switch {
+	case two == "how many" || two == "how much" || two == "how long" || two == "how old" ||
+		two == "how far" || two == "how large" || two == "how big" || strings.Contains(question, "percent"):
+		return hasNumber
+	case w[0] == "when" || two == "what year" || two == "which year" || two == "what date" ||
+		two == "what century" || two == "in what" && len(w) > 2 && (w[2] == "year" || w[2] == "century"):
+		return hasDate
+	case w[0] == "who" || w[0] == "whom" || w[0] == "whose" || w[0] == "where":
+		return hasNewName
+	}
+	return nil
+}
+
+func hasNumber(s string, _ map[string]bool) bool {
+	return strings.ContainsFunc(s, unicode.IsDigit)
+}
+
+var months = []string{"january", "february", "march", "april", "may", "june", "july",
+	"august", "september", "october", "november", "december", "century"}
+
+func hasDate(s string, _ map[string]bool) bool {
+	for _, w := range corpus.Words(s) {
+		if len(w) >= 3 && len(w) <= 4 && strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0 ||
+			slices.Contains(months, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNewName reports whether s has a capitalised word, not its first, whose
+// term the question does not already contain: a candidate name.
+func hasNewName(s string, q map[string]bool) bool {
+	for i, f := range strings.Fields(s) {
+		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
+		if i == 0 || f == "" || !unicode.IsUpper([]rune(f)[0]) {
+			continue
+		}
+		ts := terms(f)
+		if len(ts) > 0 && !q[ts[0]] {
+			return true
+		}
+	}
+	return false
+}

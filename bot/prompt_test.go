@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestPartialAnswer(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{``, ``},
+		{`{`, ``},
+		{`{"answ`, ``},
+		{`{"answer": `, ``},
+		{`{"answer": "Baku is`, `Baku is`},
+		{`{"answer": "Baku \"is\" the`, `Baku "is" the`},
+		{`{"answer": "line\nbreak\`, "line\nbreak"},
+		{`{"answer": "caf\u00e9 \u00`, `café `},
+		{`{"answer": "smile \ud83d\ude00 \ud83d`, "smile 😀 "},
+		{`{"answer": "done [1].", "quotes": [{"source": 1`, `done [1].`},
+		{"```json\n{\"answer\": \"fenced", `fenced`},
+		{"```", ``},
+		{`Prose answer [1] so far`, `Prose answer [1] so far`},
+		{"{\"answer\": \"Baku \xe2\x80", "Baku "}, // a character cut mid-way
+	}
+	for _, tt := range tests {
+		if got := partialAnswer(tt.raw); got != tt.want {
+			t.Errorf("partialAnswer(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+func TestParseReply(t *testing.T) {
+	tests := []struct {
+		content string
+		want    reply
+		err     error
+	}{
+		{`{"answer": "A [1].", "quotes": [{"source": 1, "text": "x y"}], "answerable": true}`,
+			reply{Text: "A [1].", Quotes: []rawQuote{{1, "x y"}}, Answerable: true}, nil},
+		{`{"answer": "A.", "quotes": [{"source": "2", "text": "q"}, {"source": "[3]", "text": "r"}, {"text": "s"}]}`,
+			reply{Text: "A.", Quotes: []rawQuote{{2, "q"}, {3, "r"}, {0, "s"}}, Answerable: true}, nil},
+		{`{"answer": "", "quotes": [], "answerable": false}`, reply{}, nil},
+		{"  Plain prose [1].  ", reply{Text: "Plain prose [1].", Answerable: true}, nil},
+		{"", reply{}, errEmptyReply},
+		{"```\n```", reply{}, errEmptyReply},
+		{`{"answer": "cut`, reply{}, errMalformedReply},
+		{`{"quotes": []}`, reply{}, errMalformedReply},
+		{`{"answer": 42}`, reply{}, errMalformedReply},
+		{`{"answer": "A [1].", "quotes": [], "answerable": true} Note: the set {x} is empty}`,
+			reply{Text: "A [1].", Answerable: true}, nil},
+		{"Here is the reply:\n```json\n{\"answer\": \"A.\", \"quotes\": [{\"source\": 1, \"text\": \"q\"}]}\n```\nHope it helps {:}",
+			reply{Text: "A.", Quotes: []rawQuote{{1, "q"}}, Answerable: true}, nil},
+		{"The set {a, b} has two members [1].", reply{Text: "The set {a, b} has two members [1].", Answerable: true}, nil},
+	}
+	for _, tt := range tests {
+		got, err := parseReply(tt.content)
+		if !errors.Is(err, tt.err) {
+			t.Errorf("parseReply(%q) error %v, want %v", tt.content, err, tt.err)
+			continue
+		}
+		if err == nil && (got.Text != tt.want.Text || got.Answerable != tt.want.Answerable || len(got.Quotes) != len(tt.want.Quotes)) {
+			t.Errorf("parseReply(%q) = %+v, want %+v", tt.content, got, tt.want)
+			continue
+		}
+		for i := range got.Quotes {
+			if got.Quotes[i] != tt.want.Quotes[i] {
+				t.Errorf("parseReply(%q) quote %d = %+v, want %+v", tt.content, i, got.Quotes[i], tt.want.Quotes[i])
+			}
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", 0},
+		{"3", 3 * time.Second},
+		{"0.5", 500 * time.Millisecond},
+		{"-1", 0},
+		{"soon", 0},
+		{"Thu, 02 Jan 2025 03:04:15 GMT", 10 * time.Second},
+		{"Thu, 02 Jan 2025 03:04:00 GMT", 0}, // in the past
+	}
+	for _, tt := range tests {
+		if got := parseRetryAfter(tt.v, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt, base := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
+		if d := backoff(attempt); d < base || d > base+base/4 {
+			t.Errorf("backoff(%d) = %v, want %v..%v", attempt, d, base, base+base/4)
+		}
+	}
+}
