@@ -5,6 +5,8 @@
 package bot
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/verbatim-bot/verbatim/corpus"
@@ -21,14 +23,15 @@ const (
 	Extractive Mode = "extractive" // sentences quoted from the top passages
 )
 
-// Answer is the verified reply to one question.
+// Answer is the verified reply to one question. Its Body is data, not
+// markup: each face (the CLI, Discord) renders it in its own syntax and
+// escapes the text for it.
 type Answer struct {
 	ID       string // random, for feedback and logs
 	Question string
-	// Text is the reply with [n] markers that refer to Sources[i].N.
-	// Mentions (@everyone, @here, <@id>, <@&id>) are already neutralised.
-	Text    string
-	Sources []Source // only sources cited in Text, numbered 1..len
+	// Body is the reply: prose, verified quotes and citations, in order.
+	Body    []Segment
+	Sources []Source // only sources cited in Body, numbered 1..len
 	Refused bool     // the articles do not answer; Sources is empty
 	// Closest names the nearest articles when Refused.
 	Closest []ArticleRef
@@ -48,9 +51,63 @@ type Answer struct {
 	Retrieved []retrieval.Result
 }
 
+// SegmentKind says what a Segment of an answer's Body is.
+type SegmentKind string
+
+const (
+	// Prose is text written by the model (or the answerer), shown as is.
+	Prose SegmentKind = "text"
+	// InlineQuote is a verified quotation within the prose, shown between
+	// quotation marks.
+	InlineQuote SegmentKind = "quote"
+	// Excerpt is a verified quote shown on its own line: the sentences of
+	// an extractive answer.
+	Excerpt SegmentKind = "excerpt"
+	// Citation cites one source.
+	Citation SegmentKind = "citation"
+)
+
+// Segment is one piece of an answer's Body. Prose segments carry their own
+// white space; faces concatenate segments, starting each Excerpt on a line
+// of its own.
+type Segment struct {
+	Kind SegmentKind
+	// Text is the prose, or the quote in its source's own characters
+	// (empty for a Citation).
+	Text string
+	// Source is the cited Sources[i].N, for quotes and citations; 0 for
+	// prose.
+	Source int
+	// Span locates a quote's Text in its source's paragraph (byte offsets).
+	Span corpus.Span
+}
+
+// Text returns the body as plain text: prose as written, quotes between
+// “ and ”, each excerpt on its own line, citations as [n]. It is for logs,
+// conversation history and evaluation; faces render Body themselves.
+func (a *Answer) Text() string {
+	var b strings.Builder
+	for _, s := range a.Body {
+		switch s.Kind {
+		case Prose:
+			b.WriteString(s.Text)
+		case InlineQuote:
+			b.WriteString("“" + s.Text + "”")
+		case Excerpt:
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString("“" + strings.Join(strings.Fields(s.Text), " ") + "” ")
+		case Citation:
+			b.WriteString("[" + strconv.Itoa(s.Source) + "]")
+		}
+	}
+	return b.String()
+}
+
 // Source is one cited paragraph.
 type Source struct {
-	N         int // the number used in [n] markers
+	N         int // the number Citation segments refer to
 	ArticleID string
 	Title     string
 	URL       string
@@ -58,9 +115,8 @@ type Source struct {
 	Quotes    []Quote // verified quotes, in the source's own characters
 }
 
-// Quote is an exact excerpt of Source.Paragraph.Text. Its Text is the
-// article's, mention syntax included: a display layer passes it through
-// NeutralizeMentions or sends it with mentions disabled.
+// Quote is an exact excerpt of Source.Paragraph.Text, in the article's own
+// characters (whatever syntax a face would read in them: faces escape it).
 type Quote struct {
 	Text string
 	Span corpus.Span // byte offsets of Text in the paragraph
@@ -91,9 +147,9 @@ type Options struct {
 	// to understand follow-up questions. It is context, never a source.
 	History []Turn
 	// OnDelta, if set, receives the reply text so far while a generating
-	// LLM streams it (unverified: for progress display only; mentions are
-	// neutralised). It is called from the goroutine running Answer, and
-	// never once Answer has returned.
+	// LLM streams it (unverified, raw model text: for progress display
+	// only). It is called from the goroutine running Answer, and never
+	// once Answer has returned.
 	OnDelta func(partial string)
 	// ArticleID restricts retrieval to one article; "" for all.
 	ArticleID string

@@ -243,29 +243,27 @@ func refuse(ans *Answer, results []retrieval.Result) {
 	ans.Refused = true
 	ans.Sources = nil
 	seen := make(map[string]bool)
-	var titles []string
 	for _, r := range results {
 		if r.Article == nil || seen[r.Article.ID] || len(ans.Closest) == 3 {
 			continue
 		}
 		seen[r.Article.ID] = true
 		ans.Closest = append(ans.Closest, ArticleRef{ID: r.Article.ID, Title: r.Article.Title, URL: r.Article.URL})
-		titles = append(titles, "“"+r.Article.Title+"”")
 	}
-	text := "The articles do not cover this."
-	if len(titles) > 0 {
-		text += " The closest: " + strings.Join(titles, "; ") + "."
-	}
-	ans.Text = NeutralizeMentions(text)
+	ans.Body = []Segment{{Kind: Prose, Text: RefusalText}}
 }
+
+// RefusalText is the body of a refusal. Faces add the closest articles in
+// their own syntax.
+const RefusalText = "The articles do not cover this."
 
 // extractive fills ans with the extractive answer to query; note says why,
 // when it replaces a generated one.
 func (a *Answerer) extractive(ans *Answer, query string, results []retrieval.Result, note string) {
 	t := time.Now()
 	ans.Mode = Extractive
-	ans.Note = NeutralizeMentions(note)
-	ans.Text, ans.Sources = extract(query, results)
+	ans.Note = note
+	ans.Body, ans.Sources = extract(query, results)
 	ans.Timings.Verify += time.Since(t)
 }
 
@@ -277,7 +275,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, query string, opts
 	if opts.OnDelta != nil {
 		last := ""
 		onText = func(raw string) {
-			if p := NeutralizeMentions(unquoteLines(partialAnswer(raw))); p != last {
+			if p := partialAnswer(raw); p != last {
 				last = p
 				opts.OnDelta(p)
 			}
@@ -310,7 +308,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, query string, opts
 		a.extractive(ans, query, results, fallbackNote(errUnverified))
 		return
 	}
-	ans.Text, ans.Sources = v.text, v.sources
+	ans.Body, ans.Sources = v.body, v.sources
 }
 
 var errUnverified = errors.New("none of the language model's quotes could be verified in the articles")

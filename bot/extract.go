@@ -3,7 +3,6 @@ package bot
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -38,10 +37,7 @@ const (
 )
 
 // extract builds the extractive answer: the sentences of the passages that
-// best match the question, each shown as a quote with its citation, as
-// "> sentence [n]" lines (a Markdown block quote, since sentences may open
-// with quotation marks of their own; line breaks inside a sentence become
-// spaces so the quote stays one line). A sentence scores the share of the question's
+// best match the question, each an Excerpt with its citation. A sentence scores the share of the question's
 // content terms it contains, each term weighted by how rare it is among
 // the candidate sentences (ln(1+N/df)), with partial credit for terms found
 // in the sentence before (which a pronoun may refer back to); plus the
@@ -49,7 +45,7 @@ const (
 // "how many", a date for "when", a name for "who"/"where"); and it is
 // halved when it has no content word beyond the question's, since it then
 // cannot hold the answer.
-func extract(question string, passages []retrieval.Result) (string, []Source) {
+func extract(question string, passages []retrieval.Result) ([]Segment, []Source) {
 	q := termSet(question)
 	var cands []candidate
 	df := make(map[string]int)
@@ -68,7 +64,7 @@ func extract(question string, passages []retrieval.Result) (string, []Source) {
 		}
 	}
 	if len(cands) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	weight := make(map[string]float64, len(df))
 	var total float64
@@ -123,29 +119,28 @@ func extract(question string, passages []retrieval.Result) (string, []Source) {
 		chosen = append(chosen, c)
 	}
 
+	return excerpts(chosen, passages)
+}
+
+// excerpts shows the chosen sentences as excerpts, each with its
+// citation; sources are numbered in order of first use.
+func excerpts(chosen []candidate, passages []retrieval.Result) ([]Segment, []Source) {
 	number := make(map[int]int)
 	var sources []Source
-	var b strings.Builder
+	var body []Segment
 	for _, c := range chosen {
 		r := passages[c.p]
 		n, ok := number[c.p]
 		if !ok {
 			n = len(sources) + 1
 			number[c.p] = n
-			src := Source{N: n, ArticleID: r.Paragraph.ArticleID, Paragraph: r.Paragraph}
-			if r.Article != nil {
-				src.Title, src.URL = r.Article.Title, r.Article.URL
-			}
-			sources = append(sources, src)
+			sources = append(sources, newSource(n, r))
 		}
 		text := r.Paragraph.Text[c.span.Start:c.span.End]
 		sources[n-1].Quotes = append(sources[n-1].Quotes, Quote{Text: text, Span: c.span})
-		if b.Len() > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString("> " + strings.Join(strings.Fields(text), " ") + " [" + strconv.Itoa(n) + "]")
+		body = append(body, Segment{Kind: Excerpt, Text: text, Source: n, Span: c.span}, Segment{Kind: Citation, Source: n})
 	}
-	return NeutralizeMentions(b.String()), sources
+	return body, sources
 }
 
 // answerKind returns a test for sentences that hold what the question asks

@@ -79,8 +79,8 @@ func TestExtractiveShippedArticle(t *testing.T) {
 		first.Quotes[0].Text != "Baku is the capital of Azerbaijan." {
 		t.Errorf("first source %+v", first)
 	}
-	if !strings.HasPrefix(ans.Text, "> Baku is the capital of Azerbaijan. [1]") {
-		t.Errorf("text %q", ans.Text)
+	if !strings.HasPrefix(ans.Text(), "“Baku is the capital of Azerbaijan.” [1]") || ans.Body[0].Kind != bot.Excerpt {
+		t.Errorf("text %q", ans.Text())
 	}
 }
 
@@ -93,7 +93,7 @@ func TestFollowUp(t *testing.T) {
 	}
 	checkShown(t, ans)
 	if ans.Refused || !strings.Contains(strings.Join(shownQuotes(ans), " "), "Khanin") {
-		t.Errorf("follow-up answered with %q", ans.Text)
+		t.Errorf("follow-up answered with %q", ans.Text())
 	}
 	if want := history[0].Question + " And who is he?"; ans.Query != want || len(ans.Retrieved) == 0 {
 		t.Errorf("query %q with %d passages, want %q", ans.Query, len(ans.Retrieved), want)
@@ -103,7 +103,7 @@ func TestFollowUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !alone.Refused {
-		t.Errorf("without history, %q was answered: %q", alone.Question, alone.Text)
+		t.Errorf("without history, %q was answered: %q", alone.Question, alone.Text())
 	}
 }
 
@@ -153,13 +153,13 @@ func TestSeedQuestions(t *testing.T) {
 			checkShown(t, ans)
 			if !q.Answerable {
 				if !ans.Refused || len(ans.Closest) == 0 || ans.Closest[0].ID != "azerbaijan-israel-ties" ||
-					!strings.HasPrefix(ans.Text, "The articles do not cover this.") {
-					t.Errorf("not refused: %q (closest %v)", ans.Text, ans.Closest)
+					!strings.HasPrefix(ans.Text(), "The articles do not cover this.") {
+					t.Errorf("not refused: %q (closest %v)", ans.Text(), ans.Closest)
 				}
 				return
 			}
 			if ans.Refused || ans.Mode != bot.Extractive {
-				t.Fatalf("refused or wrong mode: %q (%s)", ans.Text, ans.Mode)
+				t.Fatalf("refused or wrong mode: %q (%s)", ans.Text(), ans.Mode)
 			}
 			found := false
 			for _, quote := range shownQuotes(ans) {
@@ -192,7 +192,7 @@ func TestConcurrentAnswers(t *testing.T) {
 			a := answerers[i%2]
 			ans, err := a.Answer(context.Background(), "What is the capital of Azerbaijan?", bot.Options{OnDelta: func(string) {}})
 			if err == nil && (ans.Refused || len(ans.Sources) == 0 || ans.Sources[0].Quotes[0].Text != "Baku is the capital of Azerbaijan.") {
-				err = fmt.Errorf("answer %d: %q (%s, note %q)", i, ans.Text, ans.Mode, ans.Note)
+				err = fmt.Errorf("answer %d: %q (%s, note %q)", i, ans.Text(), ans.Mode, ans.Note)
 			}
 			errs <- err
 		})

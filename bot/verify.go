@@ -23,7 +23,7 @@ const RepairThreshold = 0.8
 
 // verification is the verified form of a model's reply.
 type verification struct {
-	text      string
+	body      []Segment
 	sources   []Source
 	check     Check
 	supported bool // at least one quote was verified
@@ -46,21 +46,32 @@ type verification struct {
 //     inline quote found elsewhere, is moved with them; other markers to
 //     passages that do not exist are removed;
 //   - the cited passages become the Sources, renumbered 1..k in order of
-//     first citation with markers rewritten to match; a passage that only a
-//     quote cites gets a marker at the end of the text; uncited passages
-//     are not listed;
-//   - a ">" starting a line is removed (see unquoteLines), and mentions
-//     in the text are neutralised.
+//     first citation; a passage that only a quote cites gets a citation at
+//     the end of the body; uncited passages are not listed.
 func verify(r reply, passages []retrieval.Result) verification {
 	v := &verifier{passages: passages}
-	var out verification
+	stays, moved := v.checkListed(r.Quotes)
+	toks := tokenize(r.Text)
+	v.checkInline(toks, stays)
+	v.resolveMarkers(toks, remapMoved(stays, moved))
+	order, number, tail := v.numbering(toks)
+	return verification{
+		body:      v.body(toks, tail, number),
+		sources:   v.sources(order, number),
+		check:     v.tally,
+		supported: len(v.shown) > 0,
+	}
+}
 
-	// Quotes from the quotes list.
-	stays := make(map[int]bool)         // cited passages that kept a quote
-	moved := make(map[int]map[int]bool) // cited passage → where its quotes really were
-	for _, q := range r.Quotes {
+// checkListed verifies the reply's quotes list. It returns the cited
+// passages that kept a quote, and for each cited passage the passages its
+// quotes were really found in.
+func (v *verifier) checkListed(quotes []rawQuote) (stays map[int]bool, moved map[int]map[int]bool) {
+	stays = make(map[int]bool)
+	moved = make(map[int]map[int]bool)
+	for _, q := range quotes {
 		cited := q.Source - 1
-		loc, how := v.check(q.Text, cited, &out.check)
+		loc, how := v.check(q.Text, cited)
 		if how == dropped {
 			continue
 		}
@@ -76,8 +87,13 @@ func verify(r reply, passages []retrieval.Result) verification {
 			moved[cited][loc.p] = true
 		}
 	}
-	// Inline quotations, then markers, which quotes may have moved.
-	toks := tokenize(r.Text)
+	return stays, moved
+}
+
+// checkInline verifies the inline quotations among toks: a verified one
+// shows its source's characters and cites the passage it was found in; an
+// unverified one becomes plain text.
+func (v *verifier) checkInline(toks []token, stays map[int]bool) {
 	for i := range toks {
 		t := &toks[i]
 		if t.kind != tokQuote {
@@ -92,14 +108,14 @@ func verify(r reply, passages []retrieval.Result) verification {
 		if next != nil && len(next.nums) > 0 {
 			cited = next.nums[0] - 1
 		}
-		loc, how := v.check(t.text, cited, &out.check)
+		loc, how := v.check(t.text, cited)
 		if how == dropped {
 			t.kind, t.raw = tokText, t.text // no longer presented as a quotation
 			continue
 		}
 		v.add(loc)
 		stays[loc.p] = true
-		t.text = trimQuote(v.text(loc))
+		t.loc = trimLocated(loc, v.text(loc))
 		t.passages = []int{loc.p}
 		switch {
 		case next == nil:
@@ -108,6 +124,22 @@ func verify(r reply, passages []retrieval.Result) verification {
 			next.nums = append([]int{loc.p + 1}, next.nums[1:]...)
 		}
 	}
+}
+
+// trimLocated narrows loc to the quote without the quotation marks and
+// ellipses that trimQuote removes from text, the passage's characters at
+// loc.
+func trimLocated(loc located, text string) located {
+	inner := trimQuote(text)
+	if i := strings.Index(text, inner); i >= 0 {
+		loc.span = corpus.Span{Start: loc.span.Start + i, End: loc.span.Start + i + len(inner)}
+	}
+	return loc
+}
+
+// remapMoved returns where a marker [n] moves: to the one passage its
+// quotes were found in, when none of them stayed in passage n.
+func remapMoved(stays map[int]bool, moved map[int]map[int]bool) map[int]int {
 	remap := make(map[int]int)
 	for from, to := range moved {
 		if !stays[from] && len(to) == 1 {
@@ -116,7 +148,12 @@ func verify(r reply, passages []retrieval.Result) verification {
 			}
 		}
 	}
+	return remap
+}
 
+// resolveMarkers turns each marker's numbers into passages, moved by
+// remap; numbers of passages that do not exist are removed and counted.
+func (v *verifier) resolveMarkers(toks []token, remap map[int]int) {
 	for i := range toks {
 		t := &toks[i]
 		if t.kind != tokMarker {
@@ -126,17 +163,20 @@ func verify(r reply, passages []retrieval.Result) verification {
 			p := n - 1
 			if to, ok := remap[p]; ok {
 				p = to
-			} else if p < 0 || p >= len(passages) {
-				out.check.MarkersRemoved++
+			} else if p < 0 || p >= len(v.passages) {
+				v.tally.MarkersRemoved++
 				continue
 			}
 			t.passages = append(t.passages, p)
 		}
 	}
+}
 
-	// Number the cited passages in order of first citation.
-	number := make(map[int]int)
-	var order []int
+// numbering numbers the cited passages 1..k in order of first citation:
+// by markers and uncited inline quotes, then by listed quotes whose
+// passage nothing cites (tail, cited at the end of the body).
+func (v *verifier) numbering(toks []token) (order []int, number map[int]int, tail []int) {
+	number = make(map[int]int)
 	cite := func(p int) {
 		if _, ok := number[p]; !ok {
 			order = append(order, p)
@@ -150,89 +190,117 @@ func verify(r reply, passages []retrieval.Result) verification {
 			}
 		}
 	}
-	var tail []int
 	for _, loc := range v.shown {
 		if _, ok := number[loc.p]; !ok {
 			cite(loc.p)
 			tail = append(tail, loc.p)
 		}
 	}
+	return order, number, tail
+}
 
-	var b strings.Builder
+// body assembles the verified reply as segments.
+func (v *verifier) body(toks []token, tail []int, number map[int]int) []Segment {
+	var b segments
 	for _, t := range toks {
 		switch t.kind {
 		case tokText:
-			b.WriteString(t.raw)
+			b.prose(t.raw)
 		case tokQuote:
-			b.WriteString("“" + t.text + "”")
+			b.add(Segment{Kind: InlineQuote, Text: v.text(t.loc), Source: number[t.loc.p], Span: t.loc.span})
 			if t.cite {
-				b.WriteString(" " + markers(t.passages, number))
+				b.prose(" ")
+				b.cite(t.passages, number)
 			}
 		case tokMarker:
 			if len(t.passages) == 0 {
-				trimSpaceEnd(&b)
+				b.trimSpaceEnd()
 				continue
 			}
-			b.WriteString(markers(t.passages, number))
+			b.cite(t.passages, number)
 		}
 	}
-	text := strings.TrimSpace(b.String())
+	b.trim()
 	if len(tail) > 0 {
-		text += " " + markers(tail, number)
+		b.prose(" ")
+		b.cite(tail, number)
 	}
-	out.text = NeutralizeMentions(unquoteLines(text))
+	return b.segs
+}
 
+// sources lists the passages in order as Sources with their verified
+// quotes.
+func (v *verifier) sources(order []int, number map[int]int) []Source {
+	var out []Source
 	for _, p := range order {
-		res := passages[p]
-		src := Source{N: number[p], ArticleID: res.Paragraph.ArticleID, Paragraph: res.Paragraph}
-		if res.Article != nil {
-			src.Title, src.URL = res.Article.Title, res.Article.URL
-		}
+		src := newSource(number[p], v.passages[p])
 		for _, loc := range v.shown {
 			if loc.p == p {
 				src.Quotes = append(src.Quotes, Quote{Text: v.text(loc), Span: loc.span})
 			}
 		}
-		out.sources = append(out.sources, src)
+		out = append(out, src)
 	}
-	out.supported = len(v.shown) > 0
 	return out
 }
 
-// unquoteLines removes the ">" marks (and the white space around them)
-// that would make a line of s a Markdown block quote. Only the answerer
-// writes "> sentence [n]" lines, for the verified quotes of an extractive
-// answer, so a model's text must not look like one.
-func unquoteLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if t := strings.TrimLeft(l, " \t"); strings.HasPrefix(t, ">") {
-			lines[i] = strings.TrimLeft(t, "> \t")
-		}
+// newSource returns source n for a retrieved passage, with no quotes yet.
+func newSource(n int, r retrieval.Result) Source {
+	src := Source{N: n, ArticleID: r.Paragraph.ArticleID, Paragraph: r.Paragraph}
+	if r.Article != nil {
+		src.Title, src.URL = r.Article.Title, r.Article.URL
 	}
-	return strings.Join(lines, "\n")
+	return src
 }
 
-// markers renders passages as "[a][b]" in their new numbers, without
+// segments builds a Body, merging adjacent prose.
+type segments struct{ segs []Segment }
+
+func (b *segments) add(s Segment) { b.segs = append(b.segs, s) }
+
+func (b *segments) prose(s string) {
+	if s == "" {
+		return
+	}
+	if n := len(b.segs); n > 0 && b.segs[n-1].Kind == Prose {
+		b.segs[n-1].Text += s
+		return
+	}
+	b.add(Segment{Kind: Prose, Text: s})
+}
+
+// cite adds one citation per passage, in their new numbers, without
 // repeats.
-func markers(ps []int, number map[int]int) string {
-	var b strings.Builder
+func (b *segments) cite(ps []int, number map[int]int) {
 	seen := make(map[int]bool)
 	for _, p := range ps {
 		if !seen[p] {
 			seen[p] = true
-			b.WriteString("[" + strconv.Itoa(number[p]) + "]")
+			b.add(Segment{Kind: Citation, Source: number[p]})
 		}
 	}
-	return b.String()
 }
 
-func trimSpaceEnd(b *strings.Builder) {
-	s := b.String()
-	if t := strings.TrimRightFunc(s, unicode.IsSpace); len(t) < len(s) {
-		b.Reset()
-		b.WriteString(t)
+// trimSpaceEnd removes white space at the end of the last prose segment
+// (before a marker that was removed).
+func (b *segments) trimSpaceEnd() {
+	if n := len(b.segs); n > 0 && b.segs[n-1].Kind == Prose {
+		b.segs[n-1].Text = strings.TrimRightFunc(b.segs[n-1].Text, unicode.IsSpace)
+		if b.segs[n-1].Text == "" {
+			b.segs = b.segs[:n-1]
+		}
 	}
+}
+
+// trim removes white space at both ends of the body.
+func (b *segments) trim() {
+	if len(b.segs) > 0 && b.segs[0].Kind == Prose {
+		b.segs[0].Text = strings.TrimLeftFunc(b.segs[0].Text, unicode.IsSpace)
+		if b.segs[0].Text == "" {
+			b.segs = b.segs[1:]
+		}
+	}
+	b.trimSpaceEnd()
 }
 
 // how says what verification did with one quote.
@@ -270,6 +338,7 @@ type verifier struct {
 	folded   []*corpus.Folded
 	shown    []located // verified quotes, in order, without repeats
 	seen     map[string]checked
+	tally    Check
 }
 
 func (v *verifier) add(loc located) {
@@ -295,10 +364,10 @@ func (v *verifier) find(p int, phrase string) (corpus.Span, bool) {
 	return v.folded[p].Find(phrase)
 }
 
-// check verifies a quote with locate and counts the outcome in c, unless
-// the same words were already checked (a quote given both in the quotes
-// list and inline in the text counts once).
-func (v *verifier) check(quote string, cited int, c *Check) (located, how) {
+// check verifies a quote with locate and counts the outcome, unless the
+// same words were already checked (a quote given both in the quotes list
+// and inline in the text counts once).
+func (v *verifier) check(quote string, cited int) (located, how) {
 	key := corpus.FoldString(trimQuote(quote))
 	if r, ok := v.seen[key]; ok {
 		return r.loc, r.how
@@ -308,7 +377,7 @@ func (v *verifier) check(quote string, cited int, c *Check) (located, how) {
 		v.seen = make(map[string]checked)
 	}
 	v.seen[key] = checked{loc, h}
-	c.count(h)
+	v.tally.count(h)
 	return loc, h
 }
 
@@ -389,8 +458,9 @@ type token struct {
 	kind     int
 	raw      string
 	text     string
-	nums     []int // marker numbers as written
-	passages []int // resolved 0-based passages
+	nums     []int   // marker numbers as written
+	passages []int   // resolved 0-based passages
+	loc      located // a verified quotation's place
 	cite     bool  // a verified quote with no marker after it: add one
 }
 

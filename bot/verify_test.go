@@ -37,16 +37,3 @@ func TestTokenizeQuotations(t *testing.T) {
 		}
 	}
 }
-
-func TestUnquoteLines(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"> Forged quote [1]", "Forged quote [1]"},
-		{"Intro.\n  >>> block\n> > nested", "Intro.\nblock\nnested"},
-		{"a > b\n>", "a > b\n"},
-	}
-	for _, tt := range tests {
-		if got := unquoteLines(tt.in); got != tt.want {
-			t.Errorf("unquoteLines(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -431,8 +431,8 @@ func TestLongAnswerSplit(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, discordfake.Options{})
 	ix, _ := library(t)
-	text, units := longAnswer()
-	long := &bot.Answer{ID: "long1", Text: text, Mode: bot.Generated, Sources: []bot.Source{
+	text, body, units := longAnswer()
+	long := &bot.Answer{ID: "long1", Body: body, Mode: bot.Generated, Sources: []bot.Source{
 		{N: 1, Title: "Azerbaijan and Israel", URL: "https://example.com/azerbaijan", Paragraph: para(2, "Baku is the capital of Azerbaijan."),
 			Quotes: []bot.Quote{{Text: "Baku is the capital of Azerbaijan."}}},
 	}}
@@ -633,7 +633,7 @@ func TestThreadsAllowlistDMAndStreaming(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, discordfake.Options{})
 	ix, real := library(t)
-	final := &bot.Answer{ID: "s1", Text: "The final, verified answer [1].", Mode: bot.Generated, Sources: []bot.Source{
+	final := &bot.Answer{ID: "s1", Body: []bot.Segment{{Kind: bot.Prose, Text: "The final, verified answer "}, {Kind: bot.Citation, Source: 1}, {Kind: bot.Prose, Text: "."}}, Mode: bot.Generated, Sources: []bot.Source{
 		{N: 1, Title: "Rail Strike Ends", Paragraph: para(1, "Union leaders accepted the offer."), Quotes: []bot.Quote{{Text: "Union leaders accepted the offer."}}},
 	}}
 	a := answerFunc(func(ctx context.Context, q string, o bot.Options) (*bot.Answer, error) {
@@ -664,7 +664,7 @@ func TestThreadsAllowlistDMAndStreaming(t *testing.T) {
 	edit := h.wait(func(c discordfake.Call) bool {
 		return c.Method == http.MethodPatch && strings.HasPrefix(c.Path, "/channels/"+th+"/messages/")
 	})
-	if p := h.payload(edit); p.Content != final.Text || len(p.Embeds) != 1 {
+	if p := h.payload(edit); p.Content != renderBody(final.Body) || len(p.Embeds) != 1 {
 		t.Errorf("final edit = %+v", p)
 	}
 	posts, patches := 0, 0
@@ -880,7 +880,7 @@ func TestLateAnswerReplacesDraft(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, discordfake.Options{})
 	ix, _ := library(t)
-	final := &bot.Answer{ID: "late", Text: "> Union leaders accepted the offer. [1]", Mode: bot.Extractive, Note: "The language model took too long.",
+	final := &bot.Answer{ID: "late", Body: []bot.Segment{{Kind: bot.Excerpt, Text: "Union leaders accepted the offer.", Source: 1}, {Kind: bot.Citation, Source: 1}}, Mode: bot.Extractive, Note: "The language model took too long.",
 		Sources: []bot.Source{{N: 1, Title: "Rail Strike Ends", Paragraph: para(1, "Union leaders accepted the offer."),
 			Quotes: []bot.Quote{{Text: "Union leaders accepted the offer."}}}}}
 	testCtx := make(chan context.Context, 1)
@@ -906,7 +906,7 @@ func TestLateAnswerReplacesDraft(t *testing.T) {
 	edit := h.wait(func(c discordfake.Call) bool {
 		return c.Is(http.MethodPatch, "/channels/"+general+"/messages/"+draft.ResponseID())
 	})
-	want := final.Text + "\n\n*" + final.Note + "*"
+	want := renderBody(final.Body) + "\n\n*" + final.Note + "*"
 	if p := h.payload(edit); p.Content != want || len(p.Embeds) != 1 {
 		t.Errorf("final message = %q with %d embeds, want %q", p.Content, len(p.Embeds), want)
 	}

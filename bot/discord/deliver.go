@@ -315,7 +315,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	ids, err := send(sctx, q.dest, replies)
 	if err == nil {
 		for _, id := range ids {
-			b.turns.put(id, turnRecord{turn: bot.Turn{Question: q.text, Answer: ans.Text}, parent: q.parent})
+			b.turns.put(id, turnRecord{turn: bot.Turn{Question: q.text, Answer: renderBody(ans.Body)}, parent: q.parent})
 		}
 	}
 	total := time.Since(q.arrived)
@@ -336,7 +336,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		attrs = append(attrs, slog.String("note", ans.Note))
 	}
 	if b.cfg.LogContent {
-		attrs = append(attrs, slog.String("question", q.text), slog.String("answer", ans.Text))
+		attrs = append(attrs, slog.String("question", q.text), slog.String("answer", ans.Text()))
 	}
 	if err != nil {
 		b.metrics.answerError()

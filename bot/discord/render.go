@@ -49,7 +49,7 @@ func renderAnswer(a *bot.Answer) []reply {
 		return renderRefusal(a)
 	}
 	var out []reply
-	for _, c := range splitText(escapeAnswer(a.Text)+noteLine(a.Note), maxContent) {
+	for _, c := range splitText(renderBody(a.Body)+noteLine(a.Note), maxContent) {
 		out = append(out, reply{Content: c})
 	}
 	var embeds []*discordgo.MessageEmbed
@@ -67,17 +67,13 @@ func renderAnswer(a *bot.Answer) []reply {
 const refusalText = "The articles I know don't answer that."
 
 func renderRefusal(a *bot.Answer) []reply {
-	raw := strings.TrimSpace(bot.NeutralizeMentions(a.Text))
-	text := escapeAnswer(raw)
+	text := strings.TrimSpace(renderBody(a.Body))
 	if text == "" {
 		text = refusalText
 	}
 	var names []string
 	for _, c := range a.Closest {
-		if strings.Contains(raw, c.Title) {
-			continue // the answerer already named it
-		}
-		title := escapeMarkdown(bot.NeutralizeMentions(truncate(c.Title, 150)))
+		title := escapeQuote(truncate(c.Title, 150))
 		if u := httpURL(c.URL); u != "" {
 			names = append(names, "["+title+"](<"+u+">)")
 		} else {
@@ -99,7 +95,7 @@ func renderRefusal(a *bot.Answer) []reply {
 // quotes exceed an embed description (quotes are never cut unless a
 // single one is longer than a whole description).
 func sourceEmbeds(s bot.Source) []*discordgo.MessageEmbed {
-	title := fmt.Sprintf("[%d] %s", s.N, bot.NeutralizeMentions(s.Title))
+	title := fmt.Sprintf("[%d] %s", s.N, neutralizeMentions(s.Title))
 	link := httpURL(s.URL)
 	if link != "" && len(s.Quotes) > 0 {
 		link = TextFragmentURL(link, s.Quotes[0].Text)
@@ -107,7 +103,7 @@ func sourceEmbeds(s bot.Source) []*discordgo.MessageEmbed {
 	header := fmt.Sprintf("¶ %d", s.Paragraph.N)
 	var blocks []string
 	for _, q := range s.Quotes {
-		text := escapeMarkdown(bot.NeutralizeMentions(q.Text))
+		text := escapeQuote(q.Text)
 		budget := maxEmbedDesc - runes(header) - 2 - 2*(strings.Count(text, "\n")+1)
 		for _, part := range splitText(text, budget) {
 			blocks = append(blocks, blockQuote(part))
@@ -169,7 +165,7 @@ const draftHeader = "✍️ *Drafting — quotes are checked before the final an
 // draft: its quotations (unverified) and links are left out and its
 // Markdown is escaped, so nothing in it looks like a checked quote.
 func renderPartial(text string) string {
-	text = draftUnverified.ReplaceAllStringFunc(bot.NeutralizeMentions(text), func(m string) string {
+	text = draftUnverified.ReplaceAllStringFunc(neutralizeMentions(text), func(m string) string {
 		if sub := draftUnverified.FindStringSubmatch(m); sub[1] != "" {
 			return sub[1] // a masked link's text
 		}
@@ -275,7 +271,7 @@ func hitEmbed(h retrieval.QuoteHit, exact bool) *discordgo.MessageEmbed {
 		desc += fmt.Sprintf(" · %d%% similar\n", int(h.Similarity*100+0.5)) + blockQuote(escapeQuote(head(match, maxHitRunes)))
 	}
 	return &discordgo.MessageEmbed{
-		Title:       truncate(bot.NeutralizeMentions(title), maxEmbedTitle),
+		Title:       truncate(neutralizeMentions(title), maxEmbedTitle),
 		URL:         link,
 		Description: truncate(desc, maxEmbedDesc),
 	}
@@ -459,7 +455,7 @@ func httpURL(u string) string {
 
 // escapeQuote prepares source text for display: mentions made inert and
 // Markdown escaped, so it shows exactly the source's characters.
-func escapeQuote(s string) string { return escapeMarkdown(bot.NeutralizeMentions(s)) }
+func escapeQuote(s string) string { return escapeMarkdown(neutralizeMentions(s)) }
 
 var markdownEscaper = strings.NewReplacer(
 	`\`, `\\`, `*`, `\*`, `_`, `\_`, "`", "\\`", `~`, `\~`, `|`, `\|`,
@@ -483,25 +479,33 @@ func escapeMarkdown(s string) string {
 	})
 }
 
-// escapedCitation is a [n] citation after escapeMarkdown.
-var escapedCitation = regexp.MustCompile(`\\\[(\d{1,3}(?:,\s*\d{1,3})*)\\\]`)
-
-// escapeAnswer prepares an answer's text for display: mentions made inert
-// and Markdown escaped, except the "> " that starts an extractive quote
-// line and the [n] citations; a masked link "[text](url)" is left inert
-// text. Displayed, every character is the answer's own.
-func escapeAnswer(s string) string {
-	lines := strings.Split(bot.NeutralizeMentions(s), "\n")
-	for i, line := range lines {
-		rest, quoted := strings.CutPrefix(line, "> ")
-		rest = escapedCitation.ReplaceAllString(escapeMarkdown(rest), "[$1]")
-		rest = strings.ReplaceAll(rest, "](", `]\(`)
-		if quoted {
-			rest = "> " + rest
+// renderBody writes an answer's body in Discord Markdown: prose and
+// quotes escaped with mentions made inert (so every character displays as
+// the answer's own), inline quotes between “ and ”, each excerpt as a
+// one-line block quote, citations as [n]. A "(" right after a citation is
+// escaped, so that "[1](url)" cannot become a masked link.
+func renderBody(body []bot.Segment) string {
+	var b strings.Builder
+	for i, s := range body {
+		switch s.Kind {
+		case bot.Prose:
+			text := escapeQuote(s.Text)
+			if i > 0 && body[i-1].Kind == bot.Citation && strings.HasPrefix(text, "(") {
+				text = `\` + text
+			}
+			b.WriteString(text)
+		case bot.InlineQuote:
+			b.WriteString("“" + escapeQuote(s.Text) + "”")
+		case bot.Excerpt:
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString("> " + escapeQuote(strings.Join(strings.Fields(s.Text), " ")) + " ")
+		case bot.Citation:
+			b.WriteString("[" + strconv.Itoa(s.Source) + "]")
 		}
-		lines[i] = rest
 	}
-	return strings.Join(lines, "\n")
+	return b.String()
 }
 
 // blockQuote prefixes every line of s with "> ".

@@ -128,24 +128,33 @@ func TestSplitText(t *testing.T) {
 }
 
 // longAnswer is a ~5,000-character reply full of quotations and
-// citations, as a verbose generating answer might be.
-func longAnswer() (string, []string) {
+// citations, as a verbose generating answer might be: as rendered text,
+// as the answer body it renders from, and the units that must stay whole.
+func longAnswer() (string, []bot.Segment, []string) {
 	var b strings.Builder
+	var body []bot.Segment
 	var units []string
 	for i := 1; b.Len() < 5000; i++ {
-		q := fmt.Sprintf("“quotation number %d, which must never be cut in half by the splitter”", i)
-		cite := fmt.Sprintf("[%d]", i%5+1)
-		fmt.Fprintf(&b, "Sentence %d explains something about the articles, and then it quotes %s %s. ", i, q, cite)
-		units = append(units, q+" "+cite+".")
+		q := fmt.Sprintf("quotation number %d, which must never be cut in half by the splitter", i)
+		n := i%5 + 1
+		prose := fmt.Sprintf("Sentence %d explains something about the articles, and then it quotes ", i)
+		fmt.Fprintf(&b, "%s“%s” [%d]. ", prose, q, n)
+		body = append(body, bot.Segment{Kind: bot.Prose, Text: prose}, bot.Segment{Kind: bot.InlineQuote, Text: q, Source: n},
+			bot.Segment{Kind: bot.Prose, Text: " "}, bot.Segment{Kind: bot.Citation, Source: n}, bot.Segment{Kind: bot.Prose, Text: ". "})
+		units = append(units, fmt.Sprintf("“%s” [%d].", q, n))
 		if i%7 == 0 {
 			b.WriteString("\n\n")
+			body[len(body)-1].Text += "\n\n"
 		}
 	}
-	return b.String(), units
+	return b.String(), body, units
 }
 
+// prose is a body of one prose segment.
+func prose(s string) []bot.Segment { return []bot.Segment{{Kind: bot.Prose, Text: s}} }
+
 func TestSplitLongAnswer(t *testing.T) {
-	text, units := longAnswer()
+	text, _, units := longAnswer()
 	chunks := splitText(text, maxContent)
 	if len(chunks) < 3 {
 		t.Fatalf("%d chunks for %d runes", len(chunks), runes(text))
@@ -251,7 +260,9 @@ func TestRenderAnswer(t *testing.T) {
 		Quotes:    []bot.Quote{{Text: quote, Span: corpus.Span{Start: 0, End: len(quote)}}},
 	}
 	t.Run("answer with a source", func(t *testing.T) {
-		rs := renderAnswer(&bot.Answer{Text: "“Baku is the capital of Azerbaijan.” [1] @everyone", Sources: []bot.Source{src}})
+		body := []bot.Segment{{Kind: bot.InlineQuote, Text: quote, Source: 1, Span: src.Quotes[0].Span},
+			{Kind: bot.Prose, Text: " "}, {Kind: bot.Citation, Source: 1}, {Kind: bot.Prose, Text: " @everyone"}}
+		rs := renderAnswer(&bot.Answer{Body: body, Sources: []bot.Source{src}})
 		checkReplies(t, rs)
 		if len(rs) != 1 || len(rs[0].Embeds) != 1 {
 			t.Fatalf("got %d messages", len(rs))
@@ -271,7 +282,7 @@ func TestRenderAnswer(t *testing.T) {
 		s := src
 		s.URL = ""
 		s.Quotes = []bot.Quote{{Text: "*not bold* <@1>"}}
-		rs := renderAnswer(&bot.Answer{Text: "x [1]", Sources: []bot.Source{s}})
+		rs := renderAnswer(&bot.Answer{Body: []bot.Segment{{Kind: bot.Prose, Text: "x "}, {Kind: bot.Citation, Source: 1}}, Sources: []bot.Source{s}})
 		e := rs[0].Embeds[0]
 		if e.URL != "" || !strings.Contains(e.Description, `> \*not bold\* \<@`) {
 			t.Errorf("embed = %+v", e)
@@ -284,8 +295,8 @@ func TestRenderAnswer(t *testing.T) {
 			srcs = append(srcs, bot.Source{N: i, Title: fmt.Sprintf("Article %d", i), Paragraph: para(i, long),
 				Quotes: []bot.Quote{{Text: strings.TrimSpace(long)}, {Text: strings.TrimSpace(long)}}})
 		}
-		text, _ := longAnswer()
-		rs := renderAnswer(&bot.Answer{Text: text, Sources: srcs})
+		_, body, _ := longAnswer()
+		rs := renderAnswer(&bot.Answer{Body: body, Sources: srcs})
 		checkReplies(t, rs)
 		embeds := 0
 		for _, r := range rs {
@@ -299,7 +310,7 @@ func TestRenderAnswer(t *testing.T) {
 		}
 	})
 	t.Run("empty answer", func(t *testing.T) {
-		rs := renderAnswer(&bot.Answer{Text: "  "})
+		rs := renderAnswer(&bot.Answer{Body: prose("  ")})
 		if len(rs) != 1 || rs[0].Content != refusalText {
 			t.Errorf("empty answer renders as %+v", rs)
 		}
@@ -470,26 +481,60 @@ func displayed(s string) string {
 	return b.String()
 }
 
-func TestEscapeAnswer(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"> The *so-called* snake_case_value was __raised__ [1]", `> The \*so-called\* snake\_case\_value was \_\_raised\_\_ [1]`},
-		{"[Read](https://phish.example/login)", `\[Read\]\(https://phish.example/login)`},
-		{"Cited [1, 2](https://x.example) and > not a quote", `Cited [1, 2]\(https://x.example) and \> not a quote`},
-		{"> first [1]\n> second ||spoiler|| [2]", "> first [1]\n> second \\|\\|spoiler\\|\\| [2]"},
-	}
+func TestRenderBody(t *testing.T) {
+	cite := func(n int) bot.Segment { return bot.Segment{Kind: bot.Citation, Source: n} }
+	excerpt := func(text string, n int) bot.Segment { return bot.Segment{Kind: bot.Excerpt, Text: text, Source: n} }
+	tests := []struct {
+		name  string
+		body  []bot.Segment
+		want  string
+		shows string // what Discord displays
+	}{{
+		name:  "excerpt with Markdown",
+		body:  []bot.Segment{excerpt("The *so-called* snake_case_value was __raised__", 1), cite(1)},
+		want:  `> The \*so-called\* snake\_case\_value was \_\_raised\_\_ [1]`,
+		shows: "> The *so-called* snake_case_value was __raised__ [1]",
+	}, {
+		name:  "masked link in prose",
+		body:  prose("[Read](https://phish.example/login)"),
+		want:  `\[Read\](https://phish.example/login)`,
+		shows: "[Read](https://phish.example/login)",
+	}, {
+		name:  "link after a citation, forged quote line",
+		body:  []bot.Segment{{Kind: bot.Prose, Text: "Cited "}, cite(1), cite(2), {Kind: bot.Prose, Text: "(https://x.example) and\n> not a quote"}},
+		want:  "Cited [1][2]\\(https://x.example) and\n\\> not a quote",
+		shows: "Cited [1][2](https://x.example) and\n> not a quote",
+	}, {
+		name:  "excerpts each on a line",
+		body:  []bot.Segment{excerpt("first", 1), cite(1), excerpt("second ||spoiler||\nline", 2), cite(2)},
+		want:  "> first [1]\n> second \\|\\|spoiler\\|\\| line [2]",
+		shows: "> first [1]\n> second ||spoiler|| line [2]",
+	}, {
+		name:  "forged block quote in prose",
+		body:  prose("> Baku is the largest port.\n>>> Baku"),
+		want:  "\\> Baku is the largest port.\n\\>\\>\\> Baku",
+		shows: "> Baku is the largest port.\n>>> Baku",
+	}, {
+		name:  "mentions in prose and quotes",
+		body:  []bot.Segment{{Kind: bot.Prose, Text: "@everyone said "}, {Kind: bot.InlineQuote, Text: "hi <@&123>", Source: 1}, cite(1)},
+		want:  "@\u200beveryone said “hi \\<@\u200b&123\\>”[1]",
+		shows: "@\u200beveryone said “hi <@\u200b&123>”[1]",
+	}}
 	for _, tt := range tests {
-		got := escapeAnswer(tt.in)
-		if got != tt.want {
-			t.Errorf("escapeAnswer(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if displayed(got) != tt.in {
-			t.Errorf("escapeAnswer(%q) displays as %q", tt.in, displayed(got))
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			got := renderBody(tt.body)
+			if got != tt.want {
+				t.Errorf("renderBody = %q, want %q", got, tt.want)
+			}
+			if displayed(got) != tt.shows {
+				t.Errorf("displays as %q, want %q", displayed(got), tt.shows)
+			}
+		})
 	}
 }
 
 func TestRenderAnswerNote(t *testing.T) {
-	rs := renderAnswer(&bot.Answer{Text: "> Baku is the capital. [1]", Note: "The language model is rate-limited; these are the most relevant sentences.",
+	rs := renderAnswer(&bot.Answer{Body: []bot.Segment{{Kind: bot.Excerpt, Text: "Baku is the capital.", Source: 1}, {Kind: bot.Citation, Source: 1}}, Note: "The language model is rate-limited; these are the most relevant sentences.",
 		Sources: []bot.Source{{N: 1, Title: "A", Paragraph: para(1, "Baku is the capital."), Quotes: []bot.Quote{{Text: "Baku is the capital."}}}}})
 	want := "> Baku is the capital. [1]\n\n*The language model is rate-limited; these are the most relevant sentences.*"
 	if rs[0].Content != want {

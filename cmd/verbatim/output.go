@@ -13,9 +13,9 @@ import (
 )
 
 // printAnswer writes an answer for a person: the reply, then the numbered
-// sources with their verified quotes.
+// sources with the verified quotes the reply does not already show.
 func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
-	fmt.Fprintln(w, ans.Text)
+	fmt.Fprintln(w, answerText(ans))
 	for _, c := range ans.Closest { // the text names them; add their links
 		if c.URL != "" {
 			fmt.Fprintf(w, "  %s%s\n", c.Title, link(c.URL))
@@ -27,14 +27,59 @@ func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 	for _, s := range ans.Sources {
 		fmt.Fprintf(w, "[%d] %s — ¶%d%s\n", s.N, s.Title, s.Paragraph.N, link(s.URL))
 		for _, q := range s.Quotes {
-			if !strings.Contains(ans.Text, q.Text) { // extractive replies already show it
+			if !shownInBody(ans.Body, s.N, q.Span) {
 				fmt.Fprintf(w, "    > %s\n", q.Text)
 			}
 		}
 	}
-	if !verbose {
-		return
+	if verbose {
+		printDetails(w, ans)
 	}
+}
+
+// answerText renders an answer's body for a terminal: inline quotes
+// between “ and ”, each excerpt as a "> sentence [n]" line; a refusal
+// names the closest articles.
+func answerText(ans *bot.Answer) string {
+	var b strings.Builder
+	for _, s := range ans.Body {
+		switch s.Kind {
+		case bot.Prose:
+			b.WriteString(s.Text)
+		case bot.InlineQuote:
+			b.WriteString("“" + s.Text + "”")
+		case bot.Excerpt:
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString("> " + strings.Join(strings.Fields(s.Text), " ") + " ")
+		case bot.Citation:
+			fmt.Fprintf(&b, "[%d]", s.Source)
+		}
+	}
+	if ans.Refused && len(ans.Closest) > 0 {
+		titles := make([]string, len(ans.Closest))
+		for i, c := range ans.Closest {
+			titles[i] = "“" + c.Title + "”"
+		}
+		b.WriteString(" The closest: " + strings.Join(titles, "; ") + ".")
+	}
+	return b.String()
+}
+
+// shownInBody reports whether body already shows source n's quote at span.
+func shownInBody(body []bot.Segment, n int, span corpus.Span) bool {
+	for _, s := range body {
+		if (s.Kind == bot.InlineQuote || s.Kind == bot.Excerpt) && s.Source == n && s.Span == span {
+			return true
+		}
+	}
+	return false
+}
+
+// printDetails writes what --verbose adds: the retrieved passages with
+// their scores, the mode, verification counts and timings.
+func printDetails(w io.Writer, ans *bot.Answer) {
 	fmt.Fprintf(w, "\n--\nretrieved for %q:\n", ans.Query)
 	for _, r := range ans.Retrieved {
 		fmt.Fprintf(w, "  %d. %s  relevance %.2f · bm25 %.2f · cosine %.3f\n", r.Rank, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector)
@@ -67,6 +112,7 @@ type answerJSON struct {
 	ID       string         `json:"id"`
 	Question string         `json:"question"`
 	Text     string         `json:"text"`
+	Body     []segmentJSON  `json:"body"`
 	Refused  bool           `json:"refused"`
 	Mode     bot.Mode       `json:"mode"`
 	Note     string         `json:"note,omitempty"`
@@ -74,6 +120,18 @@ type answerJSON struct {
 	Closest  []articleJSON  `json:"closest,omitempty"`
 	Check    bot.Check      `json:"verification"`
 	Timings  map[string]any `json:"timings_ms"`
+}
+
+// segmentJSON is one piece of an answer's body: "text" (prose), "quote"
+// (a verified inline quotation), "excerpt" (a verified quote on its own
+// line) or "citation"; quotes and citations name their source's n, quotes
+// their byte span in its paragraph.
+type segmentJSON struct {
+	Type   bot.SegmentKind `json:"type"`
+	Text   string          `json:"text,omitempty"`
+	Source int             `json:"source,omitempty"`
+	Start  *int            `json:"start,omitempty"`
+	End    *int            `json:"end,omitempty"`
 }
 
 type sourceJSON struct {
@@ -104,9 +162,16 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func toAnswerJSON(a *bot.Answer) answerJSON {
 	out := answerJSON{
-		ID: a.ID, Question: a.Question, Text: a.Text, Refused: a.Refused, Mode: a.Mode, Note: a.Note,
+		ID: a.ID, Question: a.Question, Text: answerText(a), Body: []segmentJSON{}, Refused: a.Refused, Mode: a.Mode, Note: a.Note,
 		Sources: []sourceJSON{}, Check: a.Check,
 		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
+	}
+	for _, s := range a.Body {
+		sj := segmentJSON{Type: s.Kind, Text: s.Text, Source: s.Source}
+		if s.Kind == bot.InlineQuote || s.Kind == bot.Excerpt {
+			sj.Start, sj.End = &s.Span.Start, &s.Span.End
+		}
+		out.Body = append(out.Body, sj)
 	}
 	for _, s := range a.Sources {
 		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N, Quotes: []quoteJSON{}}

@@ -1,4 +1,4 @@
-package bot
+package discord
 
 import "strings"
 
@@ -7,17 +7,12 @@ import "strings"
 // stop Discord from parsing a mention.
 const zwsp = "\u200b"
 
-// NeutralizeMentions returns s with every Discord mention made inert by a
+// neutralizeMentions returns s with every Discord mention made inert by a
 // zero-width space after its '@': "@everyone" and "@here" (in any letter
 // case), and user, nickname and role mentions "<@id>", "<@!id>", "<@&id>".
-// The text reads the same; nothing pings.
-//
-// Answer.Text, Answer.Note and the partial text given to Options.OnDelta
-// are already neutralised. Quote texts are not, because a quote must stay an
-// exact substring of its paragraph: a display layer that shows quotes or
-// article titles passes them through NeutralizeMentions (or sends messages
-// with mentions disabled, as the Discord layer does anyway).
-func NeutralizeMentions(s string) string {
+// The text reads the same; nothing pings, even where a client ignores
+// allowed_mentions (which every message also sets).
+func neutralizeMentions(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
