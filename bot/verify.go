@@ -461,7 +461,7 @@ type token struct {
 	nums     []int   // marker numbers as written
 	passages []int   // resolved 0-based passages
 	loc      located // a verified quotation's place
-	cite     bool  // a verified quote with no marker after it: add one
+	cite     bool    // a verified quote with no marker after it: add one
 }
 
 // markerRe finds a citation marker such as [2], [1, 3] or [1; 2] with the
