@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/verbatim-bot/verbatim/bot"
-	"github.com/verbatim-bot/verbatim/bot/llmfake"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 )
 
 var shipped struct {
@@ -175,10 +175,10 @@ func TestSeedQuestions(t *testing.T) {
 // TestConcurrentAnswers runs answers in parallel, offline and generating,
 // for the race detector.
 func TestConcurrentAnswers(t *testing.T) {
-	srv := llmfake.New()
+	srv := openaifake.New()
 	defer srv.Close()
-	srv.Respond(func(llmfake.Request) llmfake.Response {
-		return llmfake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+		return openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
 	})
 	ix := shippedIndex(t)
 	answerers := []*bot.Answerer{

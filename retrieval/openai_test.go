@@ -84,7 +84,7 @@ func TestOpenAIBatchesAndRestoresOrder(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
 	// Every reply lists its embeddings in reverse order.
-	srv.Script(openaifake.Response{Reverse: true}, openaifake.Response{Reverse: true}, openaifake.Response{Reverse: true})
+	srv.Embeddings.Script(openaifake.Response{Reverse: true}, openaifake.Response{Reverse: true}, openaifake.Response{Reverse: true})
 	e, w := newTestOpenAI(t, srv, OpenAIConfig{})
 	in := openaiTexts(300)
 	vs, err := e.Embed(context.Background(), in)
@@ -99,7 +99,7 @@ func TestOpenAIBatchesAndRestoresOrder(t *testing.T) {
 			t.Fatalf("vector %d is not the normalised vector of its text", i)
 		}
 	}
-	reqs := srv.Requests()
+	reqs := srv.Embeddings.Requests()
 	var sizes []int
 	for _, r := range reqs {
 		sizes = append(sizes, len(r.Input))
@@ -132,7 +132,7 @@ func TestOpenAIDimensionsAndNoKey(t *testing.T) {
 	if len(vs) != 3 || !slices.Equal(vs[2], openaiWant("c", 8)) {
 		t.Fatalf("vectors = %v", vs)
 	}
-	for _, r := range srv.Requests() {
+	for _, r := range srv.Embeddings.Requests() {
 		if r.Authorization != "" || r.Dimensions != 8 {
 			t.Errorf("request auth %q dims %d: want no Authorization header and dimensions 8", r.Authorization, r.Dimensions)
 		}
@@ -175,7 +175,7 @@ func TestOpenAIRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := openaifake.New()
 			defer srv.Close()
-			srv.Script(tt.script...)
+			srv.Embeddings.Script(tt.script...)
 			var logs bytes.Buffer
 			e, w := newTestOpenAI(t, srv, OpenAIConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			vs, err := e.Embed(context.Background(), []string{"one", "two"})
@@ -185,7 +185,7 @@ func TestOpenAIRetries(t *testing.T) {
 			if !slices.Equal(vs[1], openaiWant("two", openaifake.DefaultDims)) {
 				t.Error("wrong vector after retry")
 			}
-			if got := len(srv.Requests()); got != tt.wantReqs {
+			if got := len(srv.Embeddings.Requests()); got != tt.wantReqs {
 				t.Errorf("requests = %d, want %d", got, tt.wantReqs)
 			}
 			tt.wantWaits(t, w.get())
@@ -269,7 +269,7 @@ func TestOpenAIFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := openaifake.New()
 			defer srv.Close()
-			srv.Script(tt.script...)
+			srv.Embeddings.Script(tt.script...)
 			var logs bytes.Buffer
 			tt.cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			e, w := newTestOpenAI(t, srv, tt.cfg)
@@ -289,7 +289,7 @@ func TestOpenAIFailures(t *testing.T) {
 			if got := openaiStatus(err); got != tt.wantStatus {
 				t.Errorf("status = %d, want %d (err %v)", got, tt.wantStatus, err)
 			}
-			if got := len(srv.Requests()); got != tt.wantReqs {
+			if got := len(srv.Embeddings.Requests()); got != tt.wantReqs {
 				t.Errorf("requests = %d, want %d", got, tt.wantReqs)
 			}
 			if got := len(w.get()); got != tt.wantWaits {
@@ -314,7 +314,7 @@ func openaiStatus(err error) int {
 func TestOpenAITimeout(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
-	srv.Script(openaifake.Response{Hang: true}, openaifake.Response{Hang: true})
+	srv.Embeddings.Script(openaifake.Response{Hang: true}, openaifake.Response{Hang: true})
 	e, w := newTestOpenAI(t, srv, OpenAIConfig{Timeout: 50 * time.Millisecond, MaxRetries: 1})
 	ctx := context.Background()
 	_, err := e.Embed(ctx, []string{"one"})
@@ -329,7 +329,7 @@ func TestOpenAITimeout(t *testing.T) {
 func TestOpenAICancelDuringBackoff(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
-	srv.Script(openaifake.RateLimited("30"))
+	srv.Embeddings.Script(openaifake.RateLimited("30"))
 	e, _ := newTestOpenAI(t, srv, OpenAIConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	waiting := make(chan time.Duration, 1)
@@ -345,7 +345,7 @@ func TestOpenAICancelDuringBackoff(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if got := len(srv.Requests()); got != 1 {
+	if got := len(srv.Embeddings.Requests()); got != 1 {
 		t.Errorf("requests = %d, want 1", got)
 	}
 }
@@ -359,7 +359,7 @@ func TestOpenAICancelledBeforeStart(t *testing.T) {
 	if _, err := e.Embed(ctx, []string{"one"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if got := len(srv.Requests()); got != 0 {
+	if got := len(srv.Embeddings.Requests()); got != 0 {
 		t.Errorf("requests = %d, want 0", got)
 	}
 }
@@ -397,7 +397,7 @@ func TestOpenAINoRequest(t *testing.T) {
 	if _, err := e.Embed(context.Background(), []string{"one", ""}); err == nil || !strings.Contains(err.Error(), "text 1 is empty") {
 		t.Errorf("Embed with an empty text: err = %v", err)
 	}
-	if got := len(srv.Requests()); got != 0 {
+	if got := len(srv.Embeddings.Requests()); got != 0 {
 		t.Errorf("requests = %d, want 0", got)
 	}
 }

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/verbatim-bot/verbatim/bot"
-	"github.com/verbatim-bot/verbatim/bot/llmfake"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 )
 
 // shippedIndex indexes the shipped article with the local embedder.
@@ -119,11 +119,11 @@ func TestAnswersFailures(t *testing.T) {
 // is given, misquoting on purpose: the first sentence of passage 1 with
 // straight quotes and one word changed, cited to passage 2; an invented
 // quote; a marker to a passage that does not exist.
-func misquoter(req llmfake.Request) llmfake.Response {
+func misquoter(req openaifake.ChatRequest) openaifake.Response {
 	user := req.Messages[len(req.Messages)-1].Content
 	m := regexp.MustCompile(`(?m)^\[1\] [^\n]*?¶\d+: ([^\n]*)$`).FindStringSubmatch(user)
 	if m == nil {
-		return llmfake.Response{Content: "I cannot find passages."}
+		return openaifake.Response{Content: "I cannot find passages."}
 	}
 	sentence := m[1]
 	if i := strings.Index(sentence, ". "); i > 0 {
@@ -134,14 +134,14 @@ func misquoter(req llmfake.Request) llmfake.Response {
 		words[len(words)/2] = "reportedly"
 	}
 	sentence = strings.NewReplacer("’", "'", "“", `\"`, "”", `\"`).Replace(strings.Join(words, " "))
-	return llmfake.Response{Content: fmt.Sprintf(`{"answer": "The article says so [2][9].",
+	return openaifake.Response{Content: fmt.Sprintf(`{"answer": "The article says so [2][9].",
 		"quotes": [{"source": 2, "text": "%s"}, {"source": 1, "text": "Nobody said this at all."}], "answerable": true}`, sentence)}
 }
 
 func TestAnswersAgainstMisquotingLLM(t *testing.T) {
-	srv := llmfake.New()
+	srv := openaifake.New()
 	defer srv.Close()
-	srv.Respond(misquoter)
+	srv.Chat.Respond(misquoter)
 	ix := shippedIndex(t)
 	a := bot.New(ix, bot.Config{LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
 	rep, err := Answers(context.Background(), a, questions, AnswersOptions{Paragraph: IndexParagraphs(ix)})

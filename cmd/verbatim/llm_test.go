@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verbatim-bot/verbatim/bot/llmfake"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 )
 
@@ -26,11 +25,11 @@ var bakuSource = regexp.MustCompile(`\[(\d+)\] [^\n]*— ¶6\b`)
 // dropped, and the API key never reaches the output or the logs.
 func TestAskGeneratingAgainstFakeAPI(t *testing.T) {
 	const key = "sk-test-secret-do-not-log"
-	chat := llmfake.NewHandler()
-	chat.Respond(func(r llmfake.Request) llmfake.Response {
+	chat := openaifake.NewChatHandler()
+	chat.Respond(func(r openaifake.ChatRequest) openaifake.Response {
 		m := bakuSource.FindStringSubmatch(r.Messages[len(r.Messages)-1].Content)
 		if m == nil {
-			return llmfake.Error(http.StatusBadRequest, "test: paragraph 6 not in prompt")
+			return openaifake.Error(http.StatusBadRequest, "test: paragraph 6 not in prompt")
 		}
 		reply, _ := json.Marshal(map[string]any{
 			"answer": fmt.Sprintf("Baku is the capital [%s]. It has ten million people [%s].", m[1], m[1]),
@@ -40,11 +39,11 @@ func TestAskGeneratingAgainstFakeAPI(t *testing.T) {
 			},
 			"answerable": true,
 		})
-		return llmfake.Response{Content: string(reply)}
+		return openaifake.Response{Content: string(reply)}
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/v1/chat/completions", chat)
-	mux.Handle("/v1/embeddings", openaifake.NewHandler())
+	mux.Handle("/v1/embeddings", openaifake.NewEmbeddingsHandler())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -88,7 +87,7 @@ func TestAskGeneratingAgainstFakeAPI(t *testing.T) {
 // API (EMBEDDER=auto with LLM_BASE_URL set) and checks that a second run
 // sends no request: every vector comes from the cache under DATA_DIR.
 func TestIndexWithAPIEmbeddings(t *testing.T) {
-	emb := openaifake.NewHandler()
+	emb := openaifake.NewEmbeddingsHandler()
 	mux := http.NewServeMux()
 	mux.Handle("/v1/embeddings", emb)
 	srv := httptest.NewServer(mux)

@@ -1,52 +1,58 @@
-// Package openaifake is an in-process fake of the OpenAI embeddings API
-// (POST /v1/embeddings) for tests. It speaks the real wire format, so tests
-// can drive the real go-openai client against it; it returns deterministic
-// vectors derived from each input text, records every request, and can be
-// scripted to fail, hang or reorder its replies.
+// Package openaifake is an in-process fake of the OpenAI API for tests: POST
+// /v1/chat/completions (a plain JSON completion, or server-sent events when
+// the request asks to stream) and POST /v1/embeddings (deterministic
+// vectors derived from each input text). It speaks the real wire format, so
+// tests drive the real go-openai client against it. Replies are scripted
+// one per request (content, an error status with headers, a malformed
+// body, or a hang until the client gives up), and every request is
+// recorded so tests can check what was sent.
 //
-// A Handler can be mounted on any mux, so a test that needs several fake
-// endpoints (e.g. chat completions from another fake package) can serve them
-// all from one httptest server. New starts a Server that serves only the
-// embeddings endpoint.
+// The handlers can be mounted on any mux; New starts a Server that serves
+// both endpoints.
 package openaifake
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"hash/fnv"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 )
 
-// DefaultDims is the vector dimension used when neither the request nor the
-// scripted Response sets one.
-const DefaultDims = 32
-
 // Response scripts the reply to one request. The zero Response is a normal
-// successful reply.
+// successful reply (for chat, with empty content).
 type Response struct {
 	// Status is the HTTP status code; 0 means 200.
 	Status int
 	// Body, when not empty, is sent verbatim instead of a generated body
-	// (e.g. malformed JSON or an HTML error page).
+	// (malformed JSON, an HTML error page, a custom error). With a status
+	// of 300 or more and no Body, an OpenAI error body is generated.
 	Body string
 	// Header holds extra response headers, e.g. Retry-After.
 	Header http.Header
-	// Hang blocks the reply until the client gives up (its request context
-	// is done) or the handler is released; then the connection is dropped
-	// without a reply.
+	// Hang blocks until the client gives up (its request context is done)
+	// or the handler is released, then drops the connection. A streaming
+	// chat request hangs after its chunks, before the final event and
+	// [DONE], so a client sees text and then a stalled stream.
 	Hang bool
+	// Reached, if not nil, is closed when a request reaches this Response,
+	// so a test can wait (on a channel, not a sleep) until the call is in
+	// flight. Each channel must be used by one scripted Response only.
+	Reached chan struct{}
+
+	// Content is the chat assistant message. A streaming request receives
+	// it in pieces of a few bytes (cut at character boundaries) unless
+	// Chunks is set.
+	Content string
+	// Chunks, when not nil, are the content pieces a streaming chat
+	// request receives, one SSE event each, instead of Content cut up.
+	Chunks []string
+
 	// Reverse returns the embeddings of a successful reply in reverse
 	// order of their index, as a server is allowed to.
 	Reverse bool
-	// Dims overrides the vector dimension of a successful reply.
+	// Dims overrides the vector dimension of a successful embeddings reply.
 	Dims int
 }
 
@@ -58,7 +64,7 @@ func Error(status int, message string) Response {
 
 // ErrorBody returns the OpenAI error body {"error":{"message","type",
 // "param","code"}} with a type and code that suit status, as the real API
-// sends them. The chat-completions fake (bot/answer/llmfake) uses it too.
+// sends them.
 func ErrorBody(status int, message string) string {
 	typ, code := "server_error", ""
 	switch {
@@ -92,33 +98,25 @@ func nullable(s string) any {
 	return s
 }
 
-// Request is what the fake received in one request.
-type Request struct {
-	Model          string
-	Input          []string // a string input is recorded as one element
-	EncodingFormat string
-	Dimensions     int
-	Authorization  string // the Authorization header; "" when absent
-}
-
-// Handler serves POST /v1/embeddings. It is safe for concurrent use.
-type Handler struct {
+// recorder is what both handlers share: the script of replies, the record
+// of requests, and the release of hanging requests. It is safe for
+// concurrent use.
+type recorder[R any] struct {
 	mu       sync.Mutex
 	script   []Response
-	requests []Request
+	requests []R
 	arrived  chan struct{} // closed and replaced on each request
 	closed   chan struct{}
 	once     sync.Once
 }
 
-// NewHandler returns a Handler with an empty script: every request succeeds.
-func NewHandler() *Handler {
-	return &Handler{arrived: make(chan struct{}), closed: make(chan struct{})}
+func newRecorder[R any]() recorder[R] {
+	return recorder[R]{arrived: make(chan struct{}), closed: make(chan struct{})}
 }
 
 // Script queues replies for the next requests, one per request in arrival
-// order; once the queue is empty, requests succeed normally.
-func (h *Handler) Script(rs ...Response) {
+// order.
+func (h *recorder[R]) Script(rs ...Response) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.script = append(h.script, rs...)
@@ -126,7 +124,7 @@ func (h *Handler) Script(rs ...Response) {
 
 // Requests returns a copy of the requests received so far, including those
 // answered with a scripted failure.
-func (h *Handler) Requests() []Request {
+func (h *recorder[R]) Requests() []R {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.requests)
@@ -134,7 +132,7 @@ func (h *Handler) Requests() []Request {
 
 // WaitRequests blocks until at least n requests have been received (and
 // recorded) or ctx is done, so a test can act while a request hangs.
-func (h *Handler) WaitRequests(ctx context.Context, n int) error {
+func (h *recorder[R]) WaitRequests(ctx context.Context, n int) error {
 	for {
 		h.mu.Lock()
 		got, arrived := len(h.requests), h.arrived
@@ -152,153 +150,47 @@ func (h *Handler) WaitRequests(ctx context.Context, n int) error {
 
 // Release ends every hanging request and makes later Hang responses return
 // at once.
-func (h *Handler) Release() {
+func (h *recorder[R]) Release() {
 	h.once.Do(func() { close(h.closed) })
 }
 
-// Vector returns the unnormalised vector the fake returns for text at the
-// given dimension: derived from a hash of the text alone, so equal texts get
-// equal vectors.
-func Vector(text string, dims int) []float32 {
-	f := fnv.New64a()
-	f.Write([]byte(text))
-	rng := rand.New(rand.NewPCG(f.Sum64(), 0x5eed))
-	v := make([]float32, dims)
-	for i := range v {
-		v[i] = float32(rng.Float64()*2 - 1)
-	}
-	return v
-}
-
-type wireRequest struct {
-	Model          string          `json:"model"`
-	Input          json.RawMessage `json:"input"`
-	EncodingFormat string          `json:"encoding_format"`
-	Dimensions     int             `json:"dimensions"`
-}
-
-type wireEmbedding struct {
-	Object    string `json:"object"`
-	Index     int    `json:"index"`
-	Embedding any    `json:"embedding"` // []float32, or a base64 string
-}
-
-type wireResponse struct {
-	Object string          `json:"object"`
-	Data   []wireEmbedding `json:"data"`
-	Model  string          `json:"model"`
-	Usage  wireUsage       `json:"usage"`
-}
-
-type wireUsage struct {
-	PromptTokens int `json:"prompt_tokens"`
-	TotalTokens  int `json:"total_tokens"`
-}
-
-// ServeHTTP answers one embeddings request: the next scripted Response if
-// any, else a success. Invalid requests get a 400 OpenAI error, as from
-// the real API.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeResponse(w, Error(http.StatusMethodNotAllowed, "method not allowed"))
-		return
-	}
-	var req wireRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeResponse(w, Error(http.StatusBadRequest, "invalid JSON body: "+err.Error()))
-		return
-	}
-	input, ok := parseInput(req.Input)
-
+// record notes req and returns the next scripted Response, or fallback(req)
+// when the script is empty.
+func (h *recorder[R]) record(req R, fallback func(R) Response) Response {
 	h.mu.Lock()
-	h.requests = append(h.requests, Request{
-		Model:          req.Model,
-		Input:          input,
-		EncodingFormat: req.EncodingFormat,
-		Dimensions:     req.Dimensions,
-		Authorization:  r.Header.Get("Authorization"),
-	})
+	h.requests = append(h.requests, req)
 	close(h.arrived)
 	h.arrived = make(chan struct{})
 	var resp Response
 	if len(h.script) > 0 {
 		resp = h.script[0]
 		h.script = h.script[1:]
+		h.mu.Unlock()
+	} else {
+		h.mu.Unlock()
+		resp = fallback(req)
 	}
-	h.mu.Unlock()
-
-	switch {
-	case resp.Hang:
-		select {
-		case <-r.Context().Done():
-		case <-h.closed:
-		}
-		panic(http.ErrAbortHandler) // drop the connection without a reply
-	case resp.Body != "" || resp.Status >= 300:
-		writeResponse(w, resp)
-		return
-	case req.Model == "":
-		writeResponse(w, Error(http.StatusBadRequest, "you must provide a model parameter"))
-		return
-	case !ok:
-		writeResponse(w, Error(http.StatusBadRequest, "'$.input' is invalid: expected a non-empty string or array of non-empty strings"))
-		return
-	case req.EncodingFormat != "" && req.EncodingFormat != "float" && req.EncodingFormat != "base64":
-		writeResponse(w, Error(http.StatusBadRequest, "invalid encoding_format"))
-		return
+	if resp.Reached != nil {
+		close(resp.Reached)
 	}
-
-	dims := DefaultDims
-	if resp.Dims > 0 {
-		dims = resp.Dims
-	} else if req.Dimensions > 0 {
-		dims = req.Dimensions
-	}
-	out := wireResponse{Object: "list", Model: req.Model, Data: make([]wireEmbedding, len(input))}
-	for i, text := range input {
-		out.Data[i] = wireEmbedding{Object: "embedding", Index: i, Embedding: encode(Vector(text, dims), req.EncodingFormat)}
-		out.Usage.PromptTokens += len(strings.Fields(text))
-	}
-	out.Usage.TotalTokens = out.Usage.PromptTokens
-	if resp.Reverse {
-		slices.Reverse(out.Data)
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		writeResponse(w, Error(http.StatusInternalServerError, err.Error()))
-		return
-	}
-	resp.Body = string(body)
-	writeResponse(w, resp)
+	return resp
 }
 
-// parseInput accepts a string or an array of strings, none of them empty,
-// as the real API does (token arrays are not supported).
-func parseInput(raw json.RawMessage) ([]string, bool) {
-	var one string
-	if err := json.Unmarshal(raw, &one); err == nil {
-		return []string{one}, one != ""
+// hang blocks until the client gives up or the handler is released.
+func (h *recorder[R]) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-h.closed:
 	}
-	var many []string
-	if err := json.Unmarshal(raw, &many); err != nil || len(many) == 0 {
-		return nil, false
-	}
-	return many, !slices.Contains(many, "")
 }
 
-func encode(v []float32, format string) any {
-	if format != "base64" {
-		return v
+// writeError writes resp, a scripted failure, generating an OpenAI error
+// body when it has none.
+func writeError(w http.ResponseWriter, resp Response) {
+	if resp.Body == "" {
+		resp.Body = ErrorBody(resp.Status, http.StatusText(resp.Status))
 	}
-	b := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
-func writeResponse(w http.ResponseWriter, r Response) {
-	WriteReply(w, r.Status, r.Header, r.Body)
+	WriteReply(w, resp.Status, resp.Header, resp.Body)
 }
 
 // WriteReply writes a JSON reply: the headers, the status (0 means 200)
@@ -317,18 +209,26 @@ func WriteReply(w http.ResponseWriter, status int, header http.Header, body stri
 	w.Write([]byte(body))
 }
 
-// Server is a Handler served at /v1/embeddings by an httptest server.
+func writeResponse(w http.ResponseWriter, r Response) {
+	WriteReply(w, r.Status, r.Header, r.Body)
+}
+
+// Server serves a ChatHandler at /v1/chat/completions and an
+// EmbeddingsHandler at /v1/embeddings from an httptest server.
 type Server struct {
-	*Handler
-	srv *httptest.Server
+	Chat       *ChatHandler
+	Embeddings *EmbeddingsHandler
+	srv        *httptest.Server
 }
 
 // New starts a Server. Call Close when done.
 func New() *Server {
-	h := NewHandler()
+	s := &Server{Chat: NewChatHandler(), Embeddings: NewEmbeddingsHandler()}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/embeddings", h)
-	return &Server{Handler: h, srv: httptest.NewServer(mux)}
+	mux.Handle("/v1/chat/completions", s.Chat)
+	mux.Handle("/v1/embeddings", s.Embeddings)
+	s.srv = httptest.NewServer(mux)
+	return s
 }
 
 // URL returns the API base URL, ending in /v1, for go-openai's
@@ -337,6 +237,7 @@ func (s *Server) URL() string { return s.srv.URL + "/v1" }
 
 // Close releases hanging requests and shuts the server down.
 func (s *Server) Close() {
-	s.Release()
+	s.Chat.Release()
+	s.Embeddings.Release()
 	s.srv.Close()
 }

@@ -21,7 +21,7 @@ func client(s *openaifake.Server, key string) *openai.Client {
 	return openai.NewClientWithConfig(cfg)
 }
 
-func TestSuccessWithGoOpenAI(t *testing.T) {
+func TestEmbeddingsSuccessWithGoOpenAI(t *testing.T) {
 	s := openaifake.New()
 	defer s.Close()
 	tests := []struct {
@@ -59,13 +59,13 @@ func TestSuccessWithGoOpenAI(t *testing.T) {
 			}
 		})
 	}
-	reqs := s.Requests()
+	reqs := s.Embeddings.Requests()
 	if len(reqs) != 3 || reqs[0].Authorization != "Bearer sk-test" || reqs[1].Dimensions != 8 || reqs[2].EncodingFormat != "base64" {
 		t.Fatalf("requests = %+v", reqs)
 	}
 }
 
-func TestStringInputAndNoKey(t *testing.T) {
+func TestEmbeddingsStringInputAndNoKey(t *testing.T) {
 	s := openaifake.New()
 	defer s.Close()
 	res, err := http.Post(s.URL()+"/embeddings", "application/json", strings.NewReader(`{"model":"m","input":"one text"}`))
@@ -82,13 +82,13 @@ func TestStringInputAndNoKey(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != 200 || len(body.Data) != 1 {
 		t.Fatalf("status %d, body %+v, err %v", res.StatusCode, body, err)
 	}
-	reqs := s.Requests()
+	reqs := s.Embeddings.Requests()
 	if len(reqs) != 1 || !slices.Equal(reqs[0].Input, []string{"one text"}) || reqs[0].Authorization != "" {
 		t.Fatalf("requests = %+v", reqs)
 	}
 }
 
-func TestInvalidRequests(t *testing.T) {
+func TestEmbeddingsInvalidRequests(t *testing.T) {
 	s := openaifake.New()
 	defer s.Close()
 	for _, body := range []string{`{"model":"m","input":[]}`, `{"model":"m","input":["a",""]}`, `{"input":"a"}`, `{"model":"m","input":[[1,2]]}`, `not json`} {
@@ -104,10 +104,10 @@ func TestInvalidRequests(t *testing.T) {
 	}
 }
 
-func TestScriptedFailures(t *testing.T) {
+func TestEmbeddingsScriptedFailures(t *testing.T) {
 	s := openaifake.New()
 	defer s.Close()
-	s.Script(
+	s.Embeddings.Script(
 		openaifake.RateLimited("7"),
 		openaifake.Error(http.StatusInternalServerError, "boom"),
 		openaifake.Response{Status: http.StatusServiceUnavailable, Body: "<html>down</html>"},
@@ -152,22 +152,22 @@ func TestScriptedFailures(t *testing.T) {
 	if _, err = c.CreateEmbeddings(context.Background(), req); err != nil {
 		t.Fatalf("after the script: %v", err)
 	}
-	if n := len(s.Requests()); n != 6 {
+	if n := len(s.Embeddings.Requests()); n != 6 {
 		t.Errorf("requests = %d, want 6", n)
 	}
 }
 
-func TestHangUntilClientGivesUp(t *testing.T) {
+func TestEmbeddingsHangUntilClientGivesUp(t *testing.T) {
 	s := openaifake.New()
 	defer s.Close()
-	s.Script(openaifake.Response{Hang: true})
+	s.Embeddings.Script(openaifake.Response{Hang: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
 		_, err := client(s, "").CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{Model: "m", Input: []string{"a"}})
 		done <- err
 	}()
-	if err := s.WaitRequests(context.Background(), 1); err != nil {
+	if err := s.Embeddings.WaitRequests(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -176,15 +176,15 @@ func TestHangUntilClientGivesUp(t *testing.T) {
 	}
 }
 
-func TestCloseReleasesHang(t *testing.T) {
+func TestEmbeddingsCloseReleasesHang(t *testing.T) {
 	s := openaifake.New()
-	s.Script(openaifake.Response{Hang: true})
+	s.Embeddings.Script(openaifake.Response{Hang: true})
 	done := make(chan error)
 	go func() {
 		_, err := client(s, "").CreateEmbeddings(context.Background(), openai.EmbeddingRequestStrings{Model: "m", Input: []string{"a"}})
 		done <- err
 	}()
-	if err := s.WaitRequests(context.Background(), 1); err != nil {
+	if err := s.Embeddings.WaitRequests(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -1,4 +1,4 @@
-package llmfake_test
+package openaifake_test
 
 import (
 	"context"
@@ -10,14 +10,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/verbatim-bot/verbatim/bot/llmfake"
+	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 )
-
-func client(s *llmfake.Server) *openai.Client {
-	cfg := openai.DefaultConfig("sk-test")
-	cfg.BaseURL = s.URL()
-	return openai.NewClientWithConfig(cfg)
-}
 
 func request() openai.ChatCompletionRequest {
 	return openai.ChatCompletionRequest{
@@ -33,19 +27,19 @@ func request() openai.ChatCompletionRequest {
 	}
 }
 
-func TestPlainReplyAndRecording(t *testing.T) {
-	s := llmfake.New()
+func TestChatPlainReplyAndRecording(t *testing.T) {
+	s := openaifake.New()
 	defer s.Close()
-	s.Script(llmfake.Response{Content: `{"answer":"hi “there”"}`})
+	s.Chat.Script(openaifake.Response{Content: `{"answer":"hi “there”"}`})
 
-	resp, err := client(s).CreateChatCompletion(context.Background(), request())
+	resp, err := client(s, "sk-test").CreateChatCompletion(context.Background(), request())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := resp.Choices[0].Message.Content; got != `{"answer":"hi “there”"}` {
 		t.Errorf("content = %q", got)
 	}
-	reqs := s.Requests()
+	reqs := s.Chat.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests recorded, want 1", len(reqs))
 	}
@@ -54,22 +48,22 @@ func TestPlainReplyAndRecording(t *testing.T) {
 		r.Authorization != "Bearer sk-test" || r.Temperature == nil || *r.Temperature < 0.19 || *r.Temperature > 0.21 {
 		t.Errorf("recorded %+v", r)
 	}
-	if len(r.Messages) != 2 || r.Messages[0] != (llmfake.Message{Role: "system", Content: "be brief"}) {
+	if len(r.Messages) != 2 || r.Messages[0] != (openaifake.ChatMessage{Role: "system", Content: "be brief"}) {
 		t.Errorf("messages = %+v", r.Messages)
 	}
 }
 
-func TestStreaming(t *testing.T) {
-	s := llmfake.New()
+func TestChatStreaming(t *testing.T) {
+	s := openaifake.New()
 	defer s.Close()
 	const content = "Azerbaijan’s capital is Baku [1], on the Caspian."
-	s.Script(llmfake.Response{Content: content}, llmfake.Response{Chunks: []string{"a", "b", "c"}})
+	s.Chat.Script(openaifake.Response{Content: content}, openaifake.Response{Chunks: []string{"a", "b", "c"}})
 
 	for _, want := range []struct {
 		text   string
 		pieces int
 	}{{content, 5}, {"abc", 3}} {
-		stream, err := client(s).CreateChatCompletionStream(context.Background(), request())
+		stream, err := client(s, "sk-test").CreateChatCompletionStream(context.Background(), request())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,37 +87,37 @@ func TestStreaming(t *testing.T) {
 			t.Errorf("streamed %q in %d pieces, want %q in at least %d", b.String(), pieces, want.text, want.pieces)
 		}
 	}
-	if reqs := s.Requests(); !reqs[0].Stream {
+	if reqs := s.Chat.Requests(); !reqs[0].Stream {
 		t.Error("stream flag not recorded")
 	}
 }
 
-func TestFailures(t *testing.T) {
+func TestChatFailures(t *testing.T) {
 	tests := []struct {
 		name   string
-		resp   llmfake.Response
+		resp   openaifake.Response
 		status int
 		check  func(t *testing.T, err error)
 	}{
-		{"rate limited", llmfake.RateLimited("3"), 429, nil},
-		{"server error", llmfake.Response{Status: 500}, 500, nil},
-		{"html error", llmfake.Response{Status: 502, Body: "<html>bad gateway</html>"}, 502, func(t *testing.T, err error) {
+		{"rate limited", openaifake.RateLimited("3"), 429, nil},
+		{"server error", openaifake.Response{Status: 500}, 500, nil},
+		{"html error", openaifake.Response{Status: 502, Body: "<html>bad gateway</html>"}, 502, func(t *testing.T, err error) {
 			var re *openai.RequestError
 			if !errors.As(err, &re) {
 				t.Errorf("err = %T, want *openai.RequestError", err)
 			}
 		}},
-		{"malformed", llmfake.Response{Body: `{"choices": [`}, 0, nil},
-		{"unscripted", llmfake.Response{}, 500, nil},
+		{"malformed", openaifake.Response{Body: `{"choices": [`}, 0, nil},
+		{"unscripted", openaifake.Response{}, 500, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := llmfake.New()
+			s := openaifake.New()
 			defer s.Close()
 			if tt.name != "unscripted" {
-				s.Script(tt.resp)
+				s.Chat.Script(tt.resp)
 			}
-			_, err := client(s).CreateChatCompletion(context.Background(), request())
+			_, err := client(s, "sk-test").CreateChatCompletion(context.Background(), request())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -146,10 +140,10 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-func TestRetryAfterHeader(t *testing.T) {
-	s := llmfake.New()
+func TestChatRetryAfterHeader(t *testing.T) {
+	s := openaifake.New()
 	defer s.Close()
-	s.Script(llmfake.RateLimited("7"))
+	s.Chat.Script(openaifake.RateLimited("7"))
 	resp, err := http.Post(s.URL()+"/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -160,29 +154,29 @@ func TestRetryAfterHeader(t *testing.T) {
 	}
 }
 
-func TestHangUntilClientGivesUp(t *testing.T) {
-	s := llmfake.New()
+func TestChatHangUntilClientGivesUp(t *testing.T) {
+	s := openaifake.New()
 	defer s.Close()
 	reached := make(chan struct{})
-	s.Script(llmfake.Response{Hang: true, Reached: reached})
+	s.Chat.Script(openaifake.Response{Hang: true, Reached: reached})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-reached
 		cancel()
 	}()
-	_, err := client(s).CreateChatCompletion(ctx, request())
+	_, err := client(s, "sk-test").CreateChatCompletion(ctx, request())
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
 
-func TestStreamHangsAfterText(t *testing.T) {
-	s := llmfake.New()
+func TestChatStreamHangsAfterText(t *testing.T) {
+	s := openaifake.New()
 	defer s.Close()
-	s.Script(llmfake.Response{Chunks: []string{"partial"}, Hang: true})
+	s.Chat.Script(openaifake.Response{Chunks: []string{"partial"}, Hang: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := client(s).CreateChatCompletionStream(ctx, request())
+	stream, err := client(s, "sk-test").CreateChatCompletionStream(ctx, request())
 	if err != nil {
 		t.Fatal(err)
 	}
