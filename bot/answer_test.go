@@ -17,6 +17,7 @@ import (
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
+	"github.com/verbatim-bot/verbatim/retrieval/openaihttp"
 )
 
 // The passages every generating test retrieves, in this order: paragraphs
@@ -170,7 +171,7 @@ func newSetup(t *testing.T, ps []corpus.Paragraph, tune func(*bot.LLMConfig)) *s
 	t.Helper()
 	s := &setup{srv: openaifake.New(), searcher: &fixedSearcher{results: results(ps)}, sleeps: &sleeps{}}
 	t.Cleanup(s.srv.Close)
-	cfg := bot.LLMConfig{APIKey: "sk-test", BaseURL: s.srv.URL(), Model: "fake-model", Sleep: s.sleeps.sleep}
+	cfg := bot.LLMConfig{APIKey: "sk-test", BaseURL: s.srv.URL(), Model: "fake-model", Retry: openaihttp.Policy{Sleep: s.sleeps.sleep}}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -396,8 +397,8 @@ func TestGenerated(t *testing.T) {
 		responses: []openaifake.Response{{Content: `{"answer": "Baku [1]", "quotes": [{"source": 1, "text": `}},
 		want:      withNote(fallback, "Showing quotes from the best-matching passages: the language model's reply was malformed JSON."),
 	}, {
-		name:      "malformed response body",
-		responses: []openaifake.Response{{Body: `{"choices": [{"message": `}},
+		name:      "malformed response body, cut short on every attempt",
+		responses: slices.Repeat([]openaifake.Response{{Body: `{"choices": [{"message": `}}, 1+openaihttp.DefaultMaxRetries),
 		want:      withNote(fallback, "Showing quotes from the best-matching passages: the language model's response was malformed."),
 	}, {
 		name:      "the model says the passages do not answer",
@@ -436,15 +437,20 @@ func TestGenerated(t *testing.T) {
 		},
 	}, {
 		name:      "500 on every attempt",
-		responses: []openaifake.Response{{Status: 500}, {Status: 500}, {Status: 500}},
+		responses: slices.Repeat([]openaifake.Response{{Status: 500}}, 1+openaihttp.DefaultMaxRetries),
 		want:      withNote(fallback, "Showing quotes from the best-matching passages: the language model failed (HTTP 500)."),
 		check: func(t *testing.T, s *setup) {
 			got := s.sleeps.got()
-			if len(got) != 2 || got[0] < 500*time.Millisecond || got[0] > 625*time.Millisecond || got[1] < time.Second || got[1] > 1250*time.Millisecond {
-				t.Errorf("waited %v, want backoff of about 0.5s then 1s", got)
+			if len(got) != openaihttp.DefaultMaxRetries {
+				t.Fatalf("waited %v, want %d waits", got, openaihttp.DefaultMaxRetries)
 			}
-			if n := len(s.srv.Chat.Requests()); n != 3 {
-				t.Errorf("%d requests, want 3", n)
+			for i, base := 0, 500*time.Millisecond; i < len(got); i, base = i+1, base*2 {
+				if got[i] < base*3/4 || got[i] > base*5/4 {
+					t.Errorf("wait %d = %v, want %v ± 25%%", i, got[i], base)
+				}
+			}
+			if n := len(s.srv.Chat.Requests()); n != 1+openaihttp.DefaultMaxRetries {
+				t.Errorf("%d requests, want %d", n, 1+openaihttp.DefaultMaxRetries)
 			}
 		},
 	}, {
@@ -688,7 +694,7 @@ func TestRefusalBelowRelevance(t *testing.T) {
 
 func TestRetryAfterDate(t *testing.T) {
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	s := newSetup(t, paragraphs, func(c *bot.LLMConfig) { c.Now = func() time.Time { return now } })
+	s := newSetup(t, paragraphs, func(c *bot.LLMConfig) { c.Retry.Now = func() time.Time { return now } })
 	date := now.Add(5 * time.Second).Format(http.TimeFormat)
 	s.srv.Chat.Script(openaifake.RateLimited(date), openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`})
 	a, err := s.a.Answer(context.Background(), question, bot.Options{})

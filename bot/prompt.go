@@ -55,10 +55,11 @@ const replySchema = `{
   "additionalProperties": false
 }`
 
-// maxHistoryTurns and maxTurnRunes bound how much earlier conversation is
-// sent to the model.
+// MaxHistoryTurns and maxTurnRunes bound how much earlier conversation is
+// sent to the model: the last MaxHistoryTurns turns of Options.History,
+// each cut to maxTurnRunes.
 const (
-	maxHistoryTurns = 3
+	MaxHistoryTurns = 3
 	maxTurnRunes    = 1000
 )
 
@@ -87,8 +88,8 @@ func passageLabel(n int, r retrieval.Result) string {
 // instruction any more than the current one.
 func messages(question string, history []Turn, passages []retrieval.Result) []openai.ChatCompletionMessage {
 	var b strings.Builder
-	if len(history) > maxHistoryTurns {
-		history = history[len(history)-maxHistoryTurns:]
+	if len(history) > MaxHistoryTurns {
+		history = history[len(history)-MaxHistoryTurns:]
 	}
 	if len(history) > 0 {
 		b.WriteString("<history>\n")

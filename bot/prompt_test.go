@@ -3,7 +3,6 @@ package bot
 import (
 	"errors"
 	"testing"
-	"time"
 )
 
 func TestPartialAnswer(t *testing.T) {
@@ -67,35 +66,6 @@ func TestParseReply(t *testing.T) {
 			if got.Quotes[i] != tt.want.Quotes[i] {
 				t.Errorf("parseReply(%q) quote %d = %+v, want %+v", tt.content, i, got.Quotes[i], tt.want.Quotes[i])
 			}
-		}
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		v    string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{"0.5", 500 * time.Millisecond},
-		{"-1", 0},
-		{"soon", 0},
-		{"Thu, 02 Jan 2025 03:04:15 GMT", 10 * time.Second},
-		{"Thu, 02 Jan 2025 03:04:00 GMT", 0}, // in the past
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.v, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.v, got, tt.want)
-		}
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	for attempt, base := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
-		if d := backoff(attempt); d < base || d > base+base/4 {
-			t.Errorf("backoff(%d) = %v, want %v..%v", attempt, d, base, base+base/4)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
+	"github.com/verbatim-bot/verbatim/retrieval/openaihttp"
 )
 
 const openaiTestKey = "sk-test-SECRET-0123456789"
@@ -56,12 +56,14 @@ func newTestOpenAI(t *testing.T, srv *openaifake.Server, cfg OpenAIConfig) (*Ope
 	if cfg.Model == "" {
 		cfg.Model = "test-embed"
 	}
+	w := &openaiWaits{}
+	if cfg.Retry.Sleep == nil {
+		cfg.Retry.Sleep = w.sleep
+	}
 	e, err := NewOpenAI(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &openaiWaits{}
-	e.sleep = w.sleep
 	return e, w
 }
 
@@ -242,10 +244,10 @@ func TestOpenAIFailures(t *testing.T) {
 			[]openaifake.Response{openaifake.Error(400, "input too long")}, 1, 0, 400, []string{"input too long"}},
 		{"404 fails at once with a hint", OpenAIConfig{},
 			[]openaifake.Response{{Status: 404, Body: "404 page not found"}}, 1, 0, 404, []string{"/v1"}},
-		{"persistent 500 gives up after MaxRetries", OpenAIConfig{MaxRetries: 2},
+		{"persistent 500 gives up after MaxRetries", OpenAIConfig{Retry: openaihttp.Policy{MaxRetries: 2}},
 			slices.Repeat([]openaifake.Response{openaifake.Error(500, "boom")}, 3), 3, 2, 500,
 			[]string{"giving up after 3 attempts", "boom"}},
-		{"no retries when MaxRetries is negative", OpenAIConfig{MaxRetries: -1},
+		{"no retries when MaxRetries is negative", OpenAIConfig{Retry: openaihttp.Policy{MaxRetries: -1}},
 			[]openaifake.Response{openaifake.Error(500, "boom")}, 1, 0, 500, []string{"giving up after 1 attempts"}},
 		{"Retry-After beyond a minute gives up", OpenAIConfig{},
 			[]openaifake.Response{openaifake.RateLimited("3600")}, 1, 0, 429, []string{"retry after 1h0m0s"}},
@@ -315,7 +317,7 @@ func TestOpenAITimeout(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
 	srv.Embeddings.Script(openaifake.Response{Hang: true}, openaifake.Response{Hang: true})
-	e, w := newTestOpenAI(t, srv, OpenAIConfig{Timeout: 50 * time.Millisecond, MaxRetries: 1})
+	e, w := newTestOpenAI(t, srv, OpenAIConfig{Timeout: 50 * time.Millisecond, Retry: openaihttp.Policy{MaxRetries: 1}})
 	ctx := context.Background()
 	_, err := e.Embed(ctx, []string{"one"})
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timed out after 50ms") {
@@ -330,13 +332,13 @@ func TestOpenAICancelDuringBackoff(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
 	srv.Embeddings.Script(openaifake.RateLimited("30"))
-	e, _ := newTestOpenAI(t, srv, OpenAIConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	waiting := make(chan time.Duration, 1)
-	e.sleep = func(ctx context.Context, d time.Duration) error {
+	e, _ := newTestOpenAI(t, srv, OpenAIConfig{Retry: openaihttp.Policy{Sleep: func(ctx context.Context, d time.Duration) error {
 		waiting <- d
-		return sleepCtx(ctx, d) // the real wait: only cancel ends it
-	}
+		<-ctx.Done() // the real wait: only cancel ends it
+		return ctx.Err()
+	}}})
 	go func() {
 		<-waiting
 		cancel()
@@ -371,12 +373,11 @@ func TestOpenAIConnectionRefusedIsRetried(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	e, err := NewOpenAI(OpenAIConfig{BaseURL: "http://" + addr, Model: "m", MaxRetries: 2})
+	w := &openaiWaits{}
+	e, err := NewOpenAI(OpenAIConfig{BaseURL: "http://" + addr, Model: "m", Retry: openaihttp.Policy{MaxRetries: 2, Sleep: w.sleep}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &openaiWaits{}
-	e.sleep = w.sleep
 	_, err = e.Embed(context.Background(), []string{"one"})
 	var opErr *net.OpError
 	if !errors.As(err, &opErr) {
@@ -436,19 +437,6 @@ func TestNewOpenAIConfig(t *testing.T) {
 }
 
 func TestOpenAIBaseURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", "https://api.openai.com/v1"},
-		{"http://localhost:11434", "http://localhost:11434/v1"},
-		{"http://localhost:11434/", "http://localhost:11434/v1"},
-		{"http://localhost:8000/v1/", "http://localhost:8000/v1"},
-		{"https://example.com/api/openai/v1", "https://example.com/api/openai/v1"},
-	}
-	for _, tt := range tests {
-		got, err := openaiBaseURL(tt.in)
-		if err != nil || got != tt.want {
-			t.Errorf("openaiBaseURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
 	// A base URL without /v1 reaches the fake's /v1/embeddings.
 	srv := openaifake.New()
 	defer srv.Close()
@@ -458,42 +446,5 @@ func TestOpenAIBaseURL(t *testing.T) {
 	}
 	if _, err := e.Embed(context.Background(), []string{"one"}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		header http.Header
-		want   time.Duration
-	}{
-		{http.Header{}, 0},
-		{http.Header{"Retry-After": {"7"}}, 7 * time.Second},
-		{http.Header{"Retry-After": {"1.5"}}, 1500 * time.Millisecond},
-		{http.Header{"Retry-After": {"-3"}}, 0},
-		{http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
-		{http.Header{"Retry-After": {now.Add(-time.Hour).Format(http.TimeFormat)}}, 0},
-		{http.Header{"Retry-After": {"soon"}}, 0},
-		{http.Header{"Retry-After-Ms": {"120"}, "Retry-After": {"1"}}, 120 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.header, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%v) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
-
-// TestOpenAIRedactsEchoedKey checks the redaction also keeps the error
-// chain intact for errors.As.
-func TestOpenAIRedactsEchoedKey(t *testing.T) {
-	e := &OpenAIEmbedder{key: openaiTestKey}
-	inner := &openai.APIError{HTTPStatusCode: 401, Message: "bad key " + openaiTestKey}
-	err := e.errorf("openai embedder: %w", inner)
-	var apiErr *openai.APIError
-	if strings.Contains(err.Error(), openaiTestKey) || !errors.As(err, &apiErr) || apiErr != inner {
-		t.Fatalf("err = %v (as APIError: %v)", err, errors.As(err, &apiErr))
-	}
-	if got := fmt.Sprint(e.errorf("no key here: %d", 1)); got != "no key here: 1" {
-		t.Errorf("errorf without the key = %q", got)
 	}
 }

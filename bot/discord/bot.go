@@ -76,25 +76,30 @@ type Config struct {
 	// bot.DefaultMaxQuestionRunes.
 	MaxQuestionRunes int
 	// RatePerUser is how many questions a minute one user may ask after
-	// RateBurst questions at once; 0 means 6 a minute, negative no limit.
+	// RateBurst questions at once; 0 means DefaultRatePerUser, negative no
+	// limit.
 	RatePerUser int
-	// RateBurst is how many questions a user may ask at once; 0 means 3.
+	// RateBurst is how many questions a user may ask at once; 0 means
+	// DefaultRateBurst.
 	RateBurst int
-	// MaxConcurrent bounds the answers computed at once; 0 means 4.
+	// MaxConcurrent bounds the answers computed at once; 0 means
+	// DefaultMaxConcurrent.
 	MaxConcurrent int
 	// MaxWaiting bounds the questions waiting for one of those slots;
-	// beyond it askers are told the bot is busy. 0 means 100.
+	// beyond it askers are told the bot is busy. 0 means DefaultMaxWaiting.
 	MaxWaiting int
-	// AnswerTimeout bounds one answer, waiting included; 0 means 2 minutes.
+	// AnswerTimeout bounds one answer, waiting included; 0 means
+	// DefaultAnswerTimeout.
 	AnswerTimeout time.Duration
 	// HistoryDepth is how many earlier turns of a reply chain are given as
-	// context to a follow-up question; 0 means 4, negative none.
+	// context to a follow-up question; 0 means bot.MaxHistoryTurns (the
+	// most the answerer uses), negative none.
 	HistoryDepth int
 	// StreamInterval is the least time between two edits of an answer
-	// being generated; 0 means 1 s.
+	// being generated; 0 means DefaultStreamInterval.
 	StreamInterval time.Duration
 	// ShutdownTimeout bounds how long Run waits for answers in flight
-	// once its context is done; 0 means 20 s.
+	// once its context is done; 0 means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// ArticlesDir is the folder the corpus is loaded from, where /add
 	// saves articles before it reloads; "" (the embedded articles) does
@@ -118,6 +123,17 @@ type Config struct {
 	// Metrics, if set, counts questions, refusals, latencies and errors.
 	Metrics *Metrics
 }
+
+// Defaults for Config fields left zero.
+const (
+	DefaultRatePerUser     = 6
+	DefaultRateBurst       = 3
+	DefaultMaxConcurrent   = 4
+	DefaultMaxWaiting      = 100
+	DefaultAnswerTimeout   = 2 * time.Minute
+	DefaultStreamInterval  = time.Second
+	DefaultShutdownTimeout = 20 * time.Second
+)
 
 // Bot is a Verbatim Discord bot. Create it with New and start it with Run.
 type Bot struct {
@@ -179,15 +195,15 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		}
 	}
 	def(&cfg.MaxQuestionRunes, bot.DefaultMaxQuestionRunes)
-	def(&cfg.RatePerUser, 6)
-	def(&cfg.RateBurst, 3)
-	def(&cfg.MaxConcurrent, 4)
-	def(&cfg.MaxWaiting, 100)
-	def(&cfg.HistoryDepth, 4)
+	def(&cfg.RatePerUser, DefaultRatePerUser)
+	def(&cfg.RateBurst, DefaultRateBurst)
+	def(&cfg.MaxConcurrent, DefaultMaxConcurrent)
+	def(&cfg.MaxWaiting, DefaultMaxWaiting)
+	def(&cfg.HistoryDepth, bot.MaxHistoryTurns)
 	for _, d := range []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&cfg.AnswerTimeout, 2 * time.Minute}, {&cfg.StreamInterval, time.Second}, {&cfg.ShutdownTimeout, 20 * time.Second}} {
+	}{{&cfg.AnswerTimeout, DefaultAnswerTimeout}, {&cfg.StreamInterval, DefaultStreamInterval}, {&cfg.ShutdownTimeout, DefaultShutdownTimeout}} {
 		if *d.v <= 0 {
 			*d.v = d.d
 		}

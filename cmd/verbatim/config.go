@@ -24,8 +24,8 @@ type Config struct {
 	// LLM (any OpenAI-compatible API). Generating mode is on when APIKey or BaseURL is set.
 	OpenAIKey  string        `env:"OPENAI_API_KEY"`
 	LLMBaseURL string        `env:"LLM_BASE_URL"`
-	LLMModel   string        `env:"LLM_MODEL" envDefault:"gpt-4o-mini"`
-	LLMTimeout time.Duration `env:"LLM_TIMEOUT" envDefault:"60s"`
+	LLMModel   string        `env:"LLM_MODEL"`   // "" = bot.DefaultModel
+	LLMTimeout time.Duration `env:"LLM_TIMEOUT"` // 0 = bot.DefaultLLMTimeout
 
 	// Embeddings. Embedder "auto" uses the API when OPENAI_API_KEY,
 	// EMBEDDING_MODEL or EMBEDDING_BASE_URL is set, the offline local
@@ -36,9 +36,9 @@ type Config struct {
 	EmbeddingBaseURL string `env:"EMBEDDING_BASE_URL"` // "" = LLM_BASE_URL
 
 	// Answers.
-	TopK             int     `env:"TOP_K" envDefault:"5"`
-	MinRelevance     float64 `env:"MIN_RELEVANCE"` // 0 = the calibrated default
-	MaxQuestionChars int     `env:"MAX_QUESTION_CHARS" envDefault:"1000"`
+	TopK             int     `env:"TOP_K"`              // 0 = bot.DefaultTopK
+	MinRelevance     float64 `env:"MIN_RELEVANCE"`      // 0 = the calibrated default
+	MaxQuestionChars int     `env:"MAX_QUESTION_CHARS"` // 0 = bot.DefaultMaxQuestionRunes
 
 	// Discord.
 	DiscordToken    string        `env:"DISCORD_TOKEN"`
@@ -47,10 +47,10 @@ type Config struct {
 	AdminUserIDs    []string      `env:"ADMIN_USER_IDS"`
 	AdminRoleIDs    []string      `env:"ADMIN_ROLE_IDS"`
 	UseThreads      bool          `env:"DISCORD_THREADS"`
-	RatePerMinute   int           `env:"RATE_PER_USER_PER_MINUTE" envDefault:"6"`
-	RateBurst       int           `env:"RATE_BURST" envDefault:"3"`
-	MaxConcurrent   int           `env:"MAX_CONCURRENT_ANSWERS" envDefault:"4"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	RatePerMinute   int           `env:"RATE_PER_USER_PER_MINUTE"` // 0 = discord.DefaultRatePerUser
+	RateBurst       int           `env:"RATE_BURST"`               // 0 = discord.DefaultRateBurst
+	MaxConcurrent   int           `env:"MAX_CONCURRENT_ANSWERS"`   // 0 = discord.DefaultMaxConcurrent
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT"`         // 0 = discord.DefaultShutdownTimeout
 	MetricsAddr     string        `env:"METRICS_ADDR"`
 
 	// Logging.
