@@ -36,22 +36,8 @@ const (
 	noticeAddBig    = "That file is larger than 5 MiB; I can't add it."
 )
 
-// addCommand is /add, offered to server managers when the bot has an
-// articles folder to save to.
-func addCommand(manage *int64) *discordgo.ApplicationCommand {
-	return &discordgo.ApplicationCommand{
-		Name:                     "add",
-		Description:              "Add an article from a link or a file, then reload (server managers only).",
-		DefaultMemberPermissions: manage,
-		Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
-		Options: []*discordgo.ApplicationCommandOption{
-			{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Link to a web page (HTML), text or Markdown file", MaxLength: 2000},
-			{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .txt, .md, .html or .jsonl file (UTF-8, up to 5 MiB)"},
-		},
-	}
-}
-
-// runAdd answers /add: admins only, in a server, one reload at a time. It
+// runAdd answers /add (for admins in a server, checked by runCommand), one
+// reload at a time. It
 // downloads the page or file, saves it in Config.ArticlesDir with
 // corpus.Import (which refuses anything Load would skip) and reloads; if
 // the reload fails it removes the file again, so the index in service and
@@ -64,8 +50,6 @@ func (b *Bot) runAdd(ctx context.Context, in *discordgo.Interaction, data discor
 		return
 	case b.cfg.ArticlesDir == "":
 		b.notice(ctx, in, noticeAddNoDir)
-		return
-	case !b.admitAdmin(ctx, in, "add", noticeAddDM, noticeAddNotAdm):
 		return
 	}
 	link := strings.TrimSpace(optString(data, "url"))

@@ -312,7 +312,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.appID = me.ID
 	}
 	cmds, err := retryRateLimited(ctx, func() ([]*discordgo.ApplicationCommand, error) {
-		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.commands(), discordgo.WithContext(ctx))
+		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.registrations(), discordgo.WithContext(ctx))
 	})
 	if err != nil {
 		b.shutdown()

@@ -868,7 +868,7 @@ func TestQuestionLimitClamped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.commands()[0].Options[0].MaxLength; got != maxOptionRunes {
+	if got := b.registrations()[0].Options[0].MaxLength; got != maxOptionRunes {
 		t.Errorf("/ask question max_length = %d, want %d", got, maxOptionRunes)
 	}
 }

@@ -22,57 +22,16 @@ const reloadTimeout = 14 * time.Minute
 // maxOptionRunes is the longest string option Discord accepts.
 const maxOptionRunes = 6000
 
-// commands are the slash commands the bot registers.
-func (b *Bot) commands() []*discordgo.ApplicationCommand {
-	manage := int64(discordgo.PermissionManageGuild)
-	cmds := []*discordgo.ApplicationCommand{
-		{
-			Name:        "ask",
-			Description: "Ask about the articles; the answer quotes them word for word.",
-			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: min(b.cfg.MaxQuestionRunes, maxOptionRunes)},
-				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Show the answer to you only"},
-			},
-		},
-		{
-			Name:        "quote",
-			Description: "Find the exact passage that contains a phrase.",
-			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "text", Description: "The words to find", Required: true, MaxLength: maxQuoteRunes},
-				{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "Only search this article", Autocomplete: true},
-			},
-		},
-		{
-			Name:        "articles",
-			Description: "List the articles Verbatim knows.",
-			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "search", Description: "Only titles containing this", MaxLength: maxSearchRunes},
-			},
-		},
-	}
-	if b.reload != nil {
-		cmds = append(cmds, &discordgo.ApplicationCommand{
-			Name:                     "reload",
-			Description:              "Reload the articles from disk (server managers only).",
-			DefaultMemberPermissions: &manage,
-			Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild},
-		})
-		if b.cfg.ArticlesDir != "" {
-			cmds = append(cmds, addCommand(&manage))
-		}
-	}
-	return cmds
-}
-
 // onInteraction routes slash commands, autocomplete and button clicks.
 func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
 	in := ic.Interaction
 	defer b.recoverHandler("interaction", in.ID, func(ctx context.Context) { b.failInteraction(ctx, in) })
 	arrived := time.Now()
+	var cmd *command
 	timeout := b.cfg.AnswerTimeout
 	if in.Type == discordgo.InteractionApplicationCommand {
-		if name := in.ApplicationCommandData().Name; name == "reload" || name == "add" {
-			timeout = reloadTimeout
+		if cmd = findCommand(in.ApplicationCommandData().Name); cmd != nil && cmd.timeout > 0 {
+			timeout = cmd.timeout
 		}
 	}
 	ctx, end, ok := b.begin(timeout)
@@ -87,22 +46,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer end()
 	switch in.Type {
 	case discordgo.InteractionApplicationCommand:
-		data := in.ApplicationCommandData()
-		switch data.Name {
-		case "ask":
-			b.ask(ctx, in, data, arrived)
-		case "quote":
-			b.quote(ctx, in, data)
-		case "articles":
-			r := renderArticles(b.lib.Articles(), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
-			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
-		case "reload":
-			b.runReload(ctx, in)
-		case "add":
-			b.runAdd(ctx, in, data)
-		default:
-			b.notice(ctx, in, noticeUnknown)
-		}
+		b.runCommand(ctx, cmd, in, arrived)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		b.autocomplete(ctx, in)
 	case discordgo.InteractionMessageComponent:
@@ -380,8 +324,8 @@ func (b *Bot) claimAdminTask(ctx context.Context, in *discordgo.Interaction, wha
 	return true
 }
 
-// runReload answers /reload: admins only (checked here too, since server
-// admins can override command permissions), one at a time, reporting what
+// runReload answers /reload (for admins, checked by runCommand): one at a
+// time, reporting what
 // changed or why it failed — the index in service is kept on failure.
 func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 	user := interactionUser(in)
@@ -389,7 +333,7 @@ func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 		b.notice(ctx, in, noticeNoReload)
 		return
 	}
-	if !b.admitAdmin(ctx, in, "reload", noticeReloadDM, noticeNotAdmin) || !b.claimAdminTask(ctx, in, "reload") {
+	if !b.claimAdminTask(ctx, in, "reload") {
 		return
 	}
 	st, err := func() (retrieval.Stats, error) {

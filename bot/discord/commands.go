@@ -1,0 +1,144 @@
+package discord
+
+import (
+	"context"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// command is one slash command: what is registered, what runs, for how
+// long, and for whom. A new command is one entry in commands and one
+// handler.
+type command struct {
+	name string
+	// define returns the registration (its Name is set from name); nil
+	// when this bot does not offer the command.
+	define func(b *Bot) *discordgo.ApplicationCommand
+	run    func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time)
+	// timeout bounds a run; 0 means Config.AnswerTimeout.
+	timeout time.Duration
+	// admin, when set, registers the command for server managers in
+	// servers only and checks again at run time (server admins can
+	// override command permissions), with these notices for refusals.
+	admin *adminNotices
+}
+
+type adminNotices struct{ dm, notAdmin string }
+
+// commands is the bot's table of slash commands.
+func commands() []command {
+	return []command{{
+		name: "ask",
+		define: func(b *Bot) *discordgo.ApplicationCommand {
+			return &discordgo.ApplicationCommand{
+				Description: "Ask about the articles; the answer quotes them word for word.",
+				Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: min(b.cfg.MaxQuestionRunes, maxOptionRunes)},
+					{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Show the answer to you only"},
+				},
+			}
+		},
+		run: (*Bot).ask,
+	}, {
+		name: "quote",
+		define: func(*Bot) *discordgo.ApplicationCommand {
+			return &discordgo.ApplicationCommand{
+				Description: "Find the exact passage that contains a phrase.",
+				Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionString, Name: "text", Description: "The words to find", Required: true, MaxLength: maxQuoteRunes},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "Only search this article", Autocomplete: true},
+				},
+			}
+		},
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			b.quote(ctx, in, data)
+		},
+	}, {
+		name: "articles",
+		define: func(*Bot) *discordgo.ApplicationCommand {
+			return &discordgo.ApplicationCommand{
+				Description: "List the articles Verbatim knows.",
+				Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionString, Name: "search", Description: "Only titles containing this", MaxLength: maxSearchRunes},
+				},
+			}
+		},
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			r := renderArticles(b.lib.Articles(), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
+			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
+		},
+	}, {
+		name: "reload",
+		define: func(b *Bot) *discordgo.ApplicationCommand {
+			if b.reload == nil {
+				return nil
+			}
+			return &discordgo.ApplicationCommand{Description: "Reload the articles from disk (server managers only)."}
+		},
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, _ discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			b.runReload(ctx, in)
+		},
+		timeout: reloadTimeout,
+		admin:   &adminNotices{dm: noticeReloadDM, notAdmin: noticeNotAdmin},
+	}, {
+		name: "add",
+		define: func(b *Bot) *discordgo.ApplicationCommand {
+			if b.reload == nil || b.cfg.ArticlesDir == "" {
+				return nil
+			}
+			return &discordgo.ApplicationCommand{
+				Description: "Add an article from a link or a file, then reload (server managers only).",
+				Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Link to a web page (HTML), text or Markdown file", MaxLength: 2000},
+					{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .txt, .md, .html or .jsonl file (UTF-8, up to 5 MiB)"},
+				},
+			}
+		},
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			b.runAdd(ctx, in, data)
+		},
+		timeout: reloadTimeout,
+		admin:   &adminNotices{dm: noticeAddDM, notAdmin: noticeAddNotAdm},
+	}}
+}
+
+// findCommand returns the command called name, nil if there is none.
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return &c
+		}
+	}
+	return nil
+}
+
+// registrations are the slash commands the bot registers.
+func (b *Bot) registrations() []*discordgo.ApplicationCommand {
+	manage := int64(discordgo.PermissionManageGuild)
+	var out []*discordgo.ApplicationCommand
+	for _, c := range commands() {
+		def := c.define(b)
+		if def == nil {
+			continue
+		}
+		def.Name = c.name
+		if c.admin != nil {
+			def.DefaultMemberPermissions = &manage
+			def.Contexts = &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild}
+		}
+		out = append(out, def)
+	}
+	return out
+}
+
+// runCommand runs a slash command (nil: one the bot does not know).
+func (b *Bot) runCommand(ctx context.Context, c *command, in *discordgo.Interaction, arrived time.Time) {
+	switch {
+	case c == nil:
+		b.notice(ctx, in, noticeUnknown)
+	case c.admin != nil && !b.admitAdmin(ctx, in, c.name, c.admin.dm, c.admin.notAdmin):
+	default:
+		c.run(b, ctx, in, in.ApplicationCommandData(), arrived)
+	}
+}
