@@ -64,7 +64,7 @@ func FileName(name string) (string, error) {
 		if stem == "readme" {
 			return "", fmt.Errorf("%w: %q: README files are notes, not articles", ErrUnsupported, base)
 		}
-		return "", fmt.Errorf("%w: %q: not a .txt, .md, .html, .htm or .jsonl file", ErrUnsupported, base)
+		return "", fmt.Errorf("%w: %q: not a %s file", ErrUnsupported, base, extensions())
 	}
 	return out, nil
 }

@@ -71,7 +71,7 @@ func LoadDir(ctx context.Context, dir string, opts Options) (*Corpus, error) {
 func LoadFile(ctx context.Context, name string, opts Options) (*Corpus, error) {
 	base := filepath.Base(name)
 	if !supported(base) {
-		return nil, fmt.Errorf("corpus: %s: not a .txt, .md, .html, .htm or .jsonl file", name)
+		return nil, fmt.Errorf("corpus: %s: not a %s file", name, extensions())
 	}
 	if _, err := os.Stat(name); err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
@@ -186,41 +186,19 @@ func (l *loader) result() (*Corpus, error) {
 	return l.corpus, nil
 }
 
-// supported reports whether Load reads the file name: one of its
-// extensions, and not a README.
-func supported(name string) bool {
-	ext := strings.ToLower(path.Ext(name))
-	switch ext {
-	case ".txt", ".md":
-		return !strings.EqualFold(strings.TrimSuffix(path.Base(name), path.Ext(name)), "readme")
-	case ".html", ".htm", ".jsonl":
-		return true
-	}
-	return false
-}
-
-// file loads one supported file by its extension. It returns only a
+// file loads one supported file in its format. It returns only a
 // context error.
 func (l *loader) file(name string) error {
-	ext := strings.ToLower(path.Ext(name))
-	if ext == ".jsonl" {
-		return l.jsonl(name)
+	f := formatOf(name)
+	if f.load != nil {
+		return f.load(l, name)
 	}
 	data, err := l.read(name)
 	if err != nil {
 		l.skip(name, err.Error())
 		return nil
 	}
-	var a Article
-	var paras []string
-	switch ext {
-	case ".txt":
-		a, paras = parseText(data)
-	case ".md":
-		a, paras, err = parseMarkdown(data)
-	default:
-		a, paras, err = parseHTML(data)
-	}
+	a, paras, err := f.parse(data)
 	if err != nil {
 		l.skip(name, err.Error())
 		return nil
