@@ -187,7 +187,7 @@ func BenchmarkQuery(b *testing.B) {
 			})
 			b.Run("chromem", func(b *testing.B) {
 				s := f.ix.snap.Load()
-				n := min(max(f.ix.fusion.MinDepth, f.ix.fusion.DepthPerK*5), s.coll.Count())
+				n := min(max(f.ix.fusion.MinDepth, f.ix.fusion.DepthPerK*5), s.vec.count())
 				vecs := make([][]float32, 0, 256)
 				for _, q := range qs[:256] {
 					v, err := f.ix.embedQuery(ctx, q.text)
@@ -200,7 +200,7 @@ func BenchmarkQuery(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					start := time.Now()
-					if _, err := s.coll.QueryEmbedding(ctx, vecs[i%len(vecs)], n, nil, nil); err != nil {
+					if _, err := s.vec.(*chromemIndex).coll.QueryEmbedding(ctx, vecs[i%len(vecs)], n, nil, nil); err != nil {
 						b.Fatal(err)
 					}
 					lat = append(lat, time.Since(start))

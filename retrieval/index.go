@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/philippgille/chromem-go"
-
 	"github.com/verbatim-bot/verbatim/corpus"
 )
 
@@ -217,7 +215,7 @@ type snapshot struct {
 	vecs  [][]float32      // normalised; nil for a passage with no vector
 	byPID map[string]int32 // paragraph ID → passage
 
-	coll   *chromem.Collection
+	vec    vectorIndex
 	kw     *bm25
 	quotes quoteText
 	pool   sync.Pool // of *bm25Scratch
@@ -244,7 +242,7 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 		if progress != nil {
 			progress(len(s.paras), len(s.paras))
 		}
-		s.model, s.vecs, s.coll, s.kw, s.quotes = prev.model, prev.vecs, prev.coll, prev.kw, prev.quotes
+		s.model, s.vecs, s.vec, s.kw, s.quotes = prev.model, prev.vecs, prev.vec, prev.kw, prev.quotes
 		s.initPool()
 		return s, stats, ctx.Err()
 	}
@@ -267,7 +265,7 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 			s.vecs[i] = v
 		}
 	}
-	if err := s.index(ctx, ix.embedQuery); err != nil {
+	if err := s.index(ctx); err != nil {
 		return nil, stats, err
 	}
 	return s, stats, ctx.Err()
@@ -444,7 +442,7 @@ func (ix *Index) cacheVector(k contentKey, v []float32) error {
 
 // index builds the vector collection, the keyword index and the quote text
 // of s in parallel.
-func (s *snapshot) index(ctx context.Context, embed chromem.EmbeddingFunc) error {
+func (s *snapshot) index(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		docs := make([]bm25Doc, len(s.paras))
@@ -458,7 +456,7 @@ func (s *snapshot) index(ctx context.Context, embed chromem.EmbeddingFunc) error
 		s.kw = buildBM25(docs, titles, defaultBM25, runtime.GOMAXPROCS(0))
 		s.quotes = newQuoteText(s.paras)
 	})
-	err := s.addVectors(ctx, embed)
+	err := s.addVectors(ctx)
 	wg.Wait()
 	s.initPool()
 	return err
@@ -489,15 +487,13 @@ func (s *snapshot) sameLayout(prev *snapshot) bool {
 	return true
 }
 
-// addVectors puts the passage vectors into a new in-memory chromem-go
-// collection, from as many goroutines as there are CPUs (AddDocuments
-// would start one goroutine per document). embed is only used by chromem
-// for documents without a vector, which never happens here, but must not
-// be nil: chromem would install its OpenAI default.
-func (s *snapshot) addVectors(ctx context.Context, embed chromem.EmbeddingFunc) error {
-	coll, err := chromem.NewDB().CreateCollection("passages", nil, embed)
+// addVectors puts the passage vectors into a new vector index, from as
+// many goroutines as there are CPUs (chromem's AddDocuments would start
+// one goroutine per document).
+func (s *snapshot) addVectors(ctx context.Context) error {
+	vec, err := newChromemIndex()
 	if err != nil {
-		return fmt.Errorf("creating collection: %w", err)
+		return err
 	}
 	workers := runtime.GOMAXPROCS(0)
 	errs := make([]error, workers)
@@ -512,7 +508,7 @@ func (s *snapshot) addVectors(ctx context.Context, embed chromem.EmbeddingFunc) 
 				if s.vecs[i] == nil {
 					continue
 				}
-				if err := coll.AddDocument(ctx, chromem.Document{ID: s.paras[i].ID, Embedding: s.vecs[i]}); err != nil {
+				if err := vec.add(ctx, s.paras[i].ID, s.vecs[i]); err != nil {
 					errs[w] = fmt.Errorf("adding vectors: %w", err)
 					return
 				}
@@ -520,7 +516,7 @@ func (s *snapshot) addVectors(ctx context.Context, embed chromem.EmbeddingFunc) 
 		})
 	}
 	wg.Wait()
-	s.coll = coll
+	s.vec = vec
 	return errors.Join(errs...)
 }
 

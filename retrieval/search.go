@@ -142,8 +142,8 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 }
 
 // nearest returns up to n passages in [lo, hi) by decreasing cosine
-// similarity to the normalised vector qv: from chromem-go for the whole
-// index, or by scanning the few vectors of one article.
+// similarity to the normalised vector qv: from the vector index for the
+// whole index, or by scanning the few vectors of one article.
 func (s *snapshot) nearest(ctx context.Context, qv []float32, lo, hi int32, n int) ([]int32, error) {
 	if lo > 0 || int(hi) < len(s.paras) {
 		type sim struct {
@@ -163,17 +163,13 @@ func (s *snapshot) nearest(ctx context.Context, qv []float32, lo, hi int32, n in
 		}
 		return out, nil
 	}
-	n = min(n, s.coll.Count())
-	if n == 0 {
-		return nil, nil
-	}
-	res, err := s.coll.QueryEmbedding(ctx, qv, n, nil, nil)
+	ids, err := s.vec.nearest(ctx, qv, n)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int32, len(res))
-	for i, r := range res {
-		out[i] = s.byPID[r.ID]
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = s.byPID[id]
 	}
 	return out, nil
 }
