@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -47,6 +48,36 @@ const (
 // cannot hold the answer.
 func extract(question string, passages []retrieval.Result) ([]Segment, []Source) {
 	q := termSet(question)
+	cands, weight := candidates(q, passages)
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	want := answerKind(question)
+	for i := range cands {
+		c := &cands[i]
+		r := passages[c.p]
+		c.score = termScore(c, q, weight) + relWeight*r.Relevance + rankWeight/float64(c.p+1)
+		if want != nil && want(r.Paragraph.Text[c.span.Start:c.span.End], q) {
+			c.score += kindBonus
+		}
+		if !novel(c, q) {
+			c.score /= 2
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
+	chosen := cands[:1]
+	for _, c := range cands[1:] {
+		if len(chosen) == maxExtractQuotes || c.score < extractKeep*cands[0].score {
+			break
+		}
+		chosen = append(chosen, c)
+	}
+	return excerpts(chosen, passages)
+}
+
+// candidates returns the sentences of the passages, and the weight of each
+// question term found in them: ln(1+N/df) over the N sentences.
+func candidates(q map[string]bool, passages []retrieval.Result) ([]candidate, map[string]float64) {
 	var cands []candidate
 	df := make(map[string]int)
 	for p, r := range passages {
@@ -63,63 +94,45 @@ func extract(question string, passages []retrieval.Result) ([]Segment, []Source)
 			prev = c.terms
 		}
 	}
-	if len(cands) == 0 {
-		return nil, nil
-	}
 	weight := make(map[string]float64, len(df))
-	var total float64
 	for t, n := range df {
 		weight[t] = math.Log(1 + float64(len(cands))/float64(n))
-		total += weight[t]
 	}
-	want := answerKind(question)
-	for i := range cands {
-		c := &cands[i]
-		r := passages[c.p]
-		var have float64
-		novel := false
-		for t := range c.terms {
-			if q[t] {
-				have += weight[t]
-			} else {
-				novel = true
-			}
-		}
-		for t := range c.prev {
-			if q[t] && !c.terms[t] {
-				have += prevCredit * weight[t]
-			}
-		}
-		if total > 0 {
-			c.score = have / total
-		}
-		c.score += relWeight*r.Relevance + rankWeight/float64(c.p+1)
-		text := r.Paragraph.Text[c.span.Start:c.span.End]
-		if want != nil && want(text, q) {
-			c.score += kindBonus
-		}
-		if !novel {
-			c.score /= 2
-		}
-	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
-	chosen := cands[:1]
-	for _, c := range cands[1:] {
-		if len(chosen) == maxExtractQuotes || c.score < extractKeep*cands[0].score {
-			break
-		}
-		chosen = append(chosen, c)
-	}
+	return cands, weight
+}
 
-	return excerpts(chosen, passages)
+// termScore is the weighted share of the question's terms found in c, with
+// prevCredit for those found only in the sentence before.
+func termScore(c *candidate, q map[string]bool, weight map[string]float64) float64 {
+	var have, total float64
+	for _, w := range weight {
+		total += w
+	}
+	if total == 0 {
+		return 0
+	}
+	for t := range c.terms {
+		if q[t] {
+			have += weight[t]
+		}
+	}
+	for t := range c.prev {
+		if q[t] && !c.terms[t] {
+			have += prevCredit * weight[t]
+		}
+	}
+	return have / total
+}
+
+// novel reports whether c has a content term the question lacks: without
+// one it cannot hold the answer.
+func novel(c *candidate, q map[string]bool) bool {
+	for t := range c.terms {
+		if !q[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // excerpts shows the chosen sentences as excerpts, each with its
@@ -143,26 +156,36 @@ func excerpts(chosen []candidate, passages []retrieval.Result) ([]Segment, []Sou
 	return body, sources
 }
 
+// answerKinds maps the opening words of a question to a test for
+// sentences that hold the kind of thing it asks for.
+func answerKinds() []struct {
+	openings []string
+	holds    func(sentence string, q map[string]bool) bool
+} {
+	return []struct {
+		openings []string
+		holds    func(sentence string, q map[string]bool) bool
+	}{
+		{[]string{"how many", "how much", "how long", "how old", "how far", "how large", "how big"}, hasNumber},
+		{[]string{"when", "what year", "which year", "what date", "what century", "in what year", "in what century"}, hasDate},
+		{[]string{"who", "whom", "whose", "where"}, hasNewName},
+	}
+}
+
 // answerKind returns a test for sentences that hold what the question asks
-// for, judged from its first words; nil when the question gives no hint.
+// for, judged from its first words (or "percent" anywhere); nil when the
+// question gives no hint.
 func answerKind(question string) func(sentence string, q map[string]bool) bool {
-	w := corpus.Words(question)
-	if len(w) == 0 {
-		return nil
-	}
-	two := w[0]
-	if len(w) > 1 {
-		two += " " + w[1]
-	}
-	switch {
-	case two == "how many" || two == "how much" || two == "how long" || two == "how old" ||
-		two == "how far" || two == "how large" || two == "how big" || strings.Contains(question, "percent"):
+	if strings.Contains(question, "percent") {
 		return hasNumber
-	case w[0] == "when" || two == "what year" || two == "which year" || two == "what date" ||
-		two == "what century" || two == "in what" && len(w) > 2 && (w[2] == "year" || w[2] == "century"):
-		return hasDate
-	case w[0] == "who" || w[0] == "whom" || w[0] == "whose" || w[0] == "where":
-		return hasNewName
+	}
+	words := " " + strings.Join(corpus.Words(question), " ") + " "
+	for _, k := range answerKinds() {
+		for _, o := range k.openings {
+			if strings.HasPrefix(words, " "+o+" ") {
+				return k.holds
+			}
+		}
 	}
 	return nil
 }

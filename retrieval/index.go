@@ -312,6 +312,20 @@ func layout(c *corpus.Corpus, log *slog.Logger) *snapshot {
 	return s
 }
 
+// embedJob is one distinct text to embed.
+type embedJob struct {
+	key  contentKey
+	text string
+	uses int // passages with this text
+}
+
+// embedResult is the outcome of the batch of jobs starting at from.
+type embedResult struct {
+	from int
+	vecs [][]float32
+	err  error
+}
+
 // embedMissing embeds the distinct texts of s whose vectors are not cached
 // and adds them to the cache, batch by batch, so that the work done by a
 // load that fails later is not lost.
@@ -319,12 +333,44 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 	if model := ix.emb.Model(); model != ix.cache.model {
 		ix.openCache(model)
 	}
-	type job struct {
-		key  contentKey
-		text string
-		uses int // passages with this text
+	jobs := ix.missing(s, stats)
+	if progress != nil {
+		progress(stats.Cached, len(s.keys))
 	}
-	var jobs []job
+	if len(jobs) == 0 {
+		return ctx.Err()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	results := ix.embedBatches(ctx, jobs)
+	done := stats.Cached
+	var firstErr error
+	for r := range results {
+		if firstErr != nil {
+			continue // drain
+		}
+		n, err := ix.cacheBatch(jobs, r)
+		stats.Embedded += n
+		for _, j := range jobs[r.from : r.from+n] {
+			done += j.uses
+		}
+		if err != nil {
+			firstErr = err
+			cancel(err)
+		} else if progress != nil {
+			progress(done, len(s.keys))
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return context.Cause(ctx)
+}
+
+// missing lists the distinct texts of s with no cached vector, counting
+// the cached passages in stats.
+func (ix *Index) missing(s *snapshot, stats *Stats) []embedJob {
+	var jobs []embedJob
 	pending := make(map[contentKey]int) // key → index in jobs
 	for i, k := range s.keys {
 		if _, ok := ix.cache.vecs[k]; ok {
@@ -336,39 +382,21 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 			continue
 		}
 		pending[k] = len(jobs)
-		jobs = append(jobs, job{key: k, text: s.paras[i].Text, uses: 1})
+		jobs = append(jobs, embedJob{key: k, text: s.paras[i].Text, uses: 1})
 	}
-	total := len(s.keys)
-	done := stats.Cached
-	if progress != nil {
-		progress(done, total)
-	}
-	if len(jobs) == 0 {
-		return ctx.Err()
-	}
+	return jobs
+}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	type result struct {
-		from int
-		vecs [][]float32
-		err  error
-	}
+// embedBatches embeds jobs in batches of embedBatch texts on ix.workers
+// goroutines until ctx is done; the channel closes when all have stopped.
+func (ix *Index) embedBatches(ctx context.Context, jobs []embedJob) <-chan embedResult {
 	batches := make(chan int)
-	results := make(chan result)
+	results := make(chan embedResult)
 	var wg sync.WaitGroup
 	for range min(ix.workers, (len(jobs)+embedBatch-1)/embedBatch) {
 		wg.Go(func() {
 			for from := range batches {
-				texts := make([]string, 0, embedBatch)
-				for _, j := range jobs[from:min(from+embedBatch, len(jobs))] {
-					texts = append(texts, j.text)
-				}
-				vecs, err := ix.emb.Embed(ctx, texts)
-				if err == nil && len(vecs) != len(texts) {
-					err = fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
-				}
-				results <- result{from, vecs, err}
+				results <- ix.embedOne(ctx, jobs, from)
 			}
 		})
 	}
@@ -386,34 +414,34 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 		wg.Wait()
 		close(results)
 	}()
+	return results
+}
 
-	var firstErr error
-	for r := range results {
-		if firstErr != nil {
-			continue // drain
-		}
-		if r.err != nil {
-			firstErr = fmt.Errorf("embedding: %w", r.err)
-			cancel(firstErr)
-			continue
-		}
-		for i, v := range r.vecs {
-			if err := ix.cacheVector(jobs[r.from+i].key, v); err != nil {
-				firstErr = err
-				cancel(err)
-				break
-			}
-			stats.Embedded++
-			done += jobs[r.from+i].uses
-		}
-		if progress != nil && firstErr == nil {
-			progress(done, total)
+// embedOne embeds the batch of jobs starting at from.
+func (ix *Index) embedOne(ctx context.Context, jobs []embedJob, from int) embedResult {
+	texts := make([]string, 0, embedBatch)
+	for _, j := range jobs[from:min(from+embedBatch, len(jobs))] {
+		texts = append(texts, j.text)
+	}
+	vecs, err := ix.emb.Embed(ctx, texts)
+	if err == nil && len(vecs) != len(texts) {
+		err = fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
+	}
+	return embedResult{from, vecs, err}
+}
+
+// cacheBatch caches a batch's vectors and returns how many it cached
+// before any error.
+func (ix *Index) cacheBatch(jobs []embedJob, r embedResult) (int, error) {
+	if r.err != nil {
+		return 0, fmt.Errorf("embedding: %w", r.err)
+	}
+	for i, v := range r.vecs {
+		if err := ix.cacheVector(jobs[r.from+i].key, v); err != nil {
+			return i, err
 		}
 	}
-	if firstErr != nil {
-		return firstErr
-	}
-	return context.Cause(ctx)
+	return len(r.vecs), nil
 }
 
 // errDimsChanged reports vectors whose dimension differs from the cached ones.
