@@ -259,71 +259,29 @@ func (b *Bot) Run(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("bot: Run called twice")
 	}
-	s, err := discordgo.New("Bot " + strings.TrimPrefix(b.cfg.Token, "Bot "))
+	s, err := b.session()
 	if err != nil {
-		return fmt.Errorf("bot: %w", err)
+		return err
 	}
-	s.Client = b.httpClient()
-	s.ShouldRetryOnRateLimit = false // retryRateLimited bounds the waits instead
-	if b.cfg.Dialer != nil {
-		s.Dialer = b.cfg.Dialer
-	}
-	s.Identify.Intents = intents
-	b.s = s
-
 	me, err := retryRateLimited(ctx, func() (*discordgo.User, error) { return s.User("@me", discordgo.WithContext(ctx)) })
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		if unauthorized(err) {
-			return ErrInvalidToken
-		}
-		return fmt.Errorf("bot: checking the token: %w", err)
+		return runError(ctx, "checking the token", err)
 	}
 	b.botID = me.ID
 	b.work, b.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancelWork()
 
-	s.AddHandler(b.onMessage)
-	s.AddHandler(b.onInteraction)
-	s.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.metrics.setConnected(true) })
-	s.AddHandler(b.onDisconnect)
-	if err := s.Open(); err != nil {
-		var ce *websocket.CloseError
-		switch {
-		case errors.As(err, &ce) && ce.Code == 4004:
-			return ErrInvalidToken
-		case errors.As(err, &ce) && ce.Code == 4014:
-			return ErrDisallowedIntents
-		}
-		return fmt.Errorf("bot: connecting to the gateway: %w", err)
+	if err := b.connect(s); err != nil {
+		return err
 	}
-
-	b.appID = b.cfg.AppID
-	if b.appID == "" {
-		s.State.RLock()
-		if app := s.State.Ready.Application; app != nil {
-			b.appID = app.ID
-		}
-		s.State.RUnlock()
-	}
-	if b.appID == "" {
-		b.appID = me.ID
-	}
+	b.appID = b.applicationID(s, me)
 	cmds, err := retryRateLimited(ctx, func() ([]*discordgo.ApplicationCommand, error) {
 		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.registrations(), discordgo.WithContext(ctx))
 	})
 	if err != nil {
 		b.shutdown()
 		s.Close()
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case unauthorized(err):
-			return ErrInvalidToken
-		}
-		return fmt.Errorf("bot: registering commands: %w", err)
+		return runError(ctx, "registering commands", err)
 	}
 	scope := "global"
 	if b.cfg.GuildID != "" {
@@ -342,6 +300,68 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.log.Info("disconnected from Discord")
 	return err
+}
+
+// session makes the discordgo session Run uses.
+func (b *Bot) session() (*discordgo.Session, error) {
+	s, err := discordgo.New("Bot " + strings.TrimPrefix(b.cfg.Token, "Bot "))
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	s.Client = b.httpClient()
+	s.ShouldRetryOnRateLimit = false // retryRateLimited bounds the waits instead
+	if b.cfg.Dialer != nil {
+		s.Dialer = b.cfg.Dialer
+	}
+	s.Identify.Intents = intents
+	b.s = s
+	return s, nil
+}
+
+// runError is what Run returns for a failed REST call while starting:
+// nil once ctx is done, ErrInvalidToken for a rejected token.
+func runError(ctx context.Context, doing string, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case unauthorized(err):
+		return ErrInvalidToken
+	}
+	return fmt.Errorf("bot: %s: %w", doing, err)
+}
+
+// connect adds the handlers and opens the gateway connection.
+func (b *Bot) connect(s *discordgo.Session) error {
+	s.AddHandler(b.onMessage)
+	s.AddHandler(b.onInteraction)
+	s.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.metrics.setConnected(true) })
+	s.AddHandler(b.onDisconnect)
+	err := s.Open()
+	if err == nil {
+		return nil
+	}
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce) && ce.Code == 4004:
+		return ErrInvalidToken
+	case errors.As(err, &ce) && ce.Code == 4014:
+		return ErrDisallowedIntents
+	}
+	return fmt.Errorf("bot: connecting to the gateway: %w", err)
+}
+
+// applicationID is Config.AppID, or else the application READY named, or
+// else the bot user's ID.
+func (b *Bot) applicationID(s *discordgo.Session, me *discordgo.User) string {
+	if b.cfg.AppID != "" {
+		return b.cfg.AppID
+	}
+	s.State.RLock()
+	defer s.State.RUnlock()
+	if app := s.State.Ready.Application; app != nil && app.ID != "" {
+		return app.ID
+	}
+	return me.ID
 }
 
 // httpClient is the REST client: the configured one, counting errors when

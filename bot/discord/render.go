@@ -564,48 +564,7 @@ func splitText(s string, size int) []string {
 	if runes(s) <= size {
 		return []string{s}
 	}
-	protected := protectedSpans(s)
-	inside := func(p int) bool {
-		for _, sp := range protected {
-			if sp.Start < p && p < sp.End {
-				return true
-			}
-		}
-		return false
-	}
-	type cut struct{ at, rank int }
-	var cuts []cut
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsSpace(r) {
-			i += size
-			continue
-		}
-		j := i
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			j += size
-		}
-		ws := s[i:j]
-		rank := 1
-		switch {
-		case strings.Count(ws, "\n") >= 2:
-			rank = 4
-		case strings.Contains(ws, "\n"):
-			rank = 3
-		case endsSentence(s[max(0, i-64):i]):
-			rank = 2
-		}
-		if inside(i) {
-			rank = 0 // only if nothing else fits
-		}
-		cuts = append(cuts, cut{i, rank})
-		i = j
-	}
-
+	cuts := cutPoints(s)
 	var out []string
 	start := 0
 	prefix := "" // "> " when the chunk continues a cut block-quote line
@@ -615,34 +574,93 @@ func splitText(s string, size int) []string {
 		if runes(s[start:]) <= budget {
 			return append(out, prefix+s[start:])
 		}
-		limit := start + byteOffset(s[start:], budget)
-		half := start + byteOffset(s[start:], budget/2)
-		best, bestScore := -1, -1
-		for _, c := range cuts {
-			if c.at <= start || c.at > limit {
-				continue
-			}
-			score := c.rank * 2
-			if c.at >= half && c.rank > 0 {
-				score += 10 // a cut late enough beats an early one of any kind
-			}
-			if score >= bestScore {
-				best, bestScore = c.at, score
-			}
-		}
-		if best < 0 {
-			best = limit // one unbroken run longer than size
-		}
+		best := bestCut(s, cuts, start, budget)
 		out = append(out, prefix+s[start:best])
-		prefix = ""
-		if next := strings.TrimLeftFunc(s[best:], unicode.IsSpace); !strings.Contains(s[best:len(s)-len(next)], "\n") {
-			line := s[strings.LastIndex(s[:best], "\n")+1:]
-			if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
-				prefix = "> "
-			}
-		}
+		prefix = continuation(s, best)
 		start = best
 	}
+}
+
+// cut is a place splitText may cut s: the start of a run of white space,
+// ranked by the structure it keeps (0 inside a protected span).
+type cut struct{ at, rank int }
+
+// cutPoints ranks every run of white space in s: a paragraph break 4, a
+// line break 3, a sentence end 2, any other space 1, and 0 inside a span
+// that must not be cut.
+func cutPoints(s string) []cut {
+	protected := protectedSpans(s)
+	inside := func(p int) bool {
+		for _, sp := range protected {
+			if sp.Start < p && p < sp.End {
+				return true
+			}
+		}
+		return false
+	}
+	var cuts []cut
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(r) {
+			i += size
+			continue
+		}
+		j := i + len(s[i:]) - len(strings.TrimLeftFunc(s[i:], unicode.IsSpace))
+		ws := s[i:j]
+		rank := 1
+		switch {
+		case inside(i):
+			rank = 0 // only if nothing else fits
+		case strings.Count(ws, "\n") >= 2:
+			rank = 4
+		case strings.Contains(ws, "\n"):
+			rank = 3
+		case endsSentence(s[max(0, i-64):i]):
+			rank = 2
+		}
+		cuts = append(cuts, cut{i, rank})
+		i = j
+	}
+	return cuts
+}
+
+// bestCut chooses where the chunk starting at start ends, within budget
+// runes: the best-ranked cut, a cut in the second half beating an earlier
+// one of any rank, or a hard cut at the budget when there is none.
+func bestCut(s string, cuts []cut, start, budget int) int {
+	limit := start + byteOffset(s[start:], budget)
+	half := start + byteOffset(s[start:], budget/2)
+	best, bestScore := -1, -1
+	for _, c := range cuts {
+		if c.at <= start || c.at > limit {
+			continue
+		}
+		score := c.rank * 2
+		if c.at >= half && c.rank > 0 {
+			score += 10 // a cut late enough beats an early one of any kind
+		}
+		if score >= bestScore {
+			best, bestScore = c.at, score
+		}
+	}
+	if best < 0 {
+		return limit // one unbroken run longer than size
+	}
+	return best
+}
+
+// continuation returns "> " when a cut at s[at] falls inside a block-quote
+// line, whose rest must start with a fresh "> " in the next chunk.
+func continuation(s string, at int) string {
+	next := strings.TrimLeftFunc(s[at:], unicode.IsSpace)
+	if strings.Contains(s[at:len(s)-len(next)], "\n") {
+		return ""
+	}
+	line := s[strings.LastIndex(s[:at], "\n")+1:]
+	if strings.HasPrefix(strings.TrimLeft(line, " "), ">") {
+		return "> "
+	}
+	return ""
 }
 
 // protectedSpans finds the byte ranges splitText must not cut inside.
