@@ -1,8 +1,14 @@
 package bot
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
 func TestTokenizeQuotations(t *testing.T) {
@@ -35,5 +41,131 @@ func TestTokenizeQuotations(t *testing.T) {
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("tokenize(%q) quotations %q, want %q", tt.text, got, tt.want)
 		}
+	}
+}
+
+// verifyPassages are what the model was given, numbered [1] and [2].
+var verifyPassages = func() []retrieval.Result {
+	art := &corpus.Article{ID: "az", Title: "Azerbaijan and Israel"}
+	texts := []string{
+		"Baku is the capital of Azerbaijan. It lies on the Caspian sea.",
+		"Israel’s Foreign Minister Gideon Sa’ar met Azerbaijan’s Economy Minister. “We are partners,” he said.",
+	}
+	out := make([]retrieval.Result, len(texts))
+	for i, t := range texts {
+		out[i] = retrieval.Result{Article: art, Paragraph: corpus.Paragraph{ID: fmt.Sprintf("az#%d", i+1), ArticleID: "az", N: i + 1, Text: t}}
+	}
+	return out
+}()
+
+func TestVerify(t *testing.T) {
+	prose := func(s string) Segment { return Segment{Kind: Prose, Text: s} }
+	cite := func(n int) Segment { return Segment{Kind: Citation, Source: n} }
+	inline := func(text string, n, start int) Segment {
+		return Segment{Kind: InlineQuote, Text: text, Source: n, Span: corpus.Span{Start: start, End: start + len(text)}}
+	}
+	tests := []struct {
+		name      string
+		reply     reply
+		body      []Segment
+		sources   []string // paragraph IDs, in order
+		quotes    [][]string
+		check     Check
+		supported bool
+	}{{
+		name:      "listed quote kept, marker kept",
+		reply:     reply{Text: "Baku is the capital [1].", Quotes: []rawQuote{{1, "Baku is the capital of Azerbaijan."}}},
+		body:      []Segment{prose("Baku is the capital "), cite(1), prose(".")},
+		sources:   []string{"az#1"},
+		quotes:    [][]string{{"Baku is the capital of Azerbaijan."}},
+		check:     Check{Kept: 1},
+		supported: true,
+	}, {
+		name:      "inline quotation shows the source's characters",
+		reply:     reply{Text: `Sa'ar said "We are partners" [2].`},
+		body:      []Segment{prose("Sa'ar said "), inline("We are partners", 1, strings.Index(verifyPassages[1].Paragraph.Text, "We are")), prose(" "), cite(1), prose(".")},
+		sources:   []string{"az#2"},
+		quotes:    [][]string{{"We are partners"}},
+		check:     Check{Kept: 1},
+		supported: true,
+	}, {
+		name:      "quote cited to the wrong passage is re-attributed with its marker",
+		reply:     reply{Text: "Baku is the capital [2].", Quotes: []rawQuote{{2, "Baku is the capital of Azerbaijan."}}},
+		body:      []Segment{prose("Baku is the capital "), cite(1), prose(".")},
+		sources:   []string{"az#1"},
+		quotes:    [][]string{{"Baku is the capital of Azerbaijan."}},
+		check:     Check{Reattributed: 1},
+		supported: true,
+	}, {
+		name:      "near miss repaired to its sentence",
+		reply:     reply{Text: "It is on the sea [1].", Quotes: []rawQuote{{1, "It lies on the Caspian coast."}}},
+		body:      []Segment{prose("It is on the sea "), cite(1), prose(".")},
+		sources:   []string{"az#1"},
+		quotes:    [][]string{{"It lies on the Caspian sea."}},
+		check:     Check{Repaired: 1},
+		supported: true,
+	}, {
+		name:  "invented quote dropped, unverified inline quotation loses its marks",
+		reply: reply{Text: `He said "Baku is the oldest city" [1].`, Quotes: []rawQuote{{1, "Baku is the oldest city in the world."}}},
+		body:  []Segment{prose("He said Baku is the oldest city "), cite(1), prose(".")},
+		// the marker still names an existing passage, so it stays
+		sources: []string{"az#1"},
+		check:   Check{Dropped: 2},
+	}, {
+		name:      "marker to a passage that does not exist is removed with its space",
+		reply:     reply{Text: "Baku is the capital [1] [7].", Quotes: []rawQuote{{1, "Baku is the capital of Azerbaijan."}}},
+		body:      []Segment{prose("Baku is the capital "), cite(1), prose(".")},
+		sources:   []string{"az#1"},
+		quotes:    [][]string{{"Baku is the capital of Azerbaijan."}},
+		check:     Check{Kept: 1, MarkersRemoved: 1},
+		supported: true,
+	}, {
+		name:      "a quoted passage nothing cites is cited at the end",
+		reply:     reply{Text: "Baku is the capital.", Quotes: []rawQuote{{0, "It lies on the Caspian sea."}}},
+		body:      []Segment{prose("Baku is the capital. "), cite(1)},
+		sources:   []string{"az#1"},
+		quotes:    [][]string{{"It lies on the Caspian sea."}},
+		check:     Check{Kept: 1},
+		supported: true,
+	}, {
+		name:      "sources renumbered in order of citation; a quote given twice counts once",
+		reply:     reply{Text: `He said “We are partners” [2]; Baku is the capital [1].`, Quotes: []rawQuote{{2, "We are partners"}, {1, "Baku is the capital of Azerbaijan."}}},
+		body:      []Segment{prose("He said "), inline("We are partners", 1, strings.Index(verifyPassages[1].Paragraph.Text, "We are")), prose(" "), cite(1), prose("; Baku is the capital "), cite(2), prose(".")},
+		sources:   []string{"az#2", "az#1"},
+		quotes:    [][]string{{"We are partners"}, {"Baku is the capital of Azerbaijan."}},
+		check:     Check{Kept: 2},
+		supported: true,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := verify(tt.reply, verifyPassages)
+			if diff := cmp.Diff(tt.body, v.body); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+			var ids []string
+			var quotes [][]string
+			for i, src := range v.sources {
+				if src.N != i+1 {
+					t.Errorf("source %d numbered %d", i+1, src.N)
+				}
+				ids = append(ids, src.Paragraph.ID)
+				var qs []string
+				for _, q := range src.Quotes {
+					if src.Paragraph.Text[q.Span.Start:q.Span.End] != q.Text {
+						t.Errorf("quote %q is not its span %v", q.Text, q.Span)
+					}
+					qs = append(qs, q.Text)
+				}
+				if qs != nil {
+					quotes = append(quotes, qs)
+				}
+			}
+			if !slices.Equal(ids, tt.sources) || !cmp.Equal(quotes, tt.quotes) {
+				t.Errorf("sources %q quotes %q, want %q %q", ids, quotes, tt.sources, tt.quotes)
+			}
+			if v.check != tt.check || v.supported != tt.supported {
+				t.Errorf("check %+v supported %v, want %+v %v", v.check, v.supported, tt.check, tt.supported)
+			}
+		})
 	}
 }
