@@ -81,104 +81,179 @@ type AnswersReport struct {
 // done or an answer fails (a bad question or a retrieval failure), naming
 // the question.
 func Answers(ctx context.Context, a *bot.Answerer, qs []Question, opts AnswersOptions) (AnswersReport, error) {
-	var rep AnswersReport
-	var total, overhead []time.Duration
-	var exact, inQuote, withEvidence, refusedAnswerable, refusedUnanswerable int
-	var goldQuestions, goldCited, citedGold int
+	var t answersTally
 	for i, q := range qs {
 		if err := ctx.Err(); err != nil {
-			return rep, err
+			return t.rep, err
 		}
 		ans, err := a.Answer(ctx, q.Text, bot.Options{})
 		if err != nil {
-			return rep, fmt.Errorf("eval: question %s: %w", q.ID, err)
+			return t.rep, fmt.Errorf("eval: question %s: %w", q.ID, err)
 		}
-		rep.Questions++
-		total = append(total, ans.Timings.Total)
-		overhead = append(overhead, ans.Timings.Total-ans.Timings.Retrieval-ans.Timings.LLM)
-		switch {
-		case ans.Mode == bot.Generated && !ans.Refused:
-			rep.Generated++
-		case ans.Note != "":
-			rep.Fallbacks++
-		}
-		addCheck(&rep.Check, ans.Check)
-
-		var shown []string // folded quotes
-		for _, src := range ans.Sources {
-			para := src.Paragraph
-			if opts.Paragraph != nil {
-				para, _ = opts.Paragraph(src.Paragraph.ID)
-			}
-			for _, quote := range src.Quotes {
-				rep.Quotes++
-				if quote.Span.Start >= 0 && quote.Span.Start <= quote.Span.End && quote.Span.End <= len(para.Text) &&
-					para.Text[quote.Span.Start:quote.Span.End] == quote.Text && quote.Text != "" {
-					exact++
-				}
-				f := corpus.FoldString(quote.Text)
-				shown = append(shown, f)
-			}
-		}
-
-		if !q.Answerable {
-			rep.Unanswerable++
-			if ans.Refused {
-				refusedUnanswerable++
-			}
-			if opts.Progress != nil {
-				opts.Progress(i+1, len(qs))
-			}
-			continue
-		}
-		rep.Answerable++
-		if ans.Refused {
-			refusedAnswerable++
-		}
-		if len(q.Answers) > 0 {
-			rep.WithAnswers++
-			if slices.ContainsFunc(q.Answers, func(g string) bool { return anyContains(shown, g) }) {
-				inQuote++
-			}
-		}
-		if q.Evidence != "" {
-			rep.WithEvidence++
-			if anyContains(shown, q.Evidence) {
-				withEvidence++
-			}
-		}
-		if gold := goldPassage(q); gold != nil {
-			goldQuestions++
-			found := false
-			for _, src := range ans.Sources {
-				rep.Citations++
-				if gold(src.Paragraph) {
-					citedGold++
-					found = true
-				}
-			}
-			if found {
-				goldCited++
-			}
-		}
+		t.add(scoreAnswer(q, ans, opts.Paragraph))
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(qs))
 		}
 	}
-	rep.QuoteExactness = share(exact, rep.Quotes)
-	rep.AnswerInQuote = share(inQuote, rep.WithAnswers)
-	rep.EvidenceInQuote = share(withEvidence, rep.WithEvidence)
-	rep.CitationPrecision = share(citedGold, rep.Citations)
-	rep.GoldCited = share(goldCited, goldQuestions)
-	rep.RefusalAccuracy = share(refusedUnanswerable, rep.Unanswerable)
-	rep.FalseRefusals = share(refusedAnswerable, rep.Answerable)
-	if len(total) > 0 {
-		slices.Sort(total)
-		slices.Sort(overhead)
-		rep.P50, rep.P95 = percentile(total, 50), percentile(total, 95)
-		rep.OverheadP50, rep.OverheadP95 = percentile(overhead, 50), percentile(overhead, 95)
+	return t.report(), nil
+}
+
+// answerScore is how one answer measures up against its question. The
+// fields from withAnswers on are set for answerable questions only.
+type answerScore struct {
+	generated, fallback bool
+	check               bot.Check
+	total, overhead     time.Duration
+	quotes, exact       int // quotes shown, and how many are exact
+
+	answerable, refused bool
+
+	withAnswers, answerInQuote    bool
+	withEvidence, evidenceInQuote bool
+	withGold, goldCited           bool
+	citations, citedGold          int // sources, and how many are a gold passage
+}
+
+// scoreAnswer measures ans, the answer to q. lookup is
+// AnswersOptions.Paragraph.
+func scoreAnswer(q Question, ans *bot.Answer, lookup func(id string) (corpus.Paragraph, bool)) answerScore {
+	generated := ans.Mode == bot.Generated && !ans.Refused
+	s := answerScore{
+		generated:  generated,
+		fallback:   !generated && ans.Note != "",
+		check:      ans.Check,
+		total:      ans.Timings.Total,
+		overhead:   ans.Timings.Total - ans.Timings.Retrieval - ans.Timings.LLM,
+		answerable: q.Answerable,
+		refused:    ans.Refused,
 	}
-	return rep, nil
+	var shown []string
+	s.quotes, s.exact, shown = scoreQuotes(ans.Sources, lookup)
+	if !q.Answerable {
+		return s
+	}
+	if len(q.Answers) > 0 {
+		s.withAnswers = true
+		s.answerInQuote = slices.ContainsFunc(q.Answers, func(g string) bool { return anyContains(shown, g) })
+	}
+	if q.Evidence != "" {
+		s.withEvidence = true
+		s.evidenceInQuote = anyContains(shown, q.Evidence)
+	}
+	if gold := goldPassage(q); gold != nil {
+		s.withGold = true
+		s.citations = len(ans.Sources)
+		s.citedGold = countGold(ans.Sources, gold)
+		s.goldCited = s.citedGold > 0
+	}
+	return s
+}
+
+// scoreQuotes counts the quotes shown in sources and those that are exact,
+// and returns them folded for matching against gold texts. lookup, if not
+// nil, supplies the corpus's own copy of each cited paragraph.
+func scoreQuotes(sources []bot.Source, lookup func(id string) (corpus.Paragraph, bool)) (quotes, exact int, shown []string) {
+	for _, src := range sources {
+		para := src.Paragraph
+		if lookup != nil {
+			para, _ = lookup(src.Paragraph.ID)
+		}
+		for _, quote := range src.Quotes {
+			quotes++
+			if quoteExact(quote, para) {
+				exact++
+			}
+			shown = append(shown, corpus.FoldString(quote.Text))
+		}
+	}
+	return quotes, exact, shown
+}
+
+// quoteExact reports whether quote is non-empty and, byte for byte, the
+// text at its span of para.
+func quoteExact(quote bot.Quote, para corpus.Paragraph) bool {
+	sp := quote.Span
+	return sp.Start >= 0 && sp.Start <= sp.End && sp.End <= len(para.Text) &&
+		para.Text[sp.Start:sp.End] == quote.Text && quote.Text != ""
+}
+
+// countGold returns how many of sources are a gold passage.
+func countGold(sources []bot.Source, gold func(corpus.Paragraph) bool) int {
+	n := 0
+	for _, src := range sources {
+		if gold(src.Paragraph) {
+			n++
+		}
+	}
+	return n
+}
+
+// answersTally accumulates answer scores into a report. rep holds the
+// counts as they go, so that a failed run still returns them; report adds
+// the shares and percentiles.
+type answersTally struct {
+	rep             AnswersReport
+	total, overhead []time.Duration
+
+	exact, inQuote, withEvidence           int
+	refusedAnswerable, refusedUnanswerable int
+	goldQuestions, goldCited, citedGold    int
+}
+
+// add counts one answer's score.
+func (t *answersTally) add(s answerScore) {
+	rep := &t.rep
+	rep.Questions++
+	t.total = append(t.total, s.total)
+	t.overhead = append(t.overhead, s.overhead)
+	rep.Generated += b2i(s.generated)
+	rep.Fallbacks += b2i(s.fallback)
+	addCheck(&rep.Check, s.check)
+	rep.Quotes += s.quotes
+	t.exact += s.exact
+	if !s.answerable {
+		rep.Unanswerable++
+		t.refusedUnanswerable += b2i(s.refused)
+		return
+	}
+	rep.Answerable++
+	t.refusedAnswerable += b2i(s.refused)
+	rep.WithAnswers += b2i(s.withAnswers)
+	t.inQuote += b2i(s.answerInQuote)
+	rep.WithEvidence += b2i(s.withEvidence)
+	t.withEvidence += b2i(s.evidenceInQuote)
+	t.goldQuestions += b2i(s.withGold)
+	rep.Citations += s.citations
+	t.citedGold += s.citedGold
+	t.goldCited += b2i(s.goldCited)
+}
+
+// report returns the report with its shares and latency percentiles
+// filled in.
+func (t *answersTally) report() AnswersReport {
+	rep := t.rep
+	rep.QuoteExactness = share(t.exact, rep.Quotes)
+	rep.AnswerInQuote = share(t.inQuote, rep.WithAnswers)
+	rep.EvidenceInQuote = share(t.withEvidence, rep.WithEvidence)
+	rep.CitationPrecision = share(t.citedGold, rep.Citations)
+	rep.GoldCited = share(t.goldCited, t.goldQuestions)
+	rep.RefusalAccuracy = share(t.refusedUnanswerable, rep.Unanswerable)
+	rep.FalseRefusals = share(t.refusedAnswerable, rep.Answerable)
+	if len(t.total) > 0 {
+		slices.Sort(t.total)
+		slices.Sort(t.overhead)
+		rep.P50, rep.P95 = percentile(t.total, 50), percentile(t.total, 95)
+		rep.OverheadP50, rep.OverheadP95 = percentile(t.overhead, 50), percentile(t.overhead, 95)
+	}
+	return rep
+}
+
+// b2i returns 1 for true and 0 for false, for counting.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // IndexParagraphs returns a lookup of the paragraphs ix serves by ID, for

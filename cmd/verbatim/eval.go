@@ -19,84 +19,134 @@ type files []string
 func (f *files) String() string     { return strings.Join(*f, ",") }
 func (f *files) Set(s string) error { *f = append(*f, s); return nil }
 
+// runEval runs 'verbatim eval retrieval|answers': it indexes the articles,
+// asks the questions and prints the report.
 func runEval(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 || (args[0] != "retrieval" && args[0] != "answers") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(a.stderr, "Usage: verbatim eval retrieval|answers --articles FILE --questions FILE [flags]\n\n"+
-				"  retrieval  recall@1/5/10, MRR and query latency of the gold paragraphs\n"+
-				"  answers    quote exactness, answer-in-quote rate, citation precision, refusals, latency\n\n"+
-				"Run 'verbatim eval retrieval --help' or 'verbatim eval answers --help' for the flags.")
-			return nil
-		}
-		return fmt.Errorf("%w: say what to evaluate: verbatim eval retrieval|answers --articles FILE --questions FILE", errUsage)
+		return evalUsage(a, args)
 	}
 	mode := args[0]
 	a.name = "eval " + mode
+	f, err := parseEvalFlags(a, mode, args[1:])
+	if err != nil {
+		return err
+	}
+	qs, ix, err := loadEval(ctx, a, f)
+	if err != nil {
+		return err
+	}
+	progress := a.progress(!f.json, "questions")
+	if mode == "retrieval" {
+		return evalRetrieval(ctx, a, ix, qs, f.json, progress)
+	}
+	return evalAnswers(ctx, a, ix, qs, f.json, progress)
+}
+
+// evalUsage answers 'verbatim eval' without a known subcommand: the
+// overview for -h or --help, a usage error otherwise.
+func evalUsage(a *app, args []string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(a.stderr, "Usage: verbatim eval retrieval|answers --articles FILE --questions FILE [flags]\n\n"+
+			"  retrieval  recall@1/5/10, MRR and query latency of the gold paragraphs\n"+
+			"  answers    quote exactness, answer-in-quote rate, citation precision, refusals, latency\n\n"+
+			"Run 'verbatim eval retrieval --help' or 'verbatim eval answers --help' for the flags.")
+		return nil
+	}
+	return fmt.Errorf("%w: say what to evaluate: verbatim eval retrieval|answers --articles FILE --questions FILE", errUsage)
+}
+
+// evalFlags are the flags of 'verbatim eval retrieval|answers'.
+type evalFlags struct {
+	articles, distractors files
+	questions             string
+	limit                 int
+	json                  bool
+}
+
+// parseEvalFlags parses the flags of 'verbatim eval mode' and checks that
+// the required ones are given.
+func parseEvalFlags(a *app, mode string, args []string) (evalFlags, error) {
 	fs := a.newFlags("--articles FILE --questions FILE [--distractors FILE]... [--limit N] [--json]",
 		"Indexes the articles (JSONL or a folder; --distractors adds more) with the configured embedder and\n"+
 			"measures "+map[string]string{
 			"retrieval": "where each question's gold paragraph ranks: recall@1/5/10, MRR, query latency.",
 			"answers":   "the answers: quote exactness, answer-in-quote rate, citation precision,\nrefusal accuracy and latency (extractive unless an LLM is configured).",
 		}[mode])
-	var articles, distractors files
-	fs.Var(&articles, "articles", "articles file (.jsonl, .txt, .md, .html) or folder; repeatable")
-	fs.Var(&distractors, "distractors", "more article files or folders to index alongside; repeatable")
-	questions := fs.String("questions", "", "questions file (SQuAD or seed-questions JSONL)")
-	limit := fs.Int("limit", 0, "evaluate only the first N questions (0: all)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if _, err := parse(fs, args[1:]); err != nil {
-		return err
+	var f evalFlags
+	fs.Var(&f.articles, "articles", "articles file (.jsonl, .txt, .md, .html) or folder; repeatable")
+	fs.Var(&f.distractors, "distractors", "more article files or folders to index alongside; repeatable")
+	fs.StringVar(&f.questions, "questions", "", "questions file (SQuAD or seed-questions JSONL)")
+	fs.IntVar(&f.limit, "limit", 0, "evaluate only the first N questions (0: all)")
+	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return f, err
 	}
-	if len(articles) == 0 || *questions == "" {
-		return fmt.Errorf("%w: --articles and --questions are required", errUsage)
+	if len(f.articles) == 0 || f.questions == "" {
+		return f, fmt.Errorf("%w: --articles and --questions are required", errUsage)
 	}
+	return f, nil
+}
+
+// loadEval loads the questions (the first --limit of them) and indexes the
+// articles and distractors, in a cache of their own (see app.evalDir).
+// Unless the report is to be JSON, it prints the index statistics.
+func loadEval(ctx context.Context, a *app, f evalFlags) ([]eval.Question, *retrieval.Index, error) {
 	log := a.logger(slog.LevelWarn)
-	qs, err := eval.LoadQuestions(*questions)
+	qs, err := eval.LoadQuestions(f.questions)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if *limit > 0 && *limit < len(qs) {
-		qs = qs[:*limit]
+	if f.limit > 0 && f.limit < len(qs) {
+		qs = qs[:f.limit]
 	}
-	c, err := loadPaths(ctx, append(articles, distractors...), log)
+	paths := append(f.articles, f.distractors...)
+	c, err := loadPaths(ctx, paths, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	emb, err := a.embedder()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.evalDir(append(articles, distractors...)), Logger: log})
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.evalDir(paths), Logger: log})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	stats, err := ix.Load(ctx, c, a.progress(!*asJSON, "embedding"))
+	stats, err := ix.Load(ctx, c, a.progress(!f.json, "embedding"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if !*asJSON {
+	if !f.json {
 		fmt.Fprintf(a.stdout, "index: %s\n", formatStats(stats))
 	}
-	progress := a.progress(!*asJSON, "questions")
-	if mode == "retrieval" {
-		rep, err := eval.Retrieval(ctx, ix, qs, eval.RetrievalOptions{Progress: progress})
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return a.writeJSON(rep)
-		}
-		fmt.Fprintf(a.stdout, "%d questions over %d paragraphs (%d skipped, %d gold passages missing)\n",
-			rep.Questions, rep.Paragraphs, rep.Skipped, rep.Missing)
-		fmt.Fprintf(a.stdout, "recall@1 %.3f  recall@5 %.3f  recall@10 %.3f  MRR %.3f\n", rep.RecallAt1, rep.RecallAt5, rep.RecallAt10, rep.MRR)
-		fmt.Fprintf(a.stdout, "query latency p50 %s  p95 %s\n", round(rep.P50), round(rep.P95))
-		return nil
+	return qs, ix, nil
+}
+
+// evalRetrieval measures where the gold paragraphs of qs rank in ix and
+// prints the report, as JSON if asJSON.
+func evalRetrieval(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Question, asJSON bool, progress func(done, total int)) error {
+	rep, err := eval.Retrieval(ctx, ix, qs, eval.RetrievalOptions{Progress: progress})
+	if err != nil {
+		return err
 	}
+	if asJSON {
+		return a.writeJSON(rep)
+	}
+	fmt.Fprintf(a.stdout, "%d questions over %d paragraphs (%d skipped, %d gold passages missing)\n",
+		rep.Questions, rep.Paragraphs, rep.Skipped, rep.Missing)
+	fmt.Fprintf(a.stdout, "recall@1 %.3f  recall@5 %.3f  recall@10 %.3f  MRR %.3f\n", rep.RecallAt1, rep.RecallAt5, rep.RecallAt10, rep.MRR)
+	fmt.Fprintf(a.stdout, "query latency p50 %s  p95 %s\n", round(rep.P50), round(rep.P95))
+	return nil
+}
+
+// evalAnswers answers qs over ix, measures the answers and prints the
+// report, as JSON if asJSON.
+func evalAnswers(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Question, asJSON bool, progress func(done, total int)) error {
 	rep, err := eval.Answers(ctx, a.answerer(ix), qs, eval.AnswersOptions{Paragraph: eval.IndexParagraphs(ix), Progress: progress})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return a.writeJSON(rep)
 	}
 	printAnswersReport(a, rep)
