@@ -32,13 +32,8 @@ const (
 	DefaultTopK             = 5
 	DefaultMaxQuestionRunes = 1000
 	// DefaultMinRelevance and DefaultMinCoverage are the refusal bars (see
-	// Config.MinRelevance), calibrated with the local embedder: on the
-	// seed questions over the shipped article, the nine answerable ones
-	// have best Relevance 0.35 to 1 and coverage 0.67 to 1, the two
-	// unanswerable ones Relevance 0.15 and 0.16 and coverage 0.2 and 0,
-	// so each test alone refuses both with a margin; over the SQuAD dev
-	// corpus the two bars together answer 98.8% of the public questions
-	// (relevance alone 99.8%, coverage alone 98.9%).
+	// Config.MinRelevance), calibrated with the local embedder on the
+	// seed questions and SQuAD dev (BENCHMARKS.md, "Calibration").
 	DefaultMinRelevance = 0.25
 	DefaultMinCoverage  = 0.4
 )

@@ -17,8 +17,7 @@ import (
 // word count, so 0.8 lets a model change one word in five (two in ten,
 // three in fifteen) of a whole sentence, while a paraphrase that rewords
 // more, an invented quote, or a short fragment of a long sentence scores
-// lower and is dropped. The openaifake chat tests pin both sides: one word changed
-// in a 14-word sentence (0.93) is repaired, a reworded sentence is dropped.
+// lower and is dropped. TestVerify and TestGenerated pin both sides.
 const RepairThreshold = 0.8
 
 // verification is the verified form of a model's reply.

@@ -15,11 +15,8 @@ type bm25Params struct {
 	TitleWeight float64
 }
 
-// defaultBM25 was tuned on the SQuAD dev questions (BenchmarkRecall): at
-// 2k paragraphs k1 from 0.7 to 1.2, b from 0.4 to 0.9 and title weights
-// from 1 to 3 all give MRR within 0.01; with the BBC and Reuters
-// distractors (110k paragraphs, mostly short) a lower b and a heavier
-// title raise MRR from 0.81 (0.9, 0.75, 1) to 0.84.
+// defaultBM25 was tuned on the SQuAD dev questions with BenchmarkRecall
+// (BENCHMARKS.md, "Calibration").
 var defaultBM25 = bm25Params{K1: 0.7, B: 0.5, TitleWeight: 2}
 
 // bm25 is an immutable BM25F keyword index over a snapshot's passages. Each

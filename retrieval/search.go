@@ -22,10 +22,9 @@ type fusion struct {
 }
 
 // fusionFor returns the fusion an Index uses for embedder emb. The local
-// embedder's hashed lexical vectors mostly repeat what BM25 knows (alone,
-// they rank the SQuAD dev gold passage in the top 5 for 78% of questions,
-// BM25F with the proximity bonus for 94%; any weight above 0.1 lowered
-// MRR), so its ranking only breaks near-ties: a low weight and a small K.
+// embedder's hashed lexical vectors mostly repeat what BM25 knows, so its
+// ranking only breaks near-ties: a low weight and a small K (measured in
+// BENCHMARKS.md, "Calibration").
 // Other (neural) embedders are fused with the usual equal weights and
 // K = 60. vectorWeight > 0 overrides the weight.
 func fusionFor(emb Embedder, vectorWeight float64) fusion {
