@@ -139,6 +139,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 		return nil, fmt.Errorf("%w: %d characters, the limit is %d", ErrQuestionTooLong, n, a.maxRunes)
 	}
 	ans := &Answer{ID: newID(), Question: q}
+	q = focus(q)
 
 	query, results, err := a.retrieve(ctx, q, opts)
 	ans.Timings.Retrieval = time.Since(start)
@@ -152,7 +153,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 		ans.Mode = Extractive // no model is asked
 		refuse(ans, results)
 	case a.llm != nil:
-		a.generate(ctx, ans, query, opts, results)
+		a.generate(ctx, ans, q, query, opts, results)
 	default:
 		a.extractive(ans, query, results, "")
 	}
@@ -265,7 +266,7 @@ func (a *Answerer) extractive(ans *Answer, query string, results []retrieval.Res
 // generate asks the model, verifies its reply and fills ans, falling back
 // to the extractive answer for query (the retrieval query) when the model
 // fails or nothing it says can be verified.
-func (a *Answerer) generate(ctx context.Context, ans *Answer, query string, opts Options, results []retrieval.Result) {
+func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query string, opts Options, results []retrieval.Result) {
 	var onText func(string)
 	if opts.OnDelta != nil {
 		last := ""
@@ -277,7 +278,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, query string, opts
 		}
 	}
 	t := time.Now()
-	content, err := a.llm.complete(ctx, messages(ans.Question, opts.History, results), onText)
+	content, err := a.llm.complete(ctx, messages(question, opts.History, results), onText)
 	ans.Timings.LLM = time.Since(t)
 	if err != nil {
 		a.log.Warn("language model failed; answering extractively", "id", ans.ID, "err", err)

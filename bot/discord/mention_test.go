@@ -14,3 +14,18 @@ func TestNeutralizeMentions(t *testing.T) {
 		}
 	}
 }
+
+func TestStripMentions(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<@123> what is the capital of Azerbaijan?", "what is the capital of Azerbaijan?"},
+		{"hey <@123> <@!456> what is the capital of Azerbaijan?", "hey what is the capital of Azerbaijan?"},
+		{"<@&789> <#42> who runs it?", "who runs it?"},
+		{"mail a@b.org about <@1>", "mail a@b.org about"},
+		{"no mentions", "no mentions"},
+	}
+	for _, tt := range tests {
+		if got := stripMentions(tt.in); got != tt.want {
+			t.Errorf("stripMentions(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

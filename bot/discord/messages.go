@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 // answer as parent), SourceMention or SourceDM; "" when it is not. text is
 // the question without the bot's mention.
 func (b *Bot) classify(m *discordgo.Message) (source, text, parent string) {
-	text = stripMention(m.Content, b.botID)
+	text = stripMentions(m.Content)
 	if ref := m.ReferencedMessage; ref != nil && ref.Author != nil && ref.Author.ID == b.botID {
 		return SourceReply, text, ref.ID
 	}
@@ -97,11 +98,14 @@ func (b *Bot) classify(m *discordgo.Message) (source, text, parent string) {
 	return "", "", ""
 }
 
-// stripMention removes the bot's mentions from content and tidies the
-// spaces left behind.
-func stripMention(content, botID string) string {
-	content = strings.NewReplacer("<@"+botID+">", " ", "<@!"+botID+">", " ").Replace(content)
-	return strings.Join(strings.Fields(content), " ")
+// mentionToken matches user, role and channel mentions.
+var mentionToken = regexp.MustCompile(`<(?:@[!&]?|#)\d+>`)
+
+// stripMentions removes every user, role and channel mention from content
+// (the bot's own and others': they are who is asked, not what) and tidies
+// the spaces left behind.
+func stripMentions(content string) string {
+	return strings.Join(strings.Fields(mentionToken.ReplaceAllString(content, " ")), " ")
 }
 
 // admit applies the question-length bound, the user's rate limit and the
@@ -254,7 +258,7 @@ func (b *Bot) fetchTurn(ctx context.Context, s *discordgo.Session, channelID, id
 	if qm == nil {
 		return t, "", nil
 	}
-	t.Question = stripMention(qm.Content, b.botID)
+	t.Question = stripMentions(qm.Content)
 	switch {
 	case qm.ReferencedMessage != nil && qm.ReferencedMessage.Author != nil && qm.ReferencedMessage.Author.ID == b.botID:
 		prev = qm.ReferencedMessage.ID
