@@ -120,74 +120,115 @@ const (
 )
 
 // validate checks p against Discord's limits and returns the reason for a
-// 400, or "". create requires some content, as Discord does.
+// 400, or "". create requires some content, as Discord does. Checks run in
+// the order Discord reports them: content, embeds, components, emptiness.
 func (p MessagePayload) validate(create bool) string {
-	n := utf8.RuneCountInString
-	if n(p.Content) > maxContent {
-		return fmt.Sprintf("content: Must be %d or fewer in length (got %d).", maxContent, n(p.Content))
+	if n := utf8.RuneCountInString(p.Content); n > maxContent {
+		return fmt.Sprintf("content: Must be %d or fewer in length (got %d).", maxContent, n)
 	}
-	if len(p.Embeds) > maxEmbeds {
+	if msg := validateEmbeds(p.Embeds); msg != "" {
+		return msg
+	}
+	if msg := validateComponents(p.Components); msg != "" {
+		return msg
+	}
+	if create && p.Content == "" && len(p.Embeds) == 0 && len(p.Components) == 0 {
+		return "Cannot send an empty message"
+	}
+	return ""
+}
+
+// validateEmbeds checks each embed's own limits, then the size limit on
+// the text of all embeds together.
+func validateEmbeds(embeds []Embed) string {
+	if len(embeds) > maxEmbeds {
 		return "embeds: Must be 10 or fewer in length."
 	}
 	total := 0
-	for i, e := range p.Embeds {
-		switch {
-		case n(e.Title) > maxEmbedTitle:
-			return fmt.Sprintf("embeds.%d.title: Must be %d or fewer in length.", i, maxEmbedTitle)
-		case n(e.Description) > maxEmbedDesc:
-			return fmt.Sprintf("embeds.%d.description: Must be %d or fewer in length.", i, maxEmbedDesc)
-		case len(e.Fields) > maxEmbedFields:
-			return fmt.Sprintf("embeds.%d.fields: Must be %d or fewer in length.", i, maxEmbedFields)
-		case e.URL != "" && !strings.HasPrefix(e.URL, "https://") && !strings.HasPrefix(e.URL, "http://"):
-			return fmt.Sprintf("embeds.%d.url: Not a well formed URL.", i)
+	for i, e := range embeds {
+		size, msg := e.validate(i)
+		if msg != "" {
+			return msg
 		}
-		total += n(e.Title) + n(e.Description)
-		for j, f := range e.Fields {
-			if f.Name == "" || n(f.Name) > maxFieldName || f.Value == "" || n(f.Value) > maxFieldValue {
-				return fmt.Sprintf("embeds.%d.fields.%d: name must be 1-%d and value 1-%d in length.", i, j, maxFieldName, maxFieldValue)
-			}
-			total += n(f.Name) + n(f.Value)
-		}
-		if e.Footer != nil {
-			if n(e.Footer.Text) > maxFooter {
-				return fmt.Sprintf("embeds.%d.footer.text: Must be %d or fewer in length.", i, maxFooter)
-			}
-			total += n(e.Footer.Text)
-		}
-		if e.Author != nil {
-			if n(e.Author.Name) > maxAuthor {
-				return fmt.Sprintf("embeds.%d.author.name: Must be %d or fewer in length.", i, maxAuthor)
-			}
-			total += n(e.Author.Name)
-		}
+		total += size
 	}
 	if total > maxEmbedTotal {
 		return fmt.Sprintf("embeds: Embed size exceeds maximum size of %d (got %d).", maxEmbedTotal, total)
 	}
-	if len(p.Components) > maxRows {
+	return ""
+}
+
+// validate checks embed i of a message and returns the length of its text,
+// which counts towards maxEmbedTotal, or the reason for a 400.
+func (e Embed) validate(i int) (size int, msg string) {
+	n := utf8.RuneCountInString
+	switch {
+	case n(e.Title) > maxEmbedTitle:
+		return 0, fmt.Sprintf("embeds.%d.title: Must be %d or fewer in length.", i, maxEmbedTitle)
+	case n(e.Description) > maxEmbedDesc:
+		return 0, fmt.Sprintf("embeds.%d.description: Must be %d or fewer in length.", i, maxEmbedDesc)
+	case len(e.Fields) > maxEmbedFields:
+		return 0, fmt.Sprintf("embeds.%d.fields: Must be %d or fewer in length.", i, maxEmbedFields)
+	case e.URL != "" && !strings.HasPrefix(e.URL, "https://") && !strings.HasPrefix(e.URL, "http://"):
+		return 0, fmt.Sprintf("embeds.%d.url: Not a well formed URL.", i)
+	}
+	size = n(e.Title) + n(e.Description)
+	for j, f := range e.Fields {
+		if f.Name == "" || n(f.Name) > maxFieldName || f.Value == "" || n(f.Value) > maxFieldValue {
+			return 0, fmt.Sprintf("embeds.%d.fields.%d: name must be 1-%d and value 1-%d in length.", i, j, maxFieldName, maxFieldValue)
+		}
+		size += n(f.Name) + n(f.Value)
+	}
+	if e.Footer != nil {
+		if n(e.Footer.Text) > maxFooter {
+			return 0, fmt.Sprintf("embeds.%d.footer.text: Must be %d or fewer in length.", i, maxFooter)
+		}
+		size += n(e.Footer.Text)
+	}
+	if e.Author != nil {
+		if n(e.Author.Name) > maxAuthor {
+			return 0, fmt.Sprintf("embeds.%d.author.name: Must be %d or fewer in length.", i, maxAuthor)
+		}
+		size += n(e.Author.Name)
+	}
+	return size, ""
+}
+
+// validateComponents checks the action rows of a message and the buttons
+// in them.
+func validateComponents(rows []Component) string {
+	if len(rows) > maxRows {
 		return "components: Must be 5 or fewer in length."
 	}
-	for i, row := range p.Components {
+	for i, row := range rows {
 		if row.Type != 1 || len(row.Components) == 0 || len(row.Components) > maxRowItems {
 			return fmt.Sprintf("components.%d: an action row holds 1-5 components.", i)
 		}
 		for j, b := range row.Components {
-			if b.Type != 2 {
-				continue
-			}
-			link := b.Style == 5
-			switch {
-			case link && b.URL == "", !link && (b.CustomID == "" || n(b.CustomID) > maxCustomID):
-				return fmt.Sprintf("components.%d.components.%d.custom_id: must be 1-%d in length.", i, j, maxCustomID)
-			case n(b.Label) > maxLabel:
-				return fmt.Sprintf("components.%d.components.%d.label: Must be %d or fewer in length.", i, j, maxLabel)
-			case b.Label == "" && b.Emoji == nil:
-				return fmt.Sprintf("components.%d.components.%d: a button needs a label or an emoji.", i, j)
+			if msg := b.validateButton(i, j); msg != "" {
+				return msg
 			}
 		}
 	}
-	if create && p.Content == "" && len(p.Embeds) == 0 && len(p.Components) == 0 {
-		return "Cannot send an empty message"
+	return ""
+}
+
+// validateButton checks component j of action row i if it is a button
+// (type 2): a link button (style 5) needs a URL, any other a custom ID,
+// and every button a label or an emoji. Other component types pass.
+func (b Component) validateButton(i, j int) string {
+	if b.Type != 2 {
+		return ""
+	}
+	n := utf8.RuneCountInString
+	link := b.Style == 5
+	switch {
+	case link && b.URL == "", !link && (b.CustomID == "" || n(b.CustomID) > maxCustomID):
+		return fmt.Sprintf("components.%d.components.%d.custom_id: must be 1-%d in length.", i, j, maxCustomID)
+	case n(b.Label) > maxLabel:
+		return fmt.Sprintf("components.%d.components.%d.label: Must be %d or fewer in length.", i, j, maxLabel)
+	case b.Label == "" && b.Emoji == nil:
+		return fmt.Sprintf("components.%d.components.%d: a button needs a label or an emoji.", i, j)
 	}
 	return ""
 }

@@ -71,41 +71,114 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(call.Response)
 }
 
+// route answers one REST call: a scripted response if one is queued,
+// else gateway discovery, which needs no token, else the first entry of
+// restRoutes that matches, once the token is checked.
 func (s *Server) route(c Call) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := c.Method + " " + c.Path
-	if q := s.scripts[key]; len(q) > 0 {
-		s.scripts[key] = q[1:]
-		return reply{status: q[0].Status, header: q[0].Header, body: q[0].Body}
+	if rep, ok := s.scripted(c.Method + " " + c.Path); ok {
+		return rep
 	}
 	seg := strings.Split(strings.Trim(c.Path, "/"), "/")
 	if seg[0] == "gateway" && c.Method == http.MethodGet {
-		return reply{status: http.StatusOK, body: map[string]any{
-			"url": s.wsURL(), "shards": 1,
-			"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
-		}}
+		return s.gatewayBot()
 	}
+	// Interaction callbacks and webhooks authenticate by their token.
 	if seg[0] != "interactions" && seg[0] != "webhooks" && !s.tokenOK(c.Header.Get("Authorization")) {
 		return apiError(http.StatusUnauthorized, 0, "401: Unauthorized")
 	}
-	switch {
-	case c.Method == http.MethodGet && c.Path == "/users/@me":
-		return reply{status: http.StatusOK, body: s.BotUser()}
-	case c.Method == http.MethodGet && c.Path == "/oauth2/applications/@me":
-		return reply{status: http.StatusOK, body: map[string]any{"id": s.opts.AppID, "name": s.opts.BotName, "bot": s.BotUser()}}
-	case c.Method == http.MethodPut && seg[0] == "applications" && len(seg) == 3 && seg[2] == "commands":
-		return s.putCommands(seg[1], "", c.Body)
-	case c.Method == http.MethodPut && seg[0] == "applications" && len(seg) == 5 && seg[2] == "guilds" && seg[4] == "commands":
-		return s.putCommands(seg[1], seg[3], c.Body)
-	case c.Method == http.MethodPost && seg[0] == "interactions" && len(seg) == 4 && seg[3] == "callback":
-		return s.callback(seg[1], seg[2], c)
-	case seg[0] == "webhooks" && len(seg) >= 3:
-		return s.webhook(seg, c)
-	case seg[0] == "channels" && len(seg) >= 2:
-		return s.channel(seg, c)
+	for _, rt := range restRoutes {
+		if rt.matches(c, seg) {
+			return rt.handle(s, seg, c)
+		}
 	}
 	return notFound
+}
+
+// scripted pops the next scripted response for key ("METHOD /path").
+func (s *Server) scripted(key string) (reply, bool) {
+	q := s.scripts[key]
+	if len(q) == 0 {
+		return reply{}, false
+	}
+	s.scripts[key] = q[1:]
+	return reply{status: q[0].Status, header: q[0].Header, body: q[0].Body}, true
+}
+
+// gatewayBot answers GET /gateway and /gateway/bot with the fake's
+// websocket URL.
+func (s *Server) gatewayBot() reply {
+	return reply{status: http.StatusOK, body: map[string]any{
+		"url": s.wsURL(), "shards": 1,
+		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+	}}
+}
+
+// A restRoute maps requests for one endpoint to its handler. An empty
+// method matches every method, and the handler answers those it does not
+// serve. In a pattern, "*" matches any one path segment and a final "**"
+// zero or more further segments; a pattern without "*" must equal the path
+// exactly, so "/users/@me/" is not "/users/@me".
+type restRoute struct {
+	method  string
+	pattern string
+	handle  func(s *Server, seg []string, c Call) reply
+}
+
+// restRoutes are the REST endpoints the fake serves, tried in order. A
+// handler finds the pattern's wildcards in seg, the path's segments.
+var restRoutes = []restRoute{
+	{http.MethodGet, "/users/@me", func(s *Server, _ []string, _ Call) reply {
+		return reply{status: http.StatusOK, body: s.BotUser()}
+	}},
+	{http.MethodGet, "/oauth2/applications/@me", func(s *Server, _ []string, _ Call) reply {
+		return reply{status: http.StatusOK, body: map[string]any{"id": s.opts.AppID, "name": s.opts.BotName, "bot": s.BotUser()}}
+	}},
+	{http.MethodPut, "/applications/*/commands", func(s *Server, seg []string, c Call) reply {
+		return s.putCommands(seg[1], "", c.Body)
+	}},
+	{http.MethodPut, "/applications/*/guilds/*/commands", func(s *Server, seg []string, c Call) reply {
+		return s.putCommands(seg[1], seg[3], c.Body)
+	}},
+	{http.MethodPost, "/interactions/*/*/callback", func(s *Server, seg []string, c Call) reply {
+		return s.callback(seg[1], seg[2], c)
+	}},
+	{"", "/webhooks/*/*/**", (*Server).webhook},
+	{http.MethodPost, "/channels/*/typing", func(*Server, []string, Call) reply {
+		return reply{status: http.StatusNoContent}
+	}},
+	{http.MethodPost, "/channels/*/messages", (*Server).createMessage},
+	{"", "/channels/*/messages/*", (*Server).channelMessage},
+	{http.MethodPost, "/channels/*/messages/*/threads", (*Server).startThread},
+}
+
+// matches reports whether c is a request for rt; seg is c.Path split into
+// segments, without leading and trailing slashes.
+func (rt restRoute) matches(c Call, seg []string) bool {
+	if rt.method != "" && rt.method != c.Method {
+		return false
+	}
+	if !strings.Contains(rt.pattern, "*") {
+		return c.Path == rt.pattern
+	}
+	want := strings.Split(strings.Trim(rt.pattern, "/"), "/")
+	if last := len(want) - 1; want[last] == "**" {
+		want = want[:last]
+		if len(seg) < len(want) {
+			return false
+		}
+		seg = seg[:len(want)]
+	}
+	if len(seg) != len(want) {
+		return false
+	}
+	for i, w := range want {
+		if w != "*" && w != seg[i] {
+			return false
+		}
+	}
+	return true
 }
 
 var commandName = regexp.MustCompile(`^[-_\p{Ll}\p{N}]{1,32}$`)
@@ -180,6 +253,8 @@ const (
 	CallbackAutocomplete    = 8
 )
 
+// callback answers an interaction's callback: the one response Discord
+// accepts, and only within the deadline after the interaction was written.
 func (s *Server) callback(id, token string, c Call) reply {
 	in := s.interactions[id]
 	if in == nil || in.token != token {
@@ -207,47 +282,79 @@ func (s *Server) callback(id, token string, c Call) reply {
 			return formError("data: " + err.Error())
 		}
 	}
+	var msg string
 	switch cb.Type {
 	case CallbackMessage:
-		if msg := p.validate(true); msg != "" {
-			return formError(msg)
-		}
-		m := s.newMessage(in.channelID, in.guildID)
-		m.WebhookID = s.opts.AppID
-		m.apply(cb.Data)
-		in.original = m.ID
+		msg = s.respondWithMessage(in, p, cb.Data)
 	case CallbackDeferredMessage:
-		m := s.newMessage(in.channelID, in.guildID)
-		m.WebhookID = s.opts.AppID
-		m.Flags = p.Flags | 128 // loading
-		in.original = m.ID
+		s.deferMessage(in, p.Flags)
 	case CallbackDeferredUpdate, CallbackUpdateMessage:
-		m := s.messages[in.messageID]
-		if m == nil {
-			return formError("update is only valid for component interactions")
-		}
-		if cb.Type == CallbackUpdateMessage {
-			if msg := p.validate(false); msg != "" {
-				return formError(msg)
-			}
-			m.apply(cb.Data)
-		}
-		in.original = m.ID
+		msg = s.updateClicked(in, cb.Type == CallbackUpdateMessage, p, cb.Data)
 	case CallbackAutocomplete:
-		if len(p.Choices) > 25 {
-			return formError("data.choices: at most 25")
-		}
-		for _, ch := range p.Choices {
-			v, _ := ch.Value.(string)
-			if n := utf8.RuneCountInString(ch.Name); n == 0 || n > 100 || utf8.RuneCountInString(v) > 100 {
-				return formError("data.choices: name and value must be 1-100 characters")
-			}
-		}
+		msg = validateChoices(p.Choices)
 	default:
-		return formError("type: unsupported interaction callback type")
+		msg = "type: unsupported interaction callback type"
+	}
+	if msg != "" {
+		return formError(msg)
 	}
 	in.ackType = cb.Type
 	return reply{status: http.StatusNoContent}
+}
+
+// respondWithMessage stores the message of a CallbackMessage as the
+// interaction's original response, or returns the reason for a 400. data
+// is the callback's raw data, so that only the fields present are copied.
+func (s *Server) respondWithMessage(in *interactionState, p MessagePayload, data json.RawMessage) string {
+	if msg := p.validate(true); msg != "" {
+		return msg
+	}
+	m := s.newMessage(in.channelID, in.guildID)
+	m.WebhookID = s.opts.AppID
+	m.apply(data)
+	in.original = m.ID
+	return ""
+}
+
+// deferMessage stores a loading placeholder as the original response of a
+// CallbackDeferredMessage, to be filled in by a later edit.
+func (s *Server) deferMessage(in *interactionState, flags int) {
+	m := s.newMessage(in.channelID, in.guildID)
+	m.WebhookID = s.opts.AppID
+	m.Flags = flags | 128 // loading
+	in.original = m.ID
+}
+
+// updateClicked makes the message whose component was clicked the
+// interaction's original response, applying the new content when update
+// is set (CallbackUpdateMessage), or returns the reason for a 400.
+func (s *Server) updateClicked(in *interactionState, update bool, p MessagePayload, data json.RawMessage) string {
+	m := s.messages[in.messageID]
+	if m == nil {
+		return "update is only valid for component interactions"
+	}
+	if update {
+		if msg := p.validate(false); msg != "" {
+			return msg
+		}
+		m.apply(data)
+	}
+	in.original = m.ID
+	return ""
+}
+
+// validateChoices checks the results of an autocomplete callback.
+func validateChoices(choices []Choice) string {
+	if len(choices) > 25 {
+		return "data.choices: at most 25"
+	}
+	for _, ch := range choices {
+		v, _ := ch.Value.(string)
+		if n := utf8.RuneCountInString(ch.Name); n == 0 || n > 100 || utf8.RuneCountInString(v) > 100 {
+			return "data.choices: name and value must be 1-100 characters"
+		}
+	}
+	return ""
 }
 
 func (s *Server) webhook(seg []string, c Call) reply {
@@ -296,72 +403,95 @@ func (s *Server) webhook(seg []string, c Call) reply {
 	return notFound
 }
 
-func (s *Server) channel(seg []string, c Call) reply {
+// createMessage answers POST /channels/{channel}/messages: the bot sends
+// a message, perhaps a reply, which is also dispatched as MESSAGE_CREATE.
+func (s *Server) createMessage(seg []string, c Call) reply {
 	ch := seg[1]
-	switch {
-	case len(seg) == 3 && seg[2] == "typing" && c.Method == http.MethodPost:
-		return reply{status: http.StatusNoContent}
-	case len(seg) == 3 && seg[2] == "messages" && c.Method == http.MethodPost:
-		p, err := c.Message()
-		if err != nil {
-			return apiError(http.StatusBadRequest, 50109, "The request body contains invalid JSON.")
-		}
-		if msg := p.validate(true); msg != "" {
-			return formError(msg)
-		}
-		var ref *MessageReference
-		if r := p.MessageReference; r != nil {
-			if target := s.messages[r.MessageID]; target != nil {
-				ref = &MessageReference{MessageID: target.ID, ChannelID: target.ChannelID, GuildID: target.GuildID}
-			} else if r.FailIfNotExists == nil || *r.FailIfNotExists {
-				return formError("message_reference: Unknown message")
-			}
-		}
-		m := s.newMessage(ch, s.guildOf(ch))
-		m.apply(c.Body)
-		m.Reference = ref
-		if ref != nil {
-			m.Type = 19
-		}
-		s.dispatchLocked(event{typ: "MESSAGE_CREATE", data: mustJSON(m.wire(s, false))})
+	p, err := c.Message()
+	if err != nil {
+		return apiError(http.StatusBadRequest, 50109, "The request body contains invalid JSON.")
+	}
+	if msg := p.validate(true); msg != "" {
+		return formError(msg)
+	}
+	ref, ok := s.resolveReference(p.MessageReference)
+	if !ok {
+		return formError("message_reference: Unknown message")
+	}
+	m := s.newMessage(ch, s.guildOf(ch))
+	m.apply(c.Body)
+	m.Reference = ref
+	if ref != nil {
+		m.Type = 19 // reply
+	}
+	s.dispatchLocked(event{typ: "MESSAGE_CREATE", data: mustJSON(m.wire(s, false))})
+	return reply{status: http.StatusOK, body: m.wire(s, false)}
+}
+
+// resolveReference returns the reference a new message stores for the one
+// it asks to reply to, nil if none. A reference to an unknown message is
+// dropped when fail_if_not_exists is false and fails (!ok) otherwise.
+func (s *Server) resolveReference(r *MessageReference) (ref *MessageReference, ok bool) {
+	if r == nil {
+		return nil, true
+	}
+	if target := s.messages[r.MessageID]; target != nil {
+		return &MessageReference{MessageID: target.ID, ChannelID: target.ChannelID, GuildID: target.GuildID}, true
+	}
+	return nil, r.FailIfNotExists != nil && !*r.FailIfNotExists
+}
+
+// channelMessage answers GET and PATCH /channels/{channel}/messages/{id};
+// the bot may edit only its own messages.
+func (s *Server) channelMessage(seg []string, c Call) reply {
+	m := s.messageIn(seg[1], seg[3])
+	if m == nil {
+		return apiError(http.StatusNotFound, 10008, "Unknown Message")
+	}
+	switch c.Method {
+	case http.MethodGet:
 		return reply{status: http.StatusOK, body: m.wire(s, false)}
-	case len(seg) == 4 && seg[2] == "messages":
-		m := s.messages[seg[3]]
-		if m == nil || m.ChannelID != ch {
-			return apiError(http.StatusNotFound, 10008, "Unknown Message")
+	case http.MethodPatch:
+		if m.Author.ID != s.opts.BotID {
+			return apiError(http.StatusForbidden, 50005, "Cannot edit a message authored by another user")
 		}
-		switch c.Method {
-		case http.MethodGet:
-			return reply{status: http.StatusOK, body: m.wire(s, false)}
-		case http.MethodPatch:
-			if m.Author.ID != s.opts.BotID {
-				return apiError(http.StatusForbidden, 50005, "Cannot edit a message authored by another user")
-			}
-			return s.edit(m, c.Body)
-		}
-	case len(seg) == 5 && seg[2] == "messages" && seg[4] == "threads" && c.Method == http.MethodPost:
-		m := s.messages[seg[3]]
-		if m == nil || m.ChannelID != ch {
-			return apiError(http.StatusNotFound, 10008, "Unknown Message")
-		}
-		if m.Thread != "" {
-			return apiError(http.StatusBadRequest, 160004, "A thread has already been created for this message")
-		}
-		var ts struct {
-			Name string `json:"name"`
-		}
-		_ = json.Unmarshal(c.Body, &ts)
-		if n := utf8.RuneCountInString(ts.Name); n == 0 || n > 100 {
-			return formError("name: Must be between 1 and 100 in length.")
-		}
-		m.Thread = m.ID // Discord gives a thread started from a message the message's ID
-		s.channelGuild[m.ID] = m.GuildID
-		return reply{status: http.StatusCreated, body: map[string]any{
-			"id": m.ID, "type": 11, "guild_id": m.GuildID, "parent_id": ch, "name": ts.Name,
-			"owner_id": s.opts.BotID, "thread_metadata": map[string]any{"archived": false, "auto_archive_duration": 1440},
-		}}
+		return s.edit(m, c.Body)
 	}
 	return notFound
+}
+
+// startThread answers POST /channels/{channel}/messages/{id}/threads: a
+// thread started from a message, at most one per message.
+func (s *Server) startThread(seg []string, c Call) reply {
+	ch := seg[1]
+	m := s.messageIn(ch, seg[3])
+	if m == nil {
+		return apiError(http.StatusNotFound, 10008, "Unknown Message")
+	}
+	if m.Thread != "" {
+		return apiError(http.StatusBadRequest, 160004, "A thread has already been created for this message")
+	}
+	var ts struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(c.Body, &ts)
+	if n := utf8.RuneCountInString(ts.Name); n == 0 || n > 100 {
+		return formError("name: Must be between 1 and 100 in length.")
+	}
+	m.Thread = m.ID // Discord gives a thread started from a message the message's ID
+	s.channelGuild[m.ID] = m.GuildID
+	return reply{status: http.StatusCreated, body: map[string]any{
+		"id": m.ID, "type": 11, "guild_id": m.GuildID, "parent_id": ch, "name": ts.Name,
+		"owner_id": s.opts.BotID, "thread_metadata": map[string]any{"archived": false, "auto_archive_duration": 1440},
+	}}
+}
+
+// messageIn returns the stored message id if it is in channel ch, else nil.
+func (s *Server) messageIn(ch, id string) *storedMessage {
+	if m := s.messages[id]; m != nil && m.ChannelID == ch {
+		return m
+	}
+	return nil
 }
 
 func (s *Server) edit(m *storedMessage, body []byte) reply {
