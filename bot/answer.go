@@ -36,7 +36,10 @@ type Answer struct {
 	// Closest names the nearest articles when Refused.
 	Closest []ArticleRef
 	Mode    Mode
-	Note    string // why the answer fell back to extractive, if it did; a sentence for users
+	// Asked is true when the passages went to the language model
+	// (whatever it then said, or failed to).
+	Asked bool
+	Note  string // why the answer fell back to extractive, if it did; a sentence for users
 	// Check is what verification changed in the model's reply; it is kept
 	// when the reply could not be verified and the answer fell back to
 	// extractive, so that --verbose shows why.

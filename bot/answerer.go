@@ -278,6 +278,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 		}
 	}
 	t := time.Now()
+	ans.Asked = true
 	content, err := a.llm.complete(ctx, messages(question, opts.History, results), onText)
 	ans.Timings.LLM = time.Since(t)
 	if err != nil {

@@ -31,7 +31,8 @@ type AnswersOptions struct {
 type AnswersReport struct {
 	Questions    int // questions asked
 	Answerable   int
-	Unanswerable int
+	Unanswerable int // including OffCorpus
+	OffCorpus    int // unanswerable questions about nothing the corpus covers
 	Generated    int // answers written by the LLM and verified
 	Fallbacks    int // extractive answers given because the LLM failed (Answer.Note set)
 
@@ -62,9 +63,18 @@ type AnswersReport struct {
 	Citations         int
 
 	// RefusalAccuracy is the share of unanswerable questions refused;
-	// FalseRefusals the share of answerable ones refused.
-	RefusalAccuracy float64
-	FalseRefusals   float64
+	// FalseRefusals the share of answerable ones refused;
+	// OffCorpusRefused the share of off-corpus ones refused with no
+	// sources.
+	RefusalAccuracy  float64
+	FalseRefusals    float64
+	OffCorpusRefused float64
+
+	// AskedAnswerable and AskedOffCorpus are the shares of answerable and
+	// of off-corpus questions whose passages went to the language model
+	// (0 without one).
+	AskedAnswerable float64
+	AskedOffCorpus  float64
 
 	// Check sums what verification changed over all answers.
 	Check bot.Check
@@ -106,7 +116,7 @@ type answerScore struct {
 	total, overhead     time.Duration
 	quotes, exact       int // quotes shown, and how many are exact
 
-	answerable, refused bool
+	answerable, refused, offCorpus, asked bool
 
 	withAnswers, answerInQuote    bool
 	withEvidence, evidenceInQuote bool
@@ -125,7 +135,9 @@ func scoreAnswer(q Question, ans *bot.Answer, lookup func(id string) (corpus.Par
 		total:      ans.Timings.Total,
 		overhead:   ans.Timings.Total - ans.Timings.Retrieval - ans.Timings.LLM,
 		answerable: q.Answerable,
-		refused:    ans.Refused,
+		refused:    ans.Refused && len(ans.Sources) == 0,
+		offCorpus:  q.OffCorpus,
+		asked:      ans.Asked,
 	}
 	var shown []string
 	s.quotes, s.exact, shown = scoreQuotes(ans.Sources, lookup)
@@ -197,6 +209,8 @@ type answersTally struct {
 
 	exact, inQuote, withEvidence           int
 	refusedAnswerable, refusedUnanswerable int
+	refusedOffCorpus                       int
+	askedAnswerable, askedOffCorpus        int
 	goldQuestions, goldCited, citedGold    int
 }
 
@@ -214,10 +228,16 @@ func (t *answersTally) add(s answerScore) {
 	if !s.answerable {
 		rep.Unanswerable++
 		t.refusedUnanswerable += b2i(s.refused)
+		if s.offCorpus {
+			rep.OffCorpus++
+			t.refusedOffCorpus += b2i(s.refused)
+			t.askedOffCorpus += b2i(s.asked)
+		}
 		return
 	}
 	rep.Answerable++
 	t.refusedAnswerable += b2i(s.refused)
+	t.askedAnswerable += b2i(s.asked)
 	rep.WithAnswers += b2i(s.withAnswers)
 	t.inQuote += b2i(s.answerInQuote)
 	rep.WithEvidence += b2i(s.withEvidence)
@@ -239,6 +259,9 @@ func (t *answersTally) report() AnswersReport {
 	rep.GoldCited = share(t.goldCited, t.goldQuestions)
 	rep.RefusalAccuracy = share(t.refusedUnanswerable, rep.Unanswerable)
 	rep.FalseRefusals = share(t.refusedAnswerable, rep.Answerable)
+	rep.OffCorpusRefused = share(t.refusedOffCorpus, rep.OffCorpus)
+	rep.AskedAnswerable = share(t.askedAnswerable, rep.Answerable)
+	rep.AskedOffCorpus = share(t.askedOffCorpus, rep.OffCorpus)
 	if len(t.total) > 0 {
 		slices.Sort(t.total)
 		slices.Sort(t.overhead)

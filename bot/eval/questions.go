@@ -37,6 +37,13 @@ type Question struct {
 	// Answerable is false when the articles do not answer the question
 	// (the right reply is a refusal). SQuAD questions are all answerable.
 	Answerable bool
+	// OffCorpus marks a question about nothing the corpora cover (kind
+	// "off-corpus" in the natural set), as opposed to one on an
+	// article's topic that the article does not answer.
+	OffCorpus bool
+	// Corpus and Split are the natural set's "corpus" (shipped, squad-dev,
+	// bbc, none) and "split" (tune, test); "" in other sets.
+	Corpus, Split string
 }
 
 // questionLine is one line of either format.
@@ -48,6 +55,26 @@ type questionLine struct {
 	Answers        json.RawMessage `json:"answers"`
 	Evidence       *string         `json:"evidence"`
 	Answerable     *bool           `json:"answerable"`
+	Kind           string          `json:"kind"`
+	Corpus         string          `json:"corpus"`
+	Split          string          `json:"split"`
+}
+
+// Filter returns the questions of qs from one of the corpora named (any
+// corpus when corpora is empty) and of split (any when ""). Off-corpus
+// questions (corpus "none") belong to every corpus.
+func Filter(qs []Question, corpora []string, split string) []Question {
+	var out []Question
+	for _, q := range qs {
+		if len(corpora) > 0 && !q.OffCorpus && !slices.Contains(corpora, q.Corpus) {
+			continue
+		}
+		if split != "" && q.Split != split {
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
 }
 
 // LoadQuestions reads a JSONL file of questions in either format. Blank
@@ -97,6 +124,9 @@ func parseQuestion(line []byte) (Question, error) {
 		Text:       strings.TrimSpace(ql.Question),
 		ArticleID:  ql.ArticleID,
 		Answerable: ql.Answerable == nil || *ql.Answerable,
+		OffCorpus:  ql.Kind == "off-corpus",
+		Corpus:     ql.Corpus,
+		Split:      ql.Split,
 	}
 	if q.Text == "" {
 		return Question{}, errors.New(`no "question"`)

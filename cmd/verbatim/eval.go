@@ -59,6 +59,8 @@ func evalUsage(a *app, args []string) error {
 type evalFlags struct {
 	articles, distractors files
 	questions             string
+	corpora               files
+	split                 string
 	limit                 int
 	json                  bool
 }
@@ -76,6 +78,8 @@ func parseEvalFlags(a *app, mode string, args []string) (evalFlags, error) {
 	fs.Var(&f.articles, "articles", "articles file (.jsonl, .txt, .md, .html) or folder; repeatable")
 	fs.Var(&f.distractors, "distractors", "more article files or folders to index alongside; repeatable")
 	fs.StringVar(&f.questions, "questions", "", "questions file (SQuAD or seed-questions JSONL)")
+	fs.Var(&f.corpora, "corpus", `keep the questions of this "corpus" (and the off-corpus ones); repeatable`)
+	fs.StringVar(&f.split, "split", "", `keep the questions of this "split" (tune or test)`)
 	fs.IntVar(&f.limit, "limit", 0, "evaluate only the first N questions (0: all)")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	if _, err := parse(fs, args); err != nil {
@@ -96,6 +100,7 @@ func loadEval(ctx context.Context, a *app, f evalFlags) ([]eval.Question, *retri
 	if err != nil {
 		return nil, nil, err
 	}
+	qs = eval.Filter(qs, f.corpora, f.split)
 	if f.limit > 0 && f.limit < len(qs) {
 		qs = qs[:f.limit]
 	}
@@ -163,7 +168,19 @@ func printAnswersReport(a *app, r eval.AnswersReport) {
 		fmt.Fprintf(w, "evidence in quote   %.3f  (%d questions with evidence)\n", r.EvidenceInQuote, r.WithEvidence)
 	}
 	fmt.Fprintf(w, "citation precision  %.3f  (%d citations; gold passage cited for %.3f of questions)\n", r.CitationPrecision, r.Citations, r.GoldCited)
-	fmt.Fprintf(w, "refusal accuracy    %.3f  (false refusals %.3f)\n", r.RefusalAccuracy, r.FalseRefusals)
+	fmt.Fprintf(w, "false refusals      %.3f  (of %d answerable)\n", r.FalseRefusals, r.Answerable)
+	if r.Unanswerable > 0 {
+		fmt.Fprintf(w, "refusal accuracy    %.3f  (of %d unanswerable", r.RefusalAccuracy, r.Unanswerable)
+		if r.OffCorpus > 0 {
+			fmt.Fprintf(w, "; off-corpus refused %.3f of %d", r.OffCorpusRefused, r.OffCorpus)
+		}
+		fmt.Fprintln(w, ")")
+	} else {
+		fmt.Fprintln(w, "refusal accuracy    n/a  (no unanswerable questions)")
+	}
+	if r.Generated > 0 || r.Fallbacks > 0 || r.AskedAnswerable > 0 {
+		fmt.Fprintf(w, "model asked         %.3f of answerable, %.3f of off-corpus\n", r.AskedAnswerable, r.AskedOffCorpus)
+	}
 	c := r.Check
 	fmt.Fprintf(w, "verification        %d kept, %d repaired, %d re-attributed, %d dropped, %d bad markers removed\n",
 		c.Kept, c.Repaired, c.Reattributed, c.Dropped, c.MarkersRemoved)
