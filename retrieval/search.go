@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
 
 // fusion tunes how Search merges the vector and keyword rankings: a
@@ -21,6 +23,14 @@ type fusion struct {
 	Proximity float32
 }
 
+// staticFusionK and staticFusionWeight fuse the static (distilled
+// MiniLM) embedder's ranking with BM25F, as calibrated on the natural and
+// SQuAD tuning questions (BENCHMARKS.md, "Calibration").
+const (
+	staticFusionK      = 5
+	staticFusionWeight = 0.2
+)
+
 // fusionFor returns the fusion an Index uses for embedder emb. The local
 // embedder's hashed lexical vectors mostly repeat what BM25 knows, so its
 // ranking only breaks near-ties: a low weight and a small K (measured in
@@ -29,8 +39,11 @@ type fusion struct {
 // K = 60. vectorWeight > 0 overrides the weight.
 func fusionFor(emb Embedder, vectorWeight float64) fusion {
 	f := fusion{K: 60, Vector: 1, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5}
-	if _, ok := emb.(*LocalEmbedder); ok {
+	switch emb.(type) {
+	case *LocalEmbedder:
 		f.K, f.Vector = 5, 0.1
+	case *static.Embedder, *Joint:
+		f.K, f.Vector = staticFusionK, staticFusionWeight
 	}
 	if vectorWeight > 0 {
 		f.Vector = vectorWeight

@@ -29,6 +29,18 @@ func Terms(text string) []string {
 	return st.appendTerms(nil, text)
 }
 
+// Words returns the words of text that Terms would keep, in order, folded
+// and lowercased as Terms does but not stemmed: the words to look up in a
+// vocabulary of whole words.
+func Words(text string) []string {
+	var out []string
+	sc := wordScanner{text: text}
+	for w := sc.next(); w != nil; w = sc.next() {
+		out = append(out, string(w))
+	}
+	return out
+}
+
 // appendTerms appends the terms of text (see Terms) to dst. It is the
 // allocation-light form for hot loops: a long-lived stemmer remembers the
 // stems it has computed, so steady-state tokenizing allocates only when dst
