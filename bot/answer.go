@@ -40,6 +40,9 @@ type Answer struct {
 	// (whatever it then said, or failed to).
 	Asked bool
 	Note  string // why the answer fell back to extractive, if it did; a sentence for users
+	// Judgement is what was measured to decide whether the passages
+	// answer the question.
+	Judgement Judgement
 	// Check is what verification changed in the model's reply; it is kept
 	// when the reply could not be verified and the answer fell back to
 	// extractive, so that --verbose shows why.

@@ -27,41 +27,43 @@ var (
 	ErrQuestionTooLong = errors.New("answer: the question is too long")
 )
 
-// Defaults for Config fields left zero.
+// Defaults for Config fields left zero. The three bars were calibrated
+// with the static meaning model on the tuning split of the natural
+// questions (BENCHMARKS.md, "Calibration").
 const (
 	DefaultTopK             = 5
 	DefaultMaxQuestionRunes = 1000
-	// DefaultMinRelevance and DefaultMinCoverage are the refusal bars (see
-	// Config.MinRelevance), calibrated with the local embedder on the
-	// seed questions and SQuAD dev (BENCHMARKS.md, "Calibration").
-	DefaultMinRelevance = 0.25
-	DefaultMinCoverage  = 0.4
+	DefaultMinRelevance     = 0.25
+	DefaultMinSimilarity    = 0.30
+	DefaultMinSupport       = 0.25
 )
-
-// coverageDepth is how many top passages together must cover the
-// question's specific terms (see Config.MinCoverage).
-const coverageDepth = 3
 
 // Config configures an Answerer.
 type Config struct {
 	// LLM enables generating mode; nil answers extractively (offline).
 	LLM *LLMConfig
+	// Meaning, if set, compares the question with the passages by meaning:
+	// an embedder whose vectors place related words and sentences near
+	// each other (the static embedder), so that "purchase" meets "buy".
+	// Nil compares shared words only.
+	Meaning retrieval.Embedder
 	// TopK is how many passages are retrieved, given to the model and
 	// searched for extractive quotes; 0 means DefaultTopK.
 	TopK int
-	// MinRelevance and MinCoverage decide when the articles do not cover a
-	// question, which is then refused. A question is answered only if the
-	// best retrieved passage's Relevance (the IDF-weighted share of the
-	// query's terms in the passage or its title) is at least MinRelevance,
-	// and the top passages together contain at least MinCoverage of the
-	// question's specific terms: its content terms that do not occur in
-	// the titles of the retrieved articles. The second test catches
-	// questions that name an article's topic but ask what it does not say
-	// ("the population of Azerbaijan" in an article about Azerbaijan):
-	// the title words make Relevance look good, the words of what is asked
-	// are nowhere. 0 means the default; negative disables the test.
-	MinRelevance float64
-	MinCoverage  float64
+	// MinRelevance and MinSimilarity are the gate before any model: a
+	// question is refused as off-corpus when the best passage's Relevance
+	// (the IDF-weighted share of the query's terms in the passage or its
+	// title) is under MinRelevance and no sentence of the passages is as
+	// close to it by meaning as MinSimilarity (see Judgement). Otherwise
+	// the passages go to the model, whose answerable: false refuses.
+	MinRelevance, MinSimilarity float64
+	// MinSupport decides, answering offline, whether the best sentence
+	// answers: its Judgement.Support must reach MinSupport and, when the
+	// question asks for a kind of thing (a quantity, a time, a person, a
+	// place, a reason), the sentence must hold one.
+	//
+	// For each bar 0 means the default and a negative value disables it.
+	MinSupport float64
 	// MaxQuestionRunes rejects longer questions with ErrQuestionTooLong;
 	// 0 means DefaultMaxQuestionRunes.
 	MaxQuestionRunes int
@@ -74,9 +76,11 @@ type Config struct {
 type Answerer struct {
 	search       Searcher
 	llm          *chat
+	meaningModel retrieval.Embedder
 	topK         int
 	minRelevance float64
-	minCoverage  float64
+	minSim       float64
+	minSupport   float64
 	maxRunes     int
 	log          *slog.Logger
 }
@@ -86,23 +90,13 @@ type Answerer struct {
 func New(s Searcher, cfg Config) *Answerer {
 	a := &Answerer{
 		search:       s,
-		topK:         cfg.TopK,
-		minRelevance: cfg.MinRelevance,
-		minCoverage:  cfg.MinCoverage,
-		maxRunes:     cfg.MaxQuestionRunes,
+		meaningModel: cfg.Meaning,
+		topK:         orDefault(cfg.TopK, DefaultTopK),
+		minRelevance: orDefault(cfg.MinRelevance, DefaultMinRelevance),
+		minSim:       orDefault(cfg.MinSimilarity, DefaultMinSimilarity),
+		minSupport:   orDefault(cfg.MinSupport, DefaultMinSupport),
+		maxRunes:     orDefault(cfg.MaxQuestionRunes, DefaultMaxQuestionRunes),
 		log:          cfg.Logger,
-	}
-	if a.topK <= 0 {
-		a.topK = DefaultTopK
-	}
-	if a.minRelevance == 0 {
-		a.minRelevance = DefaultMinRelevance
-	}
-	if a.minCoverage == 0 {
-		a.minCoverage = DefaultMinCoverage
-	}
-	if a.maxRunes <= 0 {
-		a.maxRunes = DefaultMaxQuestionRunes
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -111,6 +105,14 @@ func New(s Searcher, cfg Config) *Answerer {
 		a.llm = newChat(*cfg.LLM, a.log)
 	}
 	return a
+}
+
+// orDefault returns v, or d when v is zero.
+func orDefault[T int | float64](v, d T) T {
+	if v == 0 {
+		return d
+	}
+	return v
 }
 
 // Generating reports whether a has a language model configured.
@@ -148,14 +150,19 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 	}
 	ans.Query, ans.Retrieved = query, results
 
+	cands, j := a.judge(ctx, query, results)
+	j.MinRelevance, j.MinSimilarity, j.MinSupport = a.minRelevance, a.minSim, a.minSupport
+	j.OffCorpus = a.offCorpus(j, cands)
+	j.Unsupported = !j.OffCorpus && a.llm == nil && !a.supported(j)
+	ans.Judgement = j
 	switch {
-	case !a.covered(query, results):
+	case j.OffCorpus, j.Unsupported:
 		ans.Mode = Extractive // no model is asked
 		refuse(ans, results)
 	case a.llm != nil:
-		a.generate(ctx, ans, q, query, opts, results)
+		a.generate(ctx, ans, q, query, opts, results, cands)
 	default:
-		a.extractive(ans, query, results, "")
+		a.extractive(ans, query, results, cands, "")
 	}
 	ans.Timings.Total = time.Since(start)
 	a.log.Info("answered", "id", ans.ID, "mode", ans.Mode, "refused", ans.Refused,
@@ -196,41 +203,24 @@ func best(rs []retrieval.Result) float64 {
 	return m
 }
 
-// covered applies the refusal rule described at Config.MinRelevance to
-// the top passages.
-func (a *Answerer) covered(query string, results []retrieval.Result) bool {
-	if len(results) == 0 || a.minRelevance > 0 && best(results) < a.minRelevance {
-		return false
+// offCorpus applies the gate described at Config.MinRelevance.
+func (a *Answerer) offCorpus(j Judgement, cands []candidate) bool {
+	if len(cands) == 0 {
+		return true
 	}
-	return a.minCoverage < 0 || coverage(query, results) >= a.minCoverage
+	lexical := a.minRelevance > 0 && j.Relevance < a.minRelevance
+	if a.meaningModel == nil {
+		return lexical
+	}
+	return lexical && a.minSim > 0 && j.Similarity < a.minSim
 }
 
-// coverage is the share of the query's specific terms (content terms not
-// in the titles of the retrieved articles) that occur in the top
-// coverageDepth passages; 1 when the query has no specific terms.
-func coverage(query string, results []retrieval.Result) float64 {
-	specific := termSet(query)
-	seen := make(map[string]bool)
-	for _, r := range results {
-		if r.Article != nil && !seen[r.Article.ID] {
-			seen[r.Article.ID] = true
-			for _, t := range terms(r.Article.Title) {
-				delete(specific, t)
-			}
-		}
+// supported applies the offline bar described at Config.MinSupport.
+func (a *Answerer) supported(j Judgement) bool {
+	if a.minSupport > 0 && j.Support < a.minSupport {
+		return false
 	}
-	if len(specific) == 0 {
-		return 1
-	}
-	found := make(map[string]bool)
-	for _, r := range results[:min(coverageDepth, len(results))] {
-		for _, t := range terms(r.Paragraph.Text) {
-			if specific[t] {
-				found[t] = true
-			}
-		}
-	}
-	return float64(len(found)) / float64(len(specific))
+	return j.Kind == AnyKind || j.KindFound
 }
 
 // refuse makes ans say that the articles do not cover the question and
@@ -253,20 +243,20 @@ func refuse(ans *Answer, results []retrieval.Result) {
 // their own syntax.
 const RefusalText = "The articles do not cover this."
 
-// extractive fills ans with the extractive answer to query; note says why,
-// when it replaces a generated one.
-func (a *Answerer) extractive(ans *Answer, query string, results []retrieval.Result, note string) {
+// extractive fills ans with the extractive answer to query from its judged
+// sentences; note says why, when it replaces a generated one.
+func (a *Answerer) extractive(ans *Answer, query string, results []retrieval.Result, cands []candidate, note string) {
 	t := time.Now()
 	ans.Mode = Extractive
 	ans.Note = note
-	ans.Body, ans.Sources = extract(query, results)
+	ans.Body, ans.Sources = extract(query, cands, results)
 	ans.Timings.Verify += time.Since(t)
 }
 
 // generate asks the model, verifies its reply and fills ans, falling back
 // to the extractive answer for query (the retrieval query) when the model
 // fails or nothing it says can be verified.
-func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query string, opts Options, results []retrieval.Result) {
+func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query string, opts Options, results []retrieval.Result, cands []candidate) {
 	var onText func(string)
 	if opts.OnDelta != nil {
 		last := ""
@@ -283,13 +273,13 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Timings.LLM = time.Since(t)
 	if err != nil {
 		a.log.Warn("language model failed; answering extractively", "id", ans.ID, "err", err)
-		a.extractive(ans, query, results, fallbackNote(err))
+		a.extractive(ans, query, results, cands, fallbackNote(err))
 		return
 	}
 	r, err := parseReply(content)
 	if err != nil {
 		a.log.Warn("unusable language model reply; answering extractively", "id", ans.ID, "err", err)
-		a.extractive(ans, query, results, fallbackNote(err))
+		a.extractive(ans, query, results, cands, fallbackNote(err))
 		return
 	}
 	ans.Mode = Generated
@@ -302,7 +292,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Timings.Verify = time.Since(t)
 	ans.Check = v.check
 	if !v.supported {
-		a.extractive(ans, query, results, fallbackNote(errUnverified))
+		a.extractive(ans, query, results, cands, fallbackNote(errUnverified))
 		return
 	}
 	ans.Body, ans.Sources = v.body, v.sources

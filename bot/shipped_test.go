@@ -15,6 +15,7 @@ import (
 	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
+	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
 
 var shipped struct {
@@ -33,7 +34,7 @@ func shippedIndex(t *testing.T) *retrieval.Index {
 			shipped.err = err
 			return
 		}
-		ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: retrieval.NewLocal(0)})
+		ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: offline(t)})
 		if err != nil {
 			shipped.err = err
 			return
@@ -65,7 +66,7 @@ func shownQuotes(a *bot.Answer) []string {
 }
 
 func TestExtractiveShippedArticle(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
 	ans, err := a.Answer(context.Background(), "What is the capital of Azerbaijan?", bot.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func TestExtractiveShippedArticle(t *testing.T) {
 }
 
 func TestFollowUp(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
 	history := []bot.Turn{{Question: "What does Khanin say about Washington?", Answer: "…"}}
 	ans, err := a.Answer(context.Background(), "And who is he?", bot.Options{History: history})
 	if err != nil {
@@ -143,7 +144,7 @@ func seedQuestions(t *testing.T) []seedQuestion {
 // each unanswerable one is refused, naming the article as the closest.
 func TestSeedQuestions(t *testing.T) {
 	qs := seedQuestions(t)
-	a := bot.New(shippedIndex(t), bot.Config{})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
 	for _, q := range qs {
 		t.Run(q.ID, func(t *testing.T) {
 			ans, err := a.Answer(context.Background(), q.Question, bot.Options{})
@@ -182,8 +183,8 @@ func TestConcurrentAnswers(t *testing.T) {
 	})
 	ix := shippedIndex(t)
 	answerers := []*bot.Answerer{
-		bot.New(ix, bot.Config{}),
-		bot.New(ix, bot.Config{LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}}),
+		bot.New(ix, bot.Config{Meaning: meaning(t)}),
+		bot.New(ix, bot.Config{Meaning: meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}}),
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -204,4 +205,24 @@ func TestConcurrentAnswers(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// meaning is the static meaning model the CLI gives the answerer.
+func meaning(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	m, err := static.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// offline is the CLI's default offline embedder.
+func offline(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	e, err := retrieval.NewOffline()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
 
 // testArticles is a small corpus: three articles with content, one of them
@@ -61,12 +62,32 @@ func library(t testing.TB) (*retrieval.Index, *bot.Answerer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: retrieval.NewLocal(0)})
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: offline(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ix.Load(ctx, c, nil); err != nil {
 		t.Fatal(err)
 	}
-	return ix, bot.New(ix, bot.Config{})
+	return ix, bot.New(ix, bot.Config{Meaning: meaning(t)})
+}
+
+// meaning is the static meaning model the CLI gives the answerer.
+func meaning(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	m, err := static.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// offline is the CLI's default offline embedder.
+func offline(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	e, err := retrieval.NewOffline()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }

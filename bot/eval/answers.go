@@ -23,6 +23,9 @@ type AnswersOptions struct {
 	// Progress, if not nil, is called after each question with the number
 	// evaluated so far and the total.
 	Progress func(done, total int)
+	// Each, if not nil, is called with every question, its answer and
+	// whether a shown quote holds a gold answer (or the evidence).
+	Each func(q Question, ans *bot.Answer, hit bool)
 }
 
 // AnswersReport is the outcome of Answers. Each share is over the
@@ -100,7 +103,11 @@ func Answers(ctx context.Context, a *bot.Answerer, qs []Question, opts AnswersOp
 		if err != nil {
 			return t.rep, fmt.Errorf("eval: question %s: %w", q.ID, err)
 		}
-		t.add(scoreAnswer(q, ans, opts.Paragraph))
+		s := scoreAnswer(q, ans, opts.Paragraph)
+		t.add(s)
+		if opts.Each != nil {
+			opts.Each(q, ans, s.answerInQuote || s.evidenceInQuote)
+		}
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(qs))
 		}

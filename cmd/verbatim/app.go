@@ -17,6 +17,7 @@ import (
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
 
 // app carries what every command shares: the configuration parsed once in
@@ -40,8 +41,11 @@ func (a *app) logger(fallback slog.Level) *slog.Logger {
 
 // embedder builds the configured embedder.
 func (a *app) embedder() (retrieval.Embedder, error) {
-	if !a.cfg.useOpenAIEmbeddings() {
+	switch {
+	case a.cfg.Embedder == "hashed":
 		return retrieval.NewLocal(0), nil
+	case !a.cfg.useOpenAIEmbeddings():
+		return retrieval.NewOffline()
 	}
 	base := a.cfg.EmbeddingBaseURL
 	if base == "" {
@@ -57,6 +61,18 @@ func (a *app) embedder() (retrieval.Embedder, error) {
 		Model:   model,
 		Logger:  a.log,
 	})
+}
+
+// meaning returns the static embedder the answerer compares meanings with,
+// whatever embedder the index uses; nil if its table cannot be read (the
+// answerer then compares words only).
+func (a *app) meaning() retrieval.Embedder {
+	emb, err := static.New()
+	if err != nil {
+		a.log.Error("the meaning model is unusable; comparing shared words only", "err", err)
+		return nil
+	}
+	return emb
 }
 
 // loadCorpus reads ARTICLES_DIR, or the embedded default articles.
@@ -76,7 +92,7 @@ func (a *app) openIndex(ctx context.Context, progress bool) (*retrieval.Index, r
 	if err != nil {
 		return nil, retrieval.Stats{}, err
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.cfg.DataDir, Logger: a.log})
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.cfg.DataDir, Logger: a.log, VectorWeight: a.cfg.VectorWeight})
 	if err != nil {
 		return nil, retrieval.Stats{}, err
 	}
@@ -144,8 +160,11 @@ func (a *app) evalDir(paths []string) string {
 // configured, extractive otherwise.
 func (a *app) answerer(ix *retrieval.Index) *bot.Answerer {
 	cfg := bot.Config{
+		Meaning:          a.meaning(),
 		TopK:             a.cfg.TopK,
 		MinRelevance:     a.cfg.MinRelevance,
+		MinSimilarity:    a.cfg.MinSimilarity,
+		MinSupport:       a.cfg.MinSupport,
 		MaxQuestionRunes: a.cfg.MaxQuestionChars,
 		Logger:           a.log,
 	}

@@ -31,13 +31,16 @@ type Config struct {
 	// EMBEDDING_MODEL or EMBEDDING_BASE_URL is set, the offline local
 	// embedder otherwise: a local LLM server (LLM_BASE_URL alone) may
 	// serve no embedding model, and a missing one would stop indexing.
-	Embedder         string `env:"EMBEDDER" envDefault:"auto"`
-	EmbeddingModel   string `env:"EMBEDDING_MODEL"`    // "" = defaultEmbeddingModel
-	EmbeddingBaseURL string `env:"EMBEDDING_BASE_URL"` // "" = LLM_BASE_URL
+	Embedder         string  `env:"EMBEDDER" envDefault:"auto"` // auto, local, hashed or openai
+	VectorWeight     float64 `env:"VECTOR_WEIGHT"`              // 0 = calibrated per embedder
+	EmbeddingModel   string  `env:"EMBEDDING_MODEL"`            // "" = defaultEmbeddingModel
+	EmbeddingBaseURL string  `env:"EMBEDDING_BASE_URL"`         // "" = LLM_BASE_URL
 
 	// Answers.
 	TopK             int     `env:"TOP_K"`              // 0 = bot.DefaultTopK
-	MinRelevance     float64 `env:"MIN_RELEVANCE"`      // 0 = the calibrated default
+	MinRelevance     float64 `env:"MIN_RELEVANCE"`      // 0 = bot.DefaultMinRelevance
+	MinSimilarity    float64 `env:"MIN_SIMILARITY"`     // 0 = bot.DefaultMinSimilarity
+	MinSupport       float64 `env:"MIN_SUPPORT"`        // 0 = bot.DefaultMinSupport
 	MaxQuestionChars int     `env:"MAX_QUESTION_CHARS"` // 0 = bot.DefaultMaxQuestionRunes
 
 	// Discord.
@@ -77,9 +80,12 @@ func loadConfig() (Config, error) {
 		c.DataDir = filepath.Join(dir, "verbatim")
 	}
 	switch c.Embedder {
-	case "auto", "local", "openai":
+	case "auto", "local", "hashed", "openai":
 	default:
-		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local or openai, not %q", c.Embedder)
+		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local, hashed or openai, not %q", c.Embedder)
+	}
+	if c.VectorWeight < 0 {
+		return Config{}, errors.New("configuration: VECTOR_WEIGHT must not be negative")
 	}
 	if c.LogLevel != "" {
 		var l slog.Level

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/bot/eval"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
@@ -39,7 +41,7 @@ func runEval(ctx context.Context, a *app, args []string) error {
 	if mode == "retrieval" {
 		return evalRetrieval(ctx, a, ix, qs, f.json, progress)
 	}
-	return evalAnswers(ctx, a, ix, qs, f.json, progress)
+	return evalAnswers(ctx, a, ix, qs, f, progress)
 }
 
 // evalUsage answers 'verbatim eval' without a known subcommand: the
@@ -60,7 +62,7 @@ type evalFlags struct {
 	articles, distractors files
 	questions             string
 	corpora               files
-	split                 string
+	split, details        string
 	limit                 int
 	json                  bool
 }
@@ -81,6 +83,9 @@ func parseEvalFlags(a *app, mode string, args []string) (evalFlags, error) {
 	fs.Var(&f.corpora, "corpus", `keep the questions of this "corpus" (and the off-corpus ones); repeatable`)
 	fs.StringVar(&f.split, "split", "", `keep the questions of this "split" (tune or test)`)
 	fs.IntVar(&f.limit, "limit", 0, "evaluate only the first N questions (0: all)")
+	if mode == "answers" {
+		fs.StringVar(&f.details, "details", "", "write one JSON line per question (its answer, judgement and gold hit) to this file")
+	}
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	if _, err := parse(fs, args); err != nil {
 		return f, err
@@ -113,7 +118,7 @@ func loadEval(ctx context.Context, a *app, f evalFlags) ([]eval.Question, *retri
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.evalDir(paths), Logger: log})
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.evalDir(paths), Logger: log, VectorWeight: a.cfg.VectorWeight})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,16 +151,42 @@ func evalRetrieval(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Q
 
 // evalAnswers answers qs over ix, measures the answers and prints the
 // report, as JSON if asJSON.
-func evalAnswers(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Question, asJSON bool, progress func(done, total int)) error {
-	rep, err := eval.Answers(ctx, a.answerer(ix), qs, eval.AnswersOptions{Paragraph: eval.IndexParagraphs(ix), Progress: progress})
+func evalAnswers(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Question, f evalFlags, progress func(done, total int)) error {
+	opts := eval.AnswersOptions{Paragraph: eval.IndexParagraphs(ix), Progress: progress}
+	if f.details != "" {
+		out, err := os.Create(f.details)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		opts.Each = func(q eval.Question, ans *bot.Answer, hit bool) {
+			enc.Encode(detailJSON{ID: q.ID, Question: q.Text, Answerable: q.Answerable, OffCorpus: q.OffCorpus,
+				Corpus: q.Corpus, Split: q.Split, Hit: hit, Answer: toAnswerJSON(ans)})
+		}
+	}
+	rep, err := eval.Answers(ctx, a.answerer(ix), qs, opts)
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if f.json {
 		return a.writeJSON(rep)
 	}
 	printAnswersReport(a, rep)
 	return nil
+}
+
+// detailJSON is one line of 'eval answers --details'.
+type detailJSON struct {
+	ID         string     `json:"id"`
+	Question   string     `json:"question"`
+	Answerable bool       `json:"answerable"`
+	OffCorpus  bool       `json:"off_corpus"`
+	Corpus     string     `json:"corpus,omitempty"`
+	Split      string     `json:"split,omitempty"`
+	Hit        bool       `json:"gold_in_quote"`
+	Answer     answerJSON `json:"answer"`
 }
 
 func printAnswersReport(a *app, r eval.AnswersReport) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -84,7 +85,19 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 	for _, r := range ans.Retrieved {
 		fmt.Fprintf(w, "  %d. %s  relevance %.2f · bm25 %.2f · cosine %.3f\n", r.Rank, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector)
 	}
-	fmt.Fprintf(w, "mode: %s", ans.Mode)
+	j := ans.Judgement
+	fmt.Fprintf(w, "judgement: relevance %.2f (bar %.2f) · similarity %.2f (bar %.2f) · support %.2f (bar %.2f) · asks for %s",
+		j.Relevance, j.MinRelevance, j.Similarity, j.MinSimilarity, j.Support, j.MinSupport, cmp.Or(string(j.Kind), "anything"))
+	if j.Kind != bot.AnyKind {
+		fmt.Fprintf(w, " (found: %t)", j.KindFound)
+	}
+	switch {
+	case j.OffCorpus:
+		fmt.Fprint(w, " → off-corpus, no model asked")
+	case j.Unsupported:
+		fmt.Fprint(w, " → the best sentence does not answer")
+	}
+	fmt.Fprintf(w, "\nmode: %s", ans.Mode)
 	if ans.Note != "" {
 		fmt.Fprintf(w, " (%s)", ans.Note)
 	}
@@ -119,6 +132,7 @@ type answerJSON struct {
 	Sources  []sourceJSON   `json:"sources"`
 	Closest  []articleJSON  `json:"closest,omitempty"`
 	Check    bot.Check      `json:"verification"`
+	Judge    judgementJSON  `json:"judgement"`
 	Timings  map[string]any `json:"timings_ms"`
 }
 
@@ -132,6 +146,22 @@ type segmentJSON struct {
 	Source int             `json:"source,omitempty"`
 	Start  *int            `json:"start,omitempty"`
 	End    *int            `json:"end,omitempty"`
+}
+
+// judgementJSON is bot.Judgement: the scores the refusal was decided on,
+// and the bars applied.
+type judgementJSON struct {
+	Relevance     float64 `json:"relevance"`
+	Similarity    float64 `json:"similarity"`
+	Support       float64 `json:"support"`
+	Kind          string  `json:"asks_for,omitempty"`
+	KindFound     bool    `json:"found"`
+	OffCorpus     bool    `json:"off_corpus"`
+	Unsupported   bool    `json:"unsupported"`
+	ModelAsked    bool    `json:"model_asked"`
+	MinRelevance  float64 `json:"min_relevance"`
+	MinSimilarity float64 `json:"min_similarity"`
+	MinSupport    float64 `json:"min_support"`
 }
 
 type sourceJSON struct {
@@ -166,6 +196,9 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 		Sources: []sourceJSON{}, Check: a.Check,
 		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
 	}
+	j := a.Judgement
+	out.Judge = judgementJSON{j.Relevance, j.Similarity, j.Support, string(j.Kind), j.KindFound, j.OffCorpus, j.Unsupported,
+		a.Asked, j.MinRelevance, j.MinSimilarity, j.MinSupport}
 	for _, s := range a.Body {
 		sj := segmentJSON{Type: s.Kind, Text: s.Text, Source: s.Source}
 		if s.Kind == bot.InlineQuote || s.Kind == bot.Excerpt {

@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"context"
+	"math"
+	"slices"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// Judgement is what the answerer measured to decide whether the retrieved
+// passages answer a question (shown by --verbose).
+type Judgement struct {
+	// Relevance is the best passage's lexical relevance (see
+	// retrieval.Result.Relevance).
+	Relevance float64
+	// Similarity is the best cosine, by meaning, of the question with a
+	// sentence of the passages (Relevance when no meaning model is set).
+	Similarity float64
+	// Support is how much of what the question asks about the best
+	// sentence covers: for each of the question's specific words (not in
+	// the articles' titles), the closest word of the sentence (1 for the
+	// same word; by meaning, the cosine of their vectors), averaged.
+	Support float64
+	// Kind is what the question asks for; KindFound whether one of the
+	// best sentences (kindDepth) holds one.
+	Kind      Kind
+	KindFound bool
+	// OffCorpus is set when the passages are too far from the question
+	// for any model to be asked (the pre-model gate); Unsupported when,
+	// answering offline, the best sentence does not answer it.
+	OffCorpus, Unsupported bool
+	// The bars applied (Config.MinRelevance, MinSimilarity, MinSupport).
+	MinRelevance, MinSimilarity, MinSupport float64
+}
+
+// kindDepth is how many of the best sentences are searched for the kind of
+// thing the question asks for.
+const kindDepth = 3
+
+// candidate is a sentence of a retrieved passage, with what it was
+// measured.
+type candidate struct {
+	p       int // passage index
+	span    corpus.Span
+	text    string // the sentence
+	terms   map[string]bool
+	prev    map[string]bool // terms of the sentence before, in the same passage
+	words   []string        // content words
+	prevW   []string        // content words of the sentence before
+	lexical float64         // weighted share of the question's terms (termScore)
+	sim     float64         // cosine by meaning with the question
+	support float64         // see Judgement.Support
+	kind    bool            // holds the kind of thing asked for
+	score   float64
+}
+
+// judge measures every sentence of the passages against the question and
+// returns them best first, with the Judgement (before the decision bars
+// are applied).
+func (a *Answerer) judge(ctx context.Context, question string, passages []retrieval.Result) ([]candidate, Judgement) {
+	j := Judgement{Relevance: best(passages), Kind: questionKind(question)}
+	q := termSet(question)
+	cands, weight := candidates(q, passages)
+	if len(cands) == 0 {
+		return nil, j
+	}
+	specific := specificWords(question, passages)
+	sims, words := a.meaning(ctx, question, cands, specific)
+	rare := rarity(specific, cands, words)
+	names := make([]map[string]bool, len(passages))
+	for i := range cands {
+		c := &cands[i]
+		r := passages[c.p]
+		if names[c.p] == nil {
+			title := ""
+			if r.Article != nil {
+				title = r.Article.Title
+			}
+			names[c.p] = knownNames(r.Paragraph.Text, title)
+		}
+		c.lexical = termScore(c, q, weight)
+		c.sim = sims[i]
+		c.support = support(c, specific, words, rare)
+		c.kind = j.Kind.holds(c.text, q, names[c.p])
+		c.score = lexWeight*c.lexical + supportWeight*c.support + simWeight*c.sim +
+			relWeight*r.Relevance + rankWeight/float64(c.p+1)
+		if j.Kind != AnyKind && c.kind {
+			c.score += kindBonus
+		}
+		if !novel(c, q) {
+			c.score /= 2
+		}
+	}
+	slices.SortStableFunc(cands, func(x, y candidate) int { return cmpFloat(y.score, x.score) })
+	j.Support = cands[0].support
+	for _, c := range cands[:min(kindDepth, len(cands))] {
+		j.KindFound = j.KindFound || c.kind
+	}
+	for _, c := range cands {
+		j.Similarity = max(j.Similarity, c.sim)
+	}
+	return cands, j
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Weights of the parts of a sentence's score, tuned on the tuning split of
+// the natural questions and on SQuAD dev (BENCHMARKS.md, "Calibration").
+const (
+	lexWeight     = 1   // for the weighted share of the question's terms
+	supportWeight = 1   // for Judgement.Support
+	simWeight     = 1   // for the cosine by meaning with the question
+	prevCredit    = 0.4 // for question terms found only in the previous sentence
+	relWeight     = 1   // for the passage's Relevance
+	rankWeight    = 0.1 // for 1/rank of the passage
+	kindBonus     = 0.2 // for holding the kind of thing asked for
+)
+
+// candidates returns the sentences of the passages, and the weight of each
+// question term found in them: ln(1+N/df) over the N sentences.
+func candidates(q map[string]bool, passages []retrieval.Result) ([]candidate, map[string]float64) {
+	var cands []candidate
+	df := make(map[string]int)
+	for p, r := range passages {
+		text := r.Paragraph.Text
+		var prev map[string]bool
+		var prevW []string
+		for _, sp := range corpus.Sentences(text) {
+			s := text[sp.Start:sp.End]
+			c := candidate{p: p, span: sp, text: s, terms: termSet(s), prev: prev, words: retrieval.Words(s), prevW: prevW}
+			for t := range c.terms {
+				if q[t] {
+					df[t]++
+				}
+			}
+			cands = append(cands, c)
+			prev, prevW = c.terms, c.words
+		}
+	}
+	weight := make(map[string]float64, len(df))
+	for t, n := range df {
+		weight[t] = math.Log(1 + float64(len(cands))/float64(n))
+	}
+	return cands, weight
+}
+
+// specificWords returns the question's content words that say what it asks
+// about: without the words of the retrieved articles' titles (which
+// name a topic, not what is asked of it), nor those of its kind cue ("how
+// long"), nor words about the articles themselves. All content words when
+// that leaves none.
+func specificWords(question string, passages []retrieval.Result) []string {
+	all := retrieval.Words(question)
+	title := make(map[string]bool)
+	for _, r := range passages {
+		if r.Article != nil {
+			for _, t := range terms(r.Article.Title) {
+				title[t] = true
+			}
+		}
+	}
+	var out []string
+	for _, w := range all {
+		ts := terms(w)
+		if len(ts) == 0 || title[ts[0]] || isCueWord(w) || slices.Contains(out, w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	if len(out) == 0 {
+		for _, w := range all {
+			if ts := terms(w); len(ts) > 0 && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// isCueWord reports words that only say what kind of answer is wanted,
+// and light verbs and fillers that questions put around what they ask
+// ("how much oil does Israel get", "what do people reckon").
+func isCueWord(w string) bool {
+	switch w {
+	case "get", "gets", "got", "getting", "go", "goes", "going", "went", "comes", "came", "make", "makes",
+		"made", "take", "takes", "took", "give", "gives", "gave", "put", "keep", "keeps", "kept", "let", "want",
+		"wants", "wanted", "need", "needs", "like", "happen", "happened", "happens", "thing", "things", "stuff",
+		"guy", "guys", "people", "reckon", "think", "know", "really", "actually", "exactly", "lot", "lots":
+		return true
+	case "long", "old", "big", "large", "far", "high", "tall", "deep", "wide", "heavy", "share", "percentage",
+		"percent", "proportion", "fraction", "portion", "amount", "number", "year", "date", "century", "decade",
+		"month", "time", "reason", "recently", "soon", "come", "caused", "causes", "place", "person", "kind", "sort":
+		return true
+	}
+	return false
+}
+
+// novel reports whether c has a content term the question lacks: without
+// one it cannot hold the answer.
+func novel(c *candidate, q map[string]bool) bool {
+	for t := range c.terms {
+		if !q[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// termScore is the weighted share of the question's terms found in c, with
+// prevCredit for those found only in the sentence before.
+func termScore(c *candidate, q map[string]bool, weight map[string]float64) float64 {
+	var have, total float64
+	for _, w := range weight {
+		total += w
+	}
+	if total == 0 {
+		return 0
+	}
+	for t := range c.terms {
+		if q[t] {
+			have += weight[t]
+		}
+	}
+	for t := range c.prev {
+		if q[t] && !c.terms[t] {
+			have += prevCredit * weight[t]
+		}
+	}
+	return have / total
+}

@@ -1,0 +1,163 @@
+package bot
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+// Kind is the kind of thing a question asks for, judged from its wording.
+type Kind string
+
+const (
+	AnyKind  Kind = ""
+	Quantity Kind = "quantity" // how much, how many, what share
+	Time     Kind = "time"     // when, what year, how long
+	Person   Kind = "person"   // who, which leader
+	Place    Kind = "place"    // where, which city or country
+	Reason   Kind = "reason"   // why, what for
+)
+
+// kindCues maps the wording of a question to the kind it asks for: the
+// first cue found at the start of the question (or, for the last group,
+// anywhere in it) wins.
+func kindCues() []struct {
+	kind     Kind
+	openings []string
+} {
+	return []struct {
+		kind     Kind
+		openings []string
+	}{
+		{Quantity, []string{"how many", "how much", "how big", "how large", "how far", "how old", "how high",
+			"how tall", "how deep", "how wide", "how heavy", "what share", "what percentage", "what percent",
+			"what proportion", "what fraction", "what portion", "what part", "what amount", "what number"}},
+		{Time, []string{"when", "what year", "which year", "in what year", "in which year", "what date",
+			"which date", "what century", "in what century", "what decade", "what month", "how long",
+			"how soon", "since when", "until when", "what time", "how recently"}},
+		{Reason, []string{"why", "what for", "how come", "for what reason", "what is the reason", "what's the reason",
+			"what was the reason", "what caused", "what causes"}},
+		{Place, []string{"where", "which city", "what city", "which country", "what country", "which countries",
+			"what countries", "which place", "what place", "which region", "what region", "in which", "from where"}},
+		{Person, []string{"who", "whom", "whose", "which leader", "what leader", "which person", "what person",
+			"which president", "which minister", "which official", "which professor", "which expert", "which academic"}},
+	}
+}
+
+// questionKind returns the kind of thing question asks for; AnyKind when
+// its wording gives no hint.
+func questionKind(question string) Kind {
+	words := " " + strings.Join(corpus.Words(question), " ") + " "
+	if strings.Contains(words, " percent ") || strings.Contains(question, "%") {
+		return Quantity
+	}
+	best, at := AnyKind, len(words)
+	for _, k := range kindCues() {
+		for _, o := range k.openings {
+			// A cue counts at the start or after a leading word or two
+			// ("so who…", "and when…", "ok how many…").
+			if i := strings.Index(words, " "+o+" "); i >= 0 && i < at && strings.Count(words[:i], " ") <= 2 {
+				best, at = k.kind, i
+			}
+		}
+	}
+	return best
+}
+
+// holds reports whether sentence holds a thing of kind k, given the
+// question's terms q (a name the question already gives is not new) and
+// names, the terms known to be names in its passage (see knownNames).
+func (k Kind) holds(sentence string, q, names map[string]bool) bool {
+	switch k {
+	case Quantity:
+		return hasQuantity(sentence)
+	case Time:
+		return hasTime(sentence)
+	case Person, Place:
+		return hasNewName(sentence, q, names)
+	case Reason:
+		return reasonCue.MatchString(sentence)
+	}
+	return true
+}
+
+var (
+	numberWords = []string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+		"eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "hundreds", "thousand",
+		"thousands", "million", "millions", "billion", "billions", "trillion", "dozen", "dozens", "half",
+		"percent"}
+	months = []string{"january", "february", "march", "april", "may", "june", "july", "august",
+		"september", "october", "november", "december"}
+	timeWords = []string{"century", "centuries", "decade", "decades", "years", "months", "weeks", "days",
+		"ago", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+		"immediately"}
+	// reasonCue finds a clause that gives a reason or a purpose.
+	reasonCue = regexp.MustCompile(`(?i)\b(because|since|due to|owing to|thanks to|as a result|result of|in order to|so that|so as to|reason|caused|causes|led to|leads to|aims? to|aimed|to help|to (?:cool|calm|counter|smooth|ease|build|protect|ensure|avoid|prevent|improve|support|strengthen|secure|reduce|increase))\b`)
+)
+
+// hasQuantity reports a digit or a number word.
+func hasQuantity(s string) bool {
+	if strings.ContainsFunc(s, unicode.IsDigit) {
+		return true
+	}
+	for _, w := range corpus.Words(s) {
+		if slices.Contains(numberWords, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTime reports a year, a month, or a word of time or duration.
+func hasTime(s string) bool {
+	for _, w := range corpus.Words(s) {
+		if len(w) >= 3 && len(w) <= 4 && strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0 ||
+			slices.Contains(months, w) || slices.Contains(timeWords, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNewName reports whether s has a capitalised word whose term the
+// question does not already contain: a candidate name. The first word of
+// s, capitalised anyway, counts only if its term is among names.
+func hasNewName(s string, q, names map[string]bool) bool {
+	for i, f := range strings.Fields(s) {
+		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
+		if f == "" || !unicode.IsUpper([]rune(f)[0]) {
+			continue
+		}
+		ts := terms(f)
+		if len(ts) > 0 && !q[ts[0]] && (i > 0 || names[ts[0]]) {
+			return true
+		}
+	}
+	return false
+}
+
+// knownNames returns the terms of the words capitalised inside a sentence
+// of text (not at its start), and of the title's capitalised words: what
+// is a name in that passage.
+func knownNames(text, title string) map[string]bool {
+	names := make(map[string]bool)
+	add := func(s string, skipFirst bool) {
+		for i, f := range strings.Fields(s) {
+			f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
+			if (i == 0 && skipFirst) || f == "" || !unicode.IsUpper([]rune(f)[0]) {
+				continue
+			}
+			for _, t := range terms(f) {
+				names[t] = true
+			}
+		}
+	}
+	for _, sp := range corpus.Sentences(text) {
+		add(text[sp.Start:sp.End], true)
+	}
+	add(title, false)
+	return names
+}

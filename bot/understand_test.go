@@ -1,0 +1,141 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
+)
+
+// Questions in people's own words about the shipped article (from issue 8
+// and written for these tests; none is in the natural set's test split),
+// and plainly off-corpus ones.
+var (
+	paraphrased = []string{
+		"How much oil does Israel get from Azerbaijan?",
+		"Who runs Azerbaijan?",
+		"What weapons does Baku purchase from the Israelis?",
+		"How did Azerbaijan try to calm down the Turkish leader?",
+		"what year did azerbaijan break away from the soviets",
+	}
+	offCorpus = []string{
+		"what should i cook for dinner tonight",
+		"best pizza toppings? pineapple yes or no",
+		"how do i undo my last git commit",
+	}
+)
+
+// TestGateAndModel checks the refusal decision with a language model: a
+// paraphrased answerable question reaches the model (the chat endpoint is
+// called), whose answerable: false refuses with no sources; a plainly
+// off-corpus one is refused before any model is asked.
+func TestGateAndModel(t *testing.T) {
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+		return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
+	})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+	ask := func(q string) (*bot.Answer, int) {
+		before := len(srv.Chat.Requests())
+		ans, err := a.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ans, len(srv.Chat.Requests()) - before
+	}
+	for _, q := range paraphrased {
+		ans, calls := ask(q)
+		if calls != 1 || !ans.Asked || ans.Judgement.OffCorpus {
+			t.Errorf("%q: %d chat calls, asked %v, judgement %+v: want the model asked", q, calls, ans.Asked, ans.Judgement)
+		}
+		if !ans.Refused || len(ans.Sources) != 0 || ans.Mode != bot.Generated {
+			t.Errorf("%q: the model's answerable: false gave %+v", q, ans)
+		}
+	}
+	for _, q := range offCorpus {
+		ans, calls := ask(q)
+		if calls != 0 || ans.Asked || !ans.Judgement.OffCorpus || !ans.Refused || len(ans.Sources) != 0 {
+			t.Errorf("%q: %d chat calls, judgement %+v, refused %v with %d sources: want refused before the model", q, calls, ans.Judgement, ans.Refused, len(ans.Sources))
+		}
+	}
+}
+
+// TestOfflineRefusal checks the offline decision: the plainly off-corpus
+// and an on-topic question the article does not answer are refused with
+// no sources, questions it answers are not.
+func TestOfflineRefusal(t *testing.T) {
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	tests := []struct {
+		q      string
+		refuse bool
+	}{
+		{"How much oil does Israel get from Azerbaijan?", false},
+		{"When did Azerbaijan become independent?", false},
+		{"Who won the 2022 FIFA World Cup?", true},
+		{"what should i cook for dinner tonight", true},
+		{"how do i undo my last git commit", true},
+		{"What does the article say about the population of Azerbaijan?", true},
+	}
+	for _, tt := range tests {
+		ans, err := a.Answer(context.Background(), tt.q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Refused != tt.refuse || ans.Refused && len(ans.Sources) != 0 {
+			t.Errorf("%q: refused %v with %d sources (judgement %+v), want refused %v", tt.q, ans.Refused, len(ans.Sources), ans.Judgement, tt.refuse)
+		}
+	}
+}
+
+// TestChatNoise checks that greetings, numbering and emoji around a
+// question change neither the refusal nor the answer.
+func TestChatNoise(t *testing.T) {
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	answer := func(q string) string {
+		ans, err := a.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ans.Text()
+	}
+	for _, clean := range []string{"what is the capital of Azerbaijan?", "who won the 2022 FIFA World Cup?"} {
+		want := answer(clean)
+		for _, noisy := range []string{"hey " + clean, "Question 3: " + clean, "hi all, " + clean + " 🙏 thanks!", "ok so " + clean + " 🤔"} {
+			if got := answer(noisy); got != want {
+				t.Errorf("%q answered %q, but %q answers %q", noisy, got, clean, want)
+			}
+		}
+	}
+}
+
+// TestAnswerKind checks that the extractive answer quotes the sentence
+// that holds what the question asks for.
+func TestAnswerKind(t *testing.T) {
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	tests := []struct {
+		q    string
+		kind bot.Kind
+		want string // in the first excerpt
+	}{
+		{"How much oil does Israel get from Azerbaijan?", bot.Quantity, "about 60%"},
+		{"When did Azerbaijan become independent?", bot.Time, "1992"},
+		{"Who heads the Post-Soviet Conflicts Research Program?", bot.Person, "Khanin"},
+		{"Why did Azerbaijan send an envoy to Erdogan?", bot.Reason, "cool him down"},
+		{"Where is Azerbaijan positioned?", bot.Place, "Iran, Turkey and Russia"},
+	}
+	for _, tt := range tests {
+		ans, err := a.Answer(context.Background(), tt.q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Judgement.Kind != tt.kind {
+			t.Errorf("%q asks for %q, want %q", tt.q, ans.Judgement.Kind, tt.kind)
+		}
+		if len(ans.Body) == 0 || ans.Body[0].Kind != bot.Excerpt || !strings.Contains(ans.Body[0].Text, tt.want) {
+			t.Errorf("%q: first excerpt of %q does not hold %q", tt.q, ans.Text(), tt.want)
+		}
+	}
+}
