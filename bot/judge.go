@@ -37,7 +37,7 @@ type Judgement struct {
 
 // kindDepth is how many of the best sentences are searched for the kind of
 // thing the question asks for.
-const kindDepth = 3
+const kindDepth = 5
 
 // candidate is a sentence of a retrieved passage, with what it was
 // measured.
@@ -123,7 +123,7 @@ const (
 	prevCredit    = 0.4 // for question terms found only in the previous sentence
 	relWeight     = 1   // for the passage's Relevance
 	rankWeight    = 0.1 // for 1/rank of the passage
-	kindBonus     = 0.2 // for holding the kind of thing asked for
+	kindBonus     = 0.3 // for holding the kind of thing asked for
 )
 
 // candidates returns the sentences of the passages, and the weight of each

@@ -58,6 +58,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// benchEmbedder is the embedder the benchmarks index with: the offline
+// default (NewOffline), or the hashed LocalEmbedder alone when
+// VERBATIM_BENCH_EMBEDDER=hashed (the figures before the static model).
+func benchEmbedder(tb testing.TB) Embedder {
+	tb.Helper()
+	if os.Getenv("VERBATIM_BENCH_EMBEDDER") == "hashed" {
+		return NewLocal(0)
+	}
+	e, err := NewOffline()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
 // getFixture returns the fixture of set, building it on first use.
 func getFixture(b *testing.B, set string) *fixture {
 	b.Helper()
@@ -75,7 +90,7 @@ func getFixture(b *testing.B, set string) *fixture {
 		fixtures.root, fixtures.m = root, map[string]*fixture{}
 	}
 	f := &fixture{corpus: loadEvalArticles(b, benchSets[set]...), dir: filepath.Join(fixtures.root, set)}
-	ix, err := Open(context.Background(), Config{Embedder: NewLocal(0), Dir: f.dir})
+	ix, err := Open(context.Background(), Config{Embedder: benchEmbedder(b), Dir: f.dir})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,7 +111,7 @@ func BenchmarkBuild(b *testing.B) {
 	c := loadEvalArticles(b, benchSets["2k"]...)
 	ctx := context.Background()
 	for b.Loop() {
-		ix, err := Open(ctx, Config{Embedder: NewLocal(0)})
+		ix, err := Open(ctx, Config{Embedder: benchEmbedder(b)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -376,7 +391,7 @@ func TestColdStartChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	ix, err := Open(ctx, Config{Embedder: NewLocal(0), Dir: dir})
+	ix, err := Open(ctx, Config{Embedder: benchEmbedder(t), Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
