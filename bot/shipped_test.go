@@ -15,35 +15,21 @@ import (
 	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
-	"github.com/verbatim-bot/verbatim/retrieval/static"
+	"github.com/verbatim-bot/verbatim/retrieval/retrievaltest"
 )
 
 var shipped struct {
 	once sync.Once
 	ix   *retrieval.Index
-	err  error
 }
 
-// shippedIndex is the real index, local embedder, over the shipped article.
+// shippedIndex is the real index, offline embedder, over the shipped
+// article, built once for all tests.
 func shippedIndex(t *testing.T) *retrieval.Index {
 	t.Helper()
-	shipped.once.Do(func() {
-		ctx := context.Background()
-		c, err := corpus.Load(ctx, corpus.Default(), corpus.Options{})
-		if err != nil {
-			shipped.err = err
-			return
-		}
-		ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: offline(t)})
-		if err != nil {
-			shipped.err = err
-			return
-		}
-		_, shipped.err = ix.Load(ctx, c, nil)
-		shipped.ix = ix
-	})
-	if shipped.err != nil {
-		t.Fatal(shipped.err)
+	shipped.once.Do(func() { shipped.ix = retrievaltest.Shipped(t) })
+	if shipped.ix == nil {
+		t.Fatal("the shipped index could not be built (see the first test that tried)")
 	}
 	return shipped.ix
 }
@@ -66,7 +52,7 @@ func shownQuotes(a *bot.Answer) []string {
 }
 
 func TestExtractiveShippedArticle(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	ans, err := a.Answer(context.Background(), "What is the capital of Azerbaijan?", bot.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +72,7 @@ func TestExtractiveShippedArticle(t *testing.T) {
 }
 
 func TestFollowUp(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	history := []bot.Turn{{Question: "What does Khanin say about Washington?", Answer: "…"}}
 	ans, err := a.Answer(context.Background(), "And who is he?", bot.Options{History: history})
 	if err != nil {
@@ -144,7 +130,7 @@ func seedQuestions(t *testing.T) []seedQuestion {
 // each unanswerable one is refused, naming the article as the closest.
 func TestSeedQuestions(t *testing.T) {
 	qs := seedQuestions(t)
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	for _, q := range qs {
 		t.Run(q.ID, func(t *testing.T) {
 			ans, err := a.Answer(context.Background(), q.Question, bot.Options{})
@@ -183,8 +169,8 @@ func TestConcurrentAnswers(t *testing.T) {
 	})
 	ix := shippedIndex(t)
 	answerers := []*bot.Answerer{
-		bot.New(ix, bot.Config{Meaning: meaning(t)}),
-		bot.New(ix, bot.Config{Meaning: meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}}),
+		bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)}),
+		bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}}),
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -205,24 +191,4 @@ func TestConcurrentAnswers(t *testing.T) {
 			t.Error(err)
 		}
 	}
-}
-
-// meaning is the static meaning model the CLI gives the answerer.
-func meaning(tb testing.TB) retrieval.Embedder {
-	tb.Helper()
-	m, err := static.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-// offline is the CLI's default offline embedder.
-func offline(tb testing.TB) retrieval.Embedder {
-	tb.Helper()
-	e, err := retrieval.NewOffline()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return e
 }

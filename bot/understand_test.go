@@ -7,6 +7,7 @@ import (
 
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
+	"github.com/verbatim-bot/verbatim/retrieval/retrievaltest"
 )
 
 // Questions in people's own words about the shipped article (from issue 8
@@ -37,7 +38,7 @@ func TestGateAndModel(t *testing.T) {
 	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
 		return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
 	})
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
 	ask := func(q string) (*bot.Answer, int) {
 		before := len(srv.Chat.Requests())
 		ans, err := a.Answer(context.Background(), q, bot.Options{})
@@ -67,7 +68,7 @@ func TestGateAndModel(t *testing.T) {
 // and an on-topic question the article does not answer are refused with
 // no sources, questions it answers are not.
 func TestOfflineRefusal(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	tests := []struct {
 		q      string
 		refuse bool
@@ -93,7 +94,7 @@ func TestOfflineRefusal(t *testing.T) {
 // TestChatNoise checks that greetings, numbering and emoji around a
 // question change neither the refusal nor the answer.
 func TestChatNoise(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	answer := func(q string) string {
 		ans, err := a.Answer(context.Background(), q, bot.Options{})
 		if err != nil {
@@ -114,7 +115,7 @@ func TestChatNoise(t *testing.T) {
 // TestAnswerKind checks that the extractive answer quotes the sentence
 // that holds what the question asks for.
 func TestAnswerKind(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	tests := []struct {
 		q    string
 		kind bot.Kind

@@ -9,7 +9,7 @@ import (
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
-	"github.com/verbatim-bot/verbatim/retrieval/static"
+	"github.com/verbatim-bot/verbatim/retrieval/retrievaltest"
 )
 
 // testArticles is a small corpus: three articles with content, one of them
@@ -53,41 +53,14 @@ Urban bees forage on a wider variety of flowers planted in parks, balconies and 
 	return fs
 }
 
-// library is a real index over testArticles with the local embedder, and
-// the real extractive answerer on it.
+// library is a real index over testArticles with the offline embedder,
+// and the real extractive answerer on it.
 func library(t testing.TB) (*retrieval.Index, *bot.Answerer) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := corpus.Load(ctx, testArticles(), corpus.Options{})
+	c, err := corpus.Load(context.Background(), testArticles(), corpus.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: offline(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ix.Load(ctx, c, nil); err != nil {
-		t.Fatal(err)
-	}
-	return ix, bot.New(ix, bot.Config{Meaning: meaning(t)})
-}
-
-// meaning is the static meaning model the CLI gives the answerer.
-func meaning(tb testing.TB) retrieval.Embedder {
-	tb.Helper()
-	m, err := static.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-// offline is the CLI's default offline embedder.
-func offline(tb testing.TB) retrieval.Embedder {
-	tb.Helper()
-	e, err := retrieval.NewOffline()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return e
+	ix := retrievaltest.Index(t, c)
+	return ix, bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)})
 }

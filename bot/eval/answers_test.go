@@ -17,32 +17,13 @@ import (
 	"github.com/verbatim-bot/verbatim/corpus/evaldata"
 	"github.com/verbatim-bot/verbatim/retrieval"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
-	"github.com/verbatim-bot/verbatim/retrieval/static"
+	"github.com/verbatim-bot/verbatim/retrieval/retrievaltest"
 )
 
-// shippedIndex indexes the shipped article with the local embedder.
-func shippedIndex(tb testing.TB) *retrieval.Index {
-	tb.Helper()
-	ctx := context.Background()
-	c, err := corpus.Load(ctx, corpus.Default(), corpus.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return indexOf(tb, c)
-}
+// shippedIndex indexes the shipped article with the offline embedder.
+func shippedIndex(tb testing.TB) *retrieval.Index { return retrievaltest.Shipped(tb) }
 
-func indexOf(tb testing.TB, c *corpus.Corpus) *retrieval.Index {
-	tb.Helper()
-	ctx := context.Background()
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: offline(tb)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := ix.Load(ctx, c, nil); err != nil {
-		tb.Fatal(err)
-	}
-	return ix
-}
+func indexOf(tb testing.TB, c *corpus.Corpus) *retrieval.Index { return retrievaltest.Index(tb, c) }
 
 // questions about the shipped article, written for these tests.
 var questions = []Question{
@@ -57,7 +38,7 @@ var questions = []Question{
 
 func TestAnswersExtractive(t *testing.T) {
 	ix := shippedIndex(t)
-	a := bot.New(ix, bot.Config{Meaning: meaning(t)})
+	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)})
 	var progress []int
 	rep, err := Answers(context.Background(), a, questions, AnswersOptions{
 		Paragraph: IndexParagraphs(ix),
@@ -88,7 +69,7 @@ func TestAnswersExtractive(t *testing.T) {
 
 func TestAnswersCountsInexactQuotes(t *testing.T) {
 	ix := shippedIndex(t)
-	a := bot.New(ix, bot.Config{Meaning: meaning(t)})
+	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)})
 	// A lookup that returns a different text for every paragraph: no quote
 	// is then exact, which the report must say.
 	other := func(id string) (corpus.Paragraph, bool) {
@@ -104,7 +85,7 @@ func TestAnswersCountsInexactQuotes(t *testing.T) {
 }
 
 func TestAnswersFailures(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: meaning(t)})
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
 	_, err := Answers(context.Background(), a, []Question{{ID: "blank", Text: " "}}, AnswersOptions{})
 	if err == nil || !strings.Contains(err.Error(), "question blank") {
 		t.Errorf("err = %v", err)
@@ -144,7 +125,7 @@ func TestAnswersAgainstMisquotingLLM(t *testing.T) {
 	defer srv.Close()
 	srv.Chat.Respond(misquoter)
 	ix := shippedIndex(t)
-	a := bot.New(ix, bot.Config{Meaning: meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
 	rep, err := Answers(context.Background(), a, questions, AnswersOptions{Paragraph: IndexParagraphs(ix)})
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +173,7 @@ func TestSeedAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix := shippedIndex(t)
-	rep, err := Answers(context.Background(), bot.New(ix, bot.Config{Meaning: meaning(t)}), qs, AnswersOptions{Paragraph: IndexParagraphs(ix)})
+	rep, err := Answers(context.Background(), bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)}), qs, AnswersOptions{Paragraph: IndexParagraphs(ix)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +204,7 @@ func TestSQuADAnswers(t *testing.T) {
 	for i := 0; i < len(qs); i += 10 {
 		sample = append(sample, qs[i])
 	}
-	rep, err := Answers(context.Background(), bot.New(ix, bot.Config{Meaning: meaning(t)}), sample, AnswersOptions{Paragraph: IndexParagraphs(ix)})
+	rep, err := Answers(context.Background(), bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)}), sample, AnswersOptions{Paragraph: IndexParagraphs(ix)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +219,7 @@ func TestSQuADAnswers(t *testing.T) {
 // answer measures; run it once: -bench SQuADAnswers -benchtime 1x.
 func BenchmarkSQuADAnswers(b *testing.B) {
 	qs, ix := squad(b)
-	a := bot.New(ix, bot.Config{Meaning: meaning(b)})
+	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(b)})
 	var rep AnswersReport
 	for b.Loop() {
 		var err error
@@ -272,7 +253,7 @@ func BenchmarkAnswerOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	ix := indexOf(b, loadJSONL(b, dir, "squad-dev/articles.jsonl", "bbc/articles.jsonl"))
-	a := bot.New(ix, bot.Config{Meaning: meaning(b)})
+	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(b)})
 	ctx := context.Background()
 	var overhead, retrieval []time.Duration
 	b.ResetTimer()
@@ -292,24 +273,4 @@ func BenchmarkAnswerOverhead(b *testing.B) {
 	b.ReportMetric(float64(percentile(overhead, 50).Microseconds())/1000, "overhead-p50-ms")
 	b.ReportMetric(float64(percentile(overhead, 95).Microseconds())/1000, "overhead-p95-ms")
 	b.ReportMetric(float64(percentile(retrieval, 50).Microseconds())/1000, "retrieval-p50-ms")
-}
-
-// meaning is the static meaning model the CLI gives the answerer.
-func meaning(tb testing.TB) retrieval.Embedder {
-	tb.Helper()
-	m, err := static.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-// offline is the CLI's default offline embedder.
-func offline(tb testing.TB) retrieval.Embedder {
-	tb.Helper()
-	e, err := retrieval.NewOffline()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return e
 }

@@ -1,0 +1,56 @@
+// Package retrievaltest builds, for tests, what the CLI builds by default:
+// the offline embedder, the static meaning model, and an in-memory index.
+package retrievaltest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/static"
+)
+
+// Offline returns the default offline embedder (retrieval.NewOffline).
+func Offline(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	e, err := retrieval.NewOffline()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// Meaning returns the static meaning model the CLI gives the answerer.
+func Meaning(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	m, err := static.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// Index returns an in-memory index of c with the offline embedder.
+func Index(tb testing.TB, c *corpus.Corpus) *retrieval.Index {
+	tb.Helper()
+	ctx := context.Background()
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: Offline(tb)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := ix.Load(ctx, c, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return ix
+}
+
+// Shipped returns an in-memory index of the articles shipped in the binary.
+func Shipped(tb testing.TB) *retrieval.Index {
+	tb.Helper()
+	c, err := corpus.Load(context.Background(), corpus.Default(), corpus.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Index(tb, c)
+}
