@@ -2,10 +2,13 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval"
 	"github.com/verbatim-bot/verbatim/retrieval/openaifake"
 	"github.com/verbatim-bot/verbatim/retrieval/retrievaltest"
 )
@@ -137,6 +140,34 @@ func TestAnswerKind(t *testing.T) {
 		}
 		if len(ans.Body) == 0 || ans.Body[0].Kind != bot.Excerpt || !strings.Contains(ans.Body[0].Text, tt.want) {
 			t.Errorf("%q: first excerpt of %q does not hold %q", tt.q, ans.Text(), tt.want)
+		}
+	}
+}
+
+// TestExtractOneArticle checks that an extractive reply quotes one article
+// (the best sentence's) when the question names no other, even when a
+// sentence of another article scores close.
+func TestExtractOneArticle(t *testing.T) {
+	rail := &corpus.Article{ID: "rail", Title: "Rail strike ends"}
+	p := func(a *corpus.Article, n int, text string) retrieval.Result {
+		return retrieval.Result{Article: a, Paragraph: corpus.Paragraph{ID: fmt.Sprintf("%s#%d", a.ID, n), ArticleID: a.ID, N: n, Text: text}, Relevance: 1}
+	}
+	rs := []retrieval.Result{
+		p(article, 1, "Baku is the capital of Azerbaijan, on the Caspian sea."),
+		p(rail, 1, "The capital's rail workers ended their strike."),
+		p(article, 2, "The capital of Azerbaijan has an old town."),
+	}
+	a := bot.New(&fixedSearcher{results: rs}, bot.Config{Meaning: retrievaltest.Meaning(t)})
+	ans, err := a.Answer(context.Background(), "what about the capital?", bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ans.Sources) == 0 {
+		t.Fatalf("refused: %+v", ans.Judgement)
+	}
+	for _, s := range ans.Sources {
+		if s.ArticleID != ans.Sources[0].ArticleID {
+			t.Errorf("quotes articles %s and %s: %q", ans.Sources[0].ArticleID, s.ArticleID, ans.Text())
 		}
 	}
 }
