@@ -705,3 +705,27 @@ func TestRetryAfterDate(t *testing.T) {
 		t.Errorf("mode %s, waits %v: want one wait of 5s, until the Retry-After date", a.Mode, got)
 	}
 }
+
+// TestNoRawJSON checks what a user sees when a small model wraps or cuts
+// its JSON: the answer inside it, or the quotes with a note; never JSON.
+func TestNoRawJSON(t *testing.T) {
+	for _, content := range []string{
+		`Sure! {"answer": "Baku is the capital [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": "true"}`,
+		`Here you go: {"answer": "Baku is the capital [1].", "quotes": [{"source": 1, "text": "Baku is`,
+		"```json\n{\"answer\": \"Baku is the capital [1].\", \"answerable\": true",
+	} {
+		s := newSetup(t, paragraphs, nil)
+		s.srv.Chat.Script(openaifake.Response{Content: content})
+		a, err := s.a.Answer(context.Background(), question, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkShown(t, a)
+		if text := a.Text(); strings.ContainsAny(text, "{}") || strings.Contains(text, `"answer"`) {
+			t.Errorf("reply %q shows %q", content, text)
+		}
+		if a.Mode == bot.Extractive && !strings.Contains(a.Note, "malformed") {
+			t.Errorf("reply %q fell back without saying why: note %q", content, a.Note)
+		}
+	}
+}

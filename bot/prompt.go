@@ -146,40 +146,79 @@ var (
 	errMalformedReply = errors.New("the language model's reply was malformed JSON")
 )
 
-// parseReply reads the model's reply: the JSON object the prompt asks for
-// (also inside a ``` code fence, or after a line of prose), of which only
-// the first JSON value counts, so prose after it is ignored; or, when the
-// server ignored the format and the reply is prose, the prose itself as the
-// answer, whose “quoted” spans and [n] markers verification then checks
-// like any other.
+// parseReply reads the model's reply: the JSON object the prompt asks for,
+// wherever it stands (inside a ``` code fence, after a line of prose, before
+// trailing text; the first object with an "answer" counts), read leniently
+// ("answerable": "true" is true); or, when the server ignored the format
+// and the reply is prose, the prose itself as the answer, whose “quoted”
+// spans and [n] markers verification then checks like any other. A reply
+// that looks like JSON but does not decode (cut off at max_tokens, say) is
+// malformed, never prose: raw JSON is never shown.
 func parseReply(content string) (reply, error) {
-	s := strings.TrimSpace(stripFence(content))
+	s := strings.TrimSpace(content)
+	if body, ok := fenced(s); ok {
+		s = strings.TrimSpace(body)
+	}
 	if s == "" {
 		return reply{}, errEmptyReply
 	}
-	prose := reply{Text: s, Answerable: true}
-	start := strings.IndexByte(s, '{')
-	if start < 0 {
-		return prose, nil
+	if obj, ok := firstAnswerObject(s); ok {
+		return replyFrom(obj)
 	}
-	var w struct {
-		Answer any `json:"answer"`
-		Quotes []struct {
-			Source json.RawMessage `json:"source"`
-			Text   string          `json:"text"`
-		} `json:"quotes"`
-		Answerable *bool `json:"answerable"`
+	if looksLikeJSON(s) {
+		return reply{}, fmt.Errorf("%w: no complete JSON object with an answer", errMalformedReply)
 	}
-	err := json.NewDecoder(strings.NewReader(s[start:])).Decode(&w)
-	switch {
-	case start > 0 && (err != nil || w.Answer == nil):
-		return prose, nil // prose that happens to hold a brace
-	case err != nil:
-		return reply{}, fmt.Errorf("%w: %v", errMalformedReply, err)
+	return reply{Text: s, Answerable: true}, nil
+}
+
+// maxObjectTries bounds how many '{' parseReply tries as the start of the
+// reply's object.
+const maxObjectTries = 16
+
+// firstAnswerObject decodes the first JSON object in s that has an
+// "answer" field.
+func firstAnswerObject(s string) (map[string]json.RawMessage, bool) {
+	from := 0
+	for range maxObjectTries {
+		i := strings.IndexByte(s[from:], '{')
+		if i < 0 {
+			return nil, false
+		}
+		from += i
+		var obj map[string]json.RawMessage
+		if json.NewDecoder(strings.NewReader(s[from:])).Decode(&obj) == nil {
+			if _, ok := obj["answer"]; ok {
+				return obj, true
+			}
+		}
+		from++
 	}
-	text, _ := w.Answer.(string)
-	r := reply{Text: strings.TrimSpace(text), Answerable: w.Answerable == nil || *w.Answerable}
-	for _, q := range w.Quotes {
+	return nil, false
+}
+
+// jsonAnswerKey finds an "answer" key, the mark of a JSON reply.
+var jsonAnswerKey = regexp.MustCompile(`"answer"\s*:`)
+
+// looksLikeJSON reports whether s is, or holds, a JSON reply.
+func looksLikeJSON(s string) bool {
+	return strings.HasPrefix(s, "{") || jsonAnswerKey.MatchString(s)
+}
+
+// replyFrom reads a decoded reply object.
+func replyFrom(obj map[string]json.RawMessage) (reply, error) {
+	var text string
+	if err := json.Unmarshal(obj["answer"], &text); err != nil {
+		return reply{}, fmt.Errorf("%w: the answer is not a string", errMalformedReply)
+	}
+	r := reply{Text: strings.TrimSpace(text), Answerable: boolish(obj["answerable"], true)}
+	var quotes []struct {
+		Source json.RawMessage `json:"source"`
+		Text   string          `json:"text"`
+	}
+	if raw, ok := obj["quotes"]; ok && json.Unmarshal(raw, &quotes) != nil {
+		quotes = nil // unusable quotes: the answer's inline quotations still count
+	}
+	for _, q := range quotes {
 		r.Quotes = append(r.Quotes, rawQuote{Source: sourceNumber(q.Source), Text: q.Text})
 	}
 	if r.Text == "" && r.Answerable {
@@ -188,18 +227,46 @@ func parseReply(content string) (reply, error) {
 	return r, nil
 }
 
-// stripFence removes a surrounding Markdown code fence (```json … ```).
-func stripFence(s string) string {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "```") {
-		return s
+// boolish reads a JSON boolean as small models write it: true, "true",
+// "yes", 1; def when absent or unreadable.
+func boolish(raw json.RawMessage, def bool) bool {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return b
 	}
-	t = t[3:]
-	if i := strings.IndexByte(t, '\n'); i >= 0 {
-		t = t[i+1:]
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "yes", "1":
+			return true
+		case "false", "no", "0":
+			return false
+		}
 	}
-	t = strings.TrimSpace(t)
-	return strings.TrimSuffix(t, "```")
+	var n float64
+	if json.Unmarshal(raw, &n) == nil {
+		return n != 0
+	}
+	return def
+}
+
+// fenced returns the body of the first Markdown code fence (```json …
+// ```) in s; an unclosed fence runs to the end.
+func fenced(s string) (string, bool) {
+	i := strings.Index(s, "```")
+	if i < 0 {
+		return "", false
+	}
+	t := s[i+3:]
+	if nl := strings.IndexByte(t, '\n'); nl >= 0 {
+		t = t[nl+1:]
+	} else {
+		t = strings.TrimPrefix(t, "json")
+	}
+	if j := strings.Index(t, "```"); j >= 0 {
+		t = t[:j]
+	}
+	return t, true
 }
 
 // sourceNumber reads a quote's source as the model wrote it: 2, "2" or
@@ -225,7 +292,8 @@ func sourceNumber(raw json.RawMessage) int {
 func partialAnswer(raw string) string {
 	s := strings.TrimSpace(raw)
 	if strings.HasPrefix(s, "```") {
-		s = strings.TrimSpace(stripFence(s))
+		body, _ := fenced(s)
+		s = strings.TrimSpace(body)
 		if s == "" || s == "json" {
 			return ""
 		}

@@ -51,6 +51,14 @@ func TestParseReply(t *testing.T) {
 		{"Here is the reply:\n```json\n{\"answer\": \"A.\", \"quotes\": [{\"source\": 1, \"text\": \"q\"}]}\n```\nHope it helps {:}",
 			reply{Text: "A.", Quotes: []rawQuote{{1, "q"}}, Answerable: true}, nil},
 		{"The set {a, b} has two members [1].", reply{Text: "The set {a, b} has two members [1].", Answerable: true}, nil},
+		// What small local models send.
+		{`Sure! Here is the JSON: {"answer": "Baku [1].", "quotes": [{"source": 1, "text": "q"}], "answerable": "true"}`,
+			reply{Text: "Baku [1].", Quotes: []rawQuote{{1, "q"}}, Answerable: true}, nil},
+		{`{"answer": "No.", "quotes": [], "answerable": "false"}`, reply{Text: "No."}, nil},
+		{`{"answer": "Baku [1].", "quotes": "none", "answerable": 1}`, reply{Text: "Baku [1].", Answerable: true}, nil},
+		{`Here you go: {"answer": "Baku is the capital [1].", "quotes": [{"source": 1, "text": "Baku is`, reply{}, errMalformedReply},
+		{"Answer:\n```json\n{\"answer\": \"cut off", reply{}, errMalformedReply},
+		{`The reply is {"answer" : "x"`, reply{}, errMalformedReply},
 	}
 	for _, tt := range tests {
 		got, err := parseReply(tt.content)
