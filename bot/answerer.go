@@ -243,6 +243,20 @@ func refuse(ans *Answer, results []retrieval.Result) {
 // their own syntax.
 const RefusalText = "The articles do not cover this."
 
+// fallback answers extractively when the model could not, with note
+// saying why; a question the offline bar would refuse is refused (keeping
+// the note), so that a failing model never shows quotes offline mode
+// would not.
+func (a *Answerer) fallback(ans *Answer, query string, results []retrieval.Result, cands []candidate, note string) {
+	if !a.supported(ans.Judgement) {
+		ans.Judgement.Unsupported = true
+		ans.Mode, ans.Note = Extractive, note
+		refuse(ans, results)
+		return
+	}
+	a.extractive(ans, query, results, cands, note)
+}
+
 // extractive fills ans with the extractive answer to query from its judged
 // sentences; note says why, when it replaces a generated one.
 func (a *Answerer) extractive(ans *Answer, query string, results []retrieval.Result, cands []candidate, note string) {
@@ -273,13 +287,13 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Timings.LLM = time.Since(t)
 	if err != nil {
 		a.log.Warn("language model failed; answering extractively", "id", ans.ID, "err", err)
-		a.extractive(ans, query, results, cands, fallbackNote(err))
+		a.fallback(ans, query, results, cands, fallbackNote(err))
 		return
 	}
 	r, err := parseReply(content)
 	if err != nil {
 		a.log.Warn("unusable language model reply; answering extractively", "id", ans.ID, "err", err)
-		a.extractive(ans, query, results, cands, fallbackNote(err))
+		a.fallback(ans, query, results, cands, fallbackNote(err))
 		return
 	}
 	ans.Mode = Generated
@@ -292,7 +306,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Timings.Verify = time.Since(t)
 	ans.Check = v.check
 	if !v.supported {
-		a.extractive(ans, query, results, cands, fallbackNote(errUnverified))
+		a.fallback(ans, query, results, cands, fallbackNote(errUnverified))
 		return
 	}
 	ans.Body, ans.Sources = v.body, v.sources

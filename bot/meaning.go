@@ -57,16 +57,28 @@ func (a *Answerer) meaning(ctx context.Context, question string, cands []candida
 		a.log.Warn("meaning model failed; judging by shared words", "err", err)
 		return lexical()
 	}
+	if meaningless(vecs[0]) {
+		return lexical()
+	}
 	for i := range cands {
-		sims[i] = float64(dot(vecs[0], vecs[1+i]))
+		if !meaningless(vecs[1+i]) {
+			sims[i] = float64(dot(vecs[0], vecs[1+i]))
+		}
 	}
 	for i, w := range distinct {
-		wd := words[w]
-		wd.vec = vecs[1+len(cands)+i]
-		words[w] = wd
+		if v := vecs[1+len(cands)+i]; !meaningless(v) {
+			wd := words[w]
+			wd.vec = v
+			words[w] = wd
+		}
 	}
 	return sims, words
 }
+
+// meaningless reports the vector an embedder gives a text it knows no
+// token of: the first basis vector (the static and local embedders' choice,
+// so that cosine stays defined). Two such texts are not alike in meaning.
+func meaningless(v []float32) bool { return len(v) > 0 && v[0] == 1 }
 
 // uniform weighs every term of q alike.
 func uniform(q map[string]bool) map[string]float64 {

@@ -171,3 +171,21 @@ func TestExtractOneArticle(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackKeepsTheOfflineBar checks that when the model fails, a
+// question offline mode would refuse is refused, not quoted at.
+func TestFallbackKeepsTheOfflineBar(t *testing.T) {
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response { return openaifake.Error(400, "no") })
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+	for _, q := range []string{"Who won the 2022 FIFA World Cup?", "What does the article say about the population of Azerbaijan?"} {
+		ans, err := a.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ans.Refused || len(ans.Sources) != 0 || ans.Note == "" {
+			t.Errorf("%q with a failing model: refused %v, %d sources, note %q (judgement %+v)", q, ans.Refused, len(ans.Sources), ans.Note, ans.Judgement)
+		}
+	}
+}

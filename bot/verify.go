@@ -112,9 +112,12 @@ func (v *verifier) checkInline(toks []token, stays map[int]bool) {
 			t.kind, t.raw = tokText, t.text // no longer presented as a quotation
 			continue
 		}
+		if how != repaired {
+			loc = trimLocated(loc, v.text(loc)) // a repaired quote is a whole sentence
+		}
 		v.add(loc)
 		stays[loc.p] = true
-		t.loc = trimLocated(loc, v.text(loc))
+		t.loc = loc
 		t.passages = []int{loc.p}
 		switch {
 		case next == nil:

@@ -112,6 +112,14 @@ func TestVerify(t *testing.T) {
 		sources: []string{"az#1"},
 		check:   Check{Dropped: 2},
 	}, {
+		name:      "a repaired inline quotation shows its whole sentence, as its source lists it",
+		reply:     reply{Text: `He said “We are partner, he said” [2].`},
+		body:      []Segment{prose("He said "), inline("“We are partners,” he said.", 1, strings.Index(verifyPassages[1].Paragraph.Text, "“We")), prose(" "), cite(1), prose(".")},
+		sources:   []string{"az#2"},
+		quotes:    [][]string{{"“We are partners,” he said."}},
+		check:     Check{Repaired: 1},
+		supported: true,
+	}, {
 		name:      "marker to a passage that does not exist is removed with its space",
 		reply:     reply{Text: "Baku is the capital [1] [7].", Quotes: []rawQuote{{1, "Baku is the capital of Azerbaijan."}}},
 		body:      []Segment{prose("Baku is the capital "), cite(1), prose(".")},

@@ -39,8 +39,8 @@ func NewJoint(parts []Embedder, weights []float64) (*Joint, error) {
 	}
 	var sum float64
 	for _, w := range weights {
-		if w <= 0 {
-			return nil, fmt.Errorf("joint embedder: weight %g is not positive", w)
+		if !(w > 0) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("joint embedder: weight %g is not a positive number", w)
 		}
 		sum += w
 	}

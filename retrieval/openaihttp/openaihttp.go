@@ -146,11 +146,15 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		MaxInterval:         8 * time.Second,
 	}
 	bo.Reset()
+	retries := max(d.cfg.MaxRetries, 0)
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		retries = 0 // the body cannot be sent again
+	}
 	for attempt := 0; ; attempt++ {
 		report.Attempts = attempt + 1
 		resp, retry, err := d.attempt(req)
 		report.Retryable = retry
-		if !retry || ctx.Err() != nil || attempt >= max(d.cfg.MaxRetries, 0) {
+		if !retry || ctx.Err() != nil || attempt >= retries {
 			return resp, err
 		}
 		wait := bo.NextBackOff()
@@ -191,10 +195,12 @@ func (d *Doer) tooLong(ctx context.Context, after time.Duration) bool {
 // retried.
 func (d *Doer) attempt(req *http.Request) (*http.Response, bool, error) {
 	ctx := req.Context()
-	actx, cancel := ctx, context.CancelFunc(func() {})
+	actx, cancel := context.WithCancel(ctx)
+	var timer *time.Timer
 	if d.cfg.AttemptTimeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, d.cfg.AttemptTimeout)
+		timer = time.AfterFunc(d.cfg.AttemptTimeout, cancel)
 	}
+	timedOut := func() bool { return timer != nil && !timer.Stop() }
 	r, err := clone(req, actx)
 	if err != nil {
 		cancel()
@@ -202,25 +208,38 @@ func (d *Doer) attempt(req *http.Request) (*http.Response, bool, error) {
 	}
 	resp, err := d.cfg.Client.Do(r)
 	if err != nil {
+		late := timedOut()
 		cancel()
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("request timed out after %v: %w", d.cfg.AttemptTimeout, err)
+		if ctx.Err() == nil && late {
+			err = fmt.Errorf("request timed out after %v: %w", d.cfg.AttemptTimeout, context.DeadlineExceeded)
 		}
 		return nil, ctx.Err() == nil, err
 	}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.StatusCode < 300 {
-		resp.Body = &cancelBody{resp.Body, cancel} // the stream outlives this call
+	if isStream(req, resp) && resp.StatusCode < 300 {
+		timedOut() // the bound was on the headers; the stream outlives it and this call
+		resp.Body = &cancelBody{resp.Body, cancel}
 		return resp, false, nil
 	}
 	defer cancel()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
+	late := timedOut()
 	if err != nil {
+		if late {
+			err = fmt.Errorf("timed out after %v: %w", d.cfg.AttemptTimeout, context.DeadlineExceeded)
+		}
 		return nil, ctx.Err() == nil, fmt.Errorf("reading the response: %w", err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, retryableStatus(resp.StatusCode) || resp.StatusCode < 300 && truncated(body), nil
+}
+
+// isStream reports whether resp is a stream, by what was asked for or what
+// came back.
+func isStream(req *http.Request, resp *http.Response) bool {
+	return strings.Contains(req.Header.Get("Accept"), "text/event-stream") ||
+		strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 }
 
 // clone returns a copy of req for one attempt, with a fresh body and ctx.
@@ -279,7 +298,7 @@ func describe(resp *http.Response, err error) string {
 // (OpenAI) or Retry-After (delay-seconds or HTTP date) header, or 0.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 {
-		return time.Duration(ms * float64(time.Millisecond))
+		return time.Duration(min(ms, 1e12) * float64(time.Millisecond))
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {

@@ -33,6 +33,7 @@ func TestRetryAfter(t *testing.T) {
 		{http.Header{"Retry-After": {now.Add(-time.Hour).Format(http.TimeFormat)}}, 0},
 		{http.Header{"Retry-After": {"soon"}}, 0},
 		{http.Header{"Retry-After-Ms": {"120"}, "Retry-After": {"1"}}, 120 * time.Millisecond},
+		{http.Header{"Retry-After-Ms": {"1e30"}}, 1e12 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		if got := retryAfter(tt.header, now); got != tt.want {
@@ -273,5 +274,49 @@ func TestDoCancelledWhileWaiting(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL, nil)
 	if _, err := d.Do(req); !errors.Is(err, context.Canceled) || len(srv.bodies) != 1 {
 		t.Errorf("err = %v after %d calls, want context.Canceled after 1", err, len(srv.bodies))
+	}
+}
+
+// TestDoStreamOutlivesAttemptTimeout checks that the attempt timeout bounds
+// a stream's headers, not the stream, and that a stream is recognised by
+// what was asked even when the server labels it otherwise.
+func TestDoStreamOutlivesAttemptTimeout(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("data: 1\n\n"))
+		w.(http.Flusher).Flush()
+		time.Sleep(100 * time.Millisecond)
+		w.Write([]byte("data: [DONE]\n\n"))
+	}))
+	defer ts.Close()
+	d := New(Config{AttemptTimeout: 30 * time.Millisecond})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL, strings.NewReader("{}"))
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := d.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(b) != "data: 1\n\ndata: [DONE]\n\n" {
+		t.Errorf("stream %q, %v: cut by the attempt timeout", b, err)
+	}
+}
+
+// TestDoBodyNotRewindable checks that a request whose body cannot be read
+// again is sent once, not retried with an empty body.
+func TestDoBodyNotRewindable(t *testing.T) {
+	srv := &script{replies: []func(http.ResponseWriter){status(503)}}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	d := New(Config{Policy: Policy{Sleep: func(context.Context, time.Duration) error { return nil }}})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL, io.NopCloser(strings.NewReader(`{"input":"x"}`)))
+	resp, err := d.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || len(srv.bodies) != 1 {
+		t.Errorf("status %d after %d calls (%q): want the 503, once", resp.StatusCode, len(srv.bodies), srv.bodies)
 	}
 }
