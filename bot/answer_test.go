@@ -455,7 +455,7 @@ func TestGenerated(t *testing.T) {
 		},
 	}, {
 		name:      "400 is not retried",
-		responses: []openaifake.Response{openaifake.Error(400, "response_format is not supported")},
+		responses: []openaifake.Response{openaifake.Error(400, "this model's maximum context length is 2048 tokens")},
 		want:      withNote(fallback, "Showing quotes from the best-matching passages: the language model rejected the request (HTTP 400)."),
 		check: func(t *testing.T, s *setup) {
 			if n := len(s.srv.Chat.Requests()); n != 1 {
@@ -727,5 +727,31 @@ func TestNoRawJSON(t *testing.T) {
 		if a.Mode == bot.Extractive && !strings.Contains(a.Note, "malformed") {
 			t.Errorf("reply %q fell back without saying why: note %q", content, a.Note)
 		}
+	}
+}
+
+// TestResponseFormatStepsDown checks that a server rejecting the strict
+// JSON schema is asked again with a JSON object, then with no format, and
+// that the step is remembered for the next answers.
+func TestResponseFormatStepsDown(t *testing.T) {
+	s := newSetup(t, paragraphs, nil)
+	ok := openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
+	s.srv.Chat.Script(openaifake.Error(400, "response_format json_schema is not supported"),
+		openaifake.Error(400, "'response_format' of type 'json_object' is not supported"), ok, ok)
+	for range 2 {
+		a, err := s.a.Answer(context.Background(), question, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Mode != bot.Generated {
+			t.Fatalf("answer %q (%s, note %q)", a.Text(), a.Mode, a.Note)
+		}
+	}
+	var got []string
+	for _, r := range s.srv.Chat.Requests() {
+		got = append(got, r.ResponseFormat)
+	}
+	if want := []string{"json_schema", "json_object", "", ""}; !slices.Equal(got, want) {
+		t.Errorf("response formats sent %q, want %q", got, want)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -27,6 +29,10 @@ const (
 // asked for JSON. Replies are parsed the same way whichever is used, and
 // prose is accepted, so the choice only matters to servers that reject one.
 const (
+	// FormatAuto starts with FormatJSONSchema and, when the server rejects
+	// it, steps down to FormatJSONObject, then FormatNone, remembering the
+	// step for later answers.
+	FormatAuto = "auto"
 	// FormatJSONSchema sends response_format json_schema (strict), which
 	// OpenAI, Ollama, vLLM, LM Studio and llama.cpp servers understand.
 	FormatJSONSchema = "json_schema"
@@ -57,8 +63,8 @@ type LLMConfig struct {
 	Temperature float32
 	// MaxTokens bounds the reply; 0 means DefaultMaxTokens.
 	MaxTokens int
-	// ResponseFormat is FormatJSONSchema (the default when ""),
-	// FormatJSONObject or FormatNone.
+	// ResponseFormat is FormatAuto (the default when ""),
+	// FormatJSONSchema, FormatJSONObject or FormatNone.
 	ResponseFormat string
 	// HTTPClient sends the requests; nil means a new http.Client. Its own
 	// Timeout should be 0: Timeout above bounds calls, and a client
@@ -72,7 +78,13 @@ type chat struct {
 	cfg    LLMConfig
 	log    *slog.Logger
 	err    error // why the configuration cannot be used, if it cannot
+	// format is the index in formats of the response format in use.
+	format atomic.Int32
+	auto   bool // format may step down when the server rejects it
 }
+
+// formats are the response formats, strictest first.
+func formats() []string { return []string{FormatJSONSchema, FormatJSONObject, FormatNone} }
 
 // newChat returns a client for cfg. A BaseURL it cannot use makes every
 // call fail with that error (the CLI checks the URL before it gets here).
@@ -91,10 +103,19 @@ func newChat(cfg LLMConfig, log *slog.Logger) *chat {
 	}
 	doer := openaihttp.New(openaihttp.Config{Policy: cfg.Retry, Client: cfg.HTTPClient, Logger: log, Secrets: []string{cfg.APIKey}})
 	oc, err := doer.ClientConfig(cfg.APIKey, cfg.BaseURL)
-	return &chat{client: openai.NewClientWithConfig(oc), cfg: cfg, log: log, err: err}
+	c := &chat{client: openai.NewClientWithConfig(oc), cfg: cfg, log: log, err: err}
+	switch i := slices.Index(formats(), cfg.ResponseFormat); {
+	case i >= 0:
+		c.format.Store(int32(i))
+	case cfg.ResponseFormat == "" || cfg.ResponseFormat == FormatAuto:
+		c.auto = true
+	default:
+		c.err = fmt.Errorf("unknown response format %q", cfg.ResponseFormat)
+	}
+	return c
 }
 
-func (c *chat) request(msgs []openai.ChatCompletionMessage) openai.ChatCompletionRequest {
+func (c *chat) request(msgs []openai.ChatCompletionMessage, format string) openai.ChatCompletionRequest {
 	req := openai.ChatCompletionRequest{
 		Model:       c.cfg.Model,
 		Messages:    msgs,
@@ -105,7 +126,7 @@ func (c *chat) request(msgs []openai.ChatCompletionMessage) openai.ChatCompletio
 		//lint:ignore SA1019 see above
 		MaxTokens: c.cfg.MaxTokens,
 	}
-	switch c.cfg.ResponseFormat {
+	switch format {
 	case FormatNone:
 	case FormatJSONObject:
 		req.ResponseFormat = &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject}
@@ -149,18 +170,40 @@ func (c *chat) complete(ctx context.Context, msgs []openai.ChatCompletionMessage
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req := c.request(msgs)
-	var content string
-	var err error
-	if onText != nil {
-		content, err = c.stream(ctx, req, onText)
-	} else {
-		content, err = c.once(ctx, req)
+	for {
+		f := c.format.Load()
+		fs := formats()
+		req := c.request(msgs, fs[f])
+		var content string
+		var err error
+		if onText != nil {
+			content, err = c.stream(ctx, req, onText)
+		} else {
+			content, err = c.once(ctx, req)
+		}
+		switch {
+		case err == nil:
+			return content, nil
+		case c.auto && int(f) < len(fs)-1 && formatRejected(err):
+			if c.format.CompareAndSwap(f, f+1) {
+				c.log.Warn("the language model server rejects this response format; asking with the next",
+					"format", fs[f], "next", fs[f+1], "err", openaihttp.Redact(err.Error(), c.cfg.APIKey))
+			}
+		default:
+			return "", c.describe(ctx, err)
+		}
 	}
-	if err != nil {
-		return "", c.describe(ctx, err)
+}
+
+// formatRejected reports whether err is the server refusing the request's
+// response_format: a 400 or 422 whose message names it.
+func formatRejected(err error) bool {
+	if code := openaihttp.StatusCode(err); code != http.StatusBadRequest && code != http.StatusUnprocessableEntity {
+		return false
 	}
-	return content, nil
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "response_format") || strings.Contains(msg, "json_schema") ||
+		strings.Contains(msg, "json_object") || strings.Contains(msg, "schema") || strings.Contains(msg, "grammar")
 }
 
 func (c *chat) once(ctx context.Context, req openai.ChatCompletionRequest) (string, error) {

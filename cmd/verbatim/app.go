@@ -170,10 +170,11 @@ func (a *app) answerer(ix *retrieval.Index) *bot.Answerer {
 	}
 	if a.cfg.generating() {
 		cfg.LLM = &bot.LLMConfig{
-			APIKey:  a.cfg.OpenAIKey,
-			BaseURL: a.cfg.LLMBaseURL,
-			Model:   a.cfg.LLMModel,
-			Timeout: a.cfg.LLMTimeout,
+			APIKey:         a.cfg.OpenAIKey,
+			BaseURL:        a.cfg.LLMBaseURL,
+			Model:          a.cfg.LLMModel,
+			Timeout:        a.cfg.LLMTimeout,
+			ResponseFormat: a.cfg.LLMFormat,
 		}
 	}
 	return bot.New(ix, cfg)

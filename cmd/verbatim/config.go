@@ -24,8 +24,9 @@ type Config struct {
 	// LLM (any OpenAI-compatible API). Generating mode is on when APIKey or BaseURL is set.
 	OpenAIKey  string        `env:"OPENAI_API_KEY"`
 	LLMBaseURL string        `env:"LLM_BASE_URL"`
-	LLMModel   string        `env:"LLM_MODEL"`   // "" = bot.DefaultModel
-	LLMTimeout time.Duration `env:"LLM_TIMEOUT"` // 0 = bot.DefaultLLMTimeout
+	LLMModel   string        `env:"LLM_MODEL"`                             // "" = bot.DefaultModel
+	LLMTimeout time.Duration `env:"LLM_TIMEOUT"`                           // 0 = bot.DefaultLLMTimeout
+	LLMFormat  string        `env:"LLM_RESPONSE_FORMAT" envDefault:"auto"` // auto, json_schema, json_object or none
 
 	// Embeddings. Embedder "auto" uses the API when OPENAI_API_KEY,
 	// EMBEDDING_MODEL or EMBEDDING_BASE_URL is set, the offline local
@@ -83,6 +84,11 @@ func loadConfig() (Config, error) {
 	case "auto", "local", "hashed", "openai":
 	default:
 		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local, hashed or openai, not %q", c.Embedder)
+	}
+	switch c.LLMFormat {
+	case "auto", "json_schema", "json_object", "none":
+	default:
+		return Config{}, fmt.Errorf("configuration: LLM_RESPONSE_FORMAT must be auto, json_schema, json_object or none, not %q", c.LLMFormat)
 	}
 	if c.VectorWeight < 0 {
 		return Config{}, errors.New("configuration: VECTOR_WEIGHT must not be negative")
