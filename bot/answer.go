@@ -140,6 +140,7 @@ type Check struct {
 	Reattributed   int // quotes moved to the passage that really contains them
 	Dropped        int // quotes that matched nothing close enough
 	MarkersRemoved int // [n] markers pointing at sources that do not exist
+	Uncited        int // citations removed from sentences their sources do not support (see holdClaims)
 }
 
 // Timings break down where an answer's time went.

@@ -168,7 +168,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 	a.log.Info("answered", "id", ans.ID, "mode", ans.Mode, "refused", ans.Refused,
 		"sources", len(ans.Sources), "kept", ans.Check.Kept, "repaired", ans.Check.Repaired,
 		"reattributed", ans.Check.Reattributed, "dropped", ans.Check.Dropped,
-		"markers_removed", ans.Check.MarkersRemoved, "note", ans.Note,
+		"markers_removed", ans.Check.MarkersRemoved, "uncited", ans.Check.Uncited, "note", ans.Note,
 		"retrieval", ans.Timings.Retrieval, "llm", ans.Timings.LLM, "total", ans.Timings.Total)
 	return ans, nil
 }

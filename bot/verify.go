@@ -53,6 +53,7 @@ func verify(r reply, passages []retrieval.Result) verification {
 	toks := tokenize(r.Text)
 	v.checkInline(toks, stays)
 	v.resolveMarkers(toks, remapMoved(stays, moved))
+	v.holdClaims(toks)
 	order, number, tail := v.numbering(toks)
 	return verification{
 		body:      v.body(toks, tail, number),
@@ -109,7 +110,7 @@ func (v *verifier) checkInline(toks []token, stays map[int]bool) {
 		}
 		loc, how := v.check(t.text, cited)
 		if how == dropped {
-			t.kind, t.raw = tokText, t.text // no longer presented as a quotation
+			t.kind, t.raw, t.dropped = tokText, t.text, true // no longer presented as a quotation
 			continue
 		}
 		if how != repaired {
@@ -463,6 +464,7 @@ type token struct {
 	nums     []int   // marker numbers as written
 	passages []int   // resolved 0-based passages
 	loc      located // a verified quotation's place
+	dropped  bool    // text that was a quotation verification could not find
 	cite     bool    // a verified quote with no marker after it: add one
 }
 

@@ -105,12 +105,11 @@ func TestVerify(t *testing.T) {
 		check:     Check{Repaired: 1},
 		supported: true,
 	}, {
-		name:  "invented quote dropped, unverified inline quotation loses its marks",
+		name:  "invented quote dropped, unverified inline quotation loses its marks and its sentence its citation",
 		reply: reply{Text: `He said "Baku is the oldest city" [1].`, Quotes: []rawQuote{{1, "Baku is the oldest city in the world."}}},
-		body:  []Segment{prose("He said Baku is the oldest city "), cite(1), prose(".")},
-		// the marker still names an existing passage, so it stays
-		sources: []string{"az#1"},
-		check:   Check{Dropped: 2},
+		// the sentence claimed a quotation that is nowhere: its marker goes too
+		body:  []Segment{prose("He said Baku is the oldest city.")},
+		check: Check{Dropped: 2, Uncited: 1},
 	}, {
 		name:      "a repaired inline quotation shows its whole sentence, as its source lists it",
 		reply:     reply{Text: `He said “We are partner, he said” [2].`},
@@ -118,6 +117,22 @@ func TestVerify(t *testing.T) {
 		sources:   []string{"az#2"},
 		quotes:    [][]string{{"“We are partners,” he said."}},
 		check:     Check{Repaired: 1},
+		supported: true,
+	}, {
+		name:      "a number none of its cited passages holds loses the citation; the next sentence keeps its own",
+		reply:     reply{Text: "Baku became the capital in 1975 [1]. Sa’ar met the Economy Minister [2].", Quotes: []rawQuote{{1, "Baku is the capital of Azerbaijan."}}},
+		body:      []Segment{prose("Baku became the capital in 1975. Sa’ar met the Economy Minister "), cite(1), prose(". "), cite(2)},
+		sources:   []string{"az#2", "az#1"},
+		quotes:    [][]string{{"Baku is the capital of Azerbaijan."}}, // az#2 has none
+		check:     Check{Kept: 1, Uncited: 1},
+		supported: true,
+	}, {
+		name:      "a name none of its cited passages holds loses the citation, an inflected one keeps it",
+		reply:     reply{Text: "The Israelis met Jabbarov [2]. The Israeli minister met Azerbaijanis [2].", Quotes: []rawQuote{{2, "We are partners"}}},
+		body:      []Segment{prose("The Israelis met Jabbarov. The Israeli minister met Azerbaijanis "), cite(1), prose(".")},
+		sources:   []string{"az#2"},
+		quotes:    [][]string{{"We are partners"}},
+		check:     Check{Kept: 1, Uncited: 1},
 		supported: true,
 	}, {
 		name:      "marker to a passage that does not exist is removed with its space",

@@ -339,6 +339,7 @@ func addCheck(sum *bot.Check, c bot.Check) {
 	sum.Reattributed += c.Reattributed
 	sum.Dropped += c.Dropped
 	sum.MarkersRemoved += c.MarkersRemoved
+	sum.Uncited += c.Uncited
 }
 
 func share(n, of int) float64 {

@@ -213,8 +213,8 @@ func printAnswersReport(a *app, r eval.AnswersReport) {
 		fmt.Fprintf(w, "model asked         %.3f of answerable, %.3f of off-corpus\n", r.AskedAnswerable, r.AskedOffCorpus)
 	}
 	c := r.Check
-	fmt.Fprintf(w, "verification        %d kept, %d repaired, %d re-attributed, %d dropped, %d bad markers removed\n",
-		c.Kept, c.Repaired, c.Reattributed, c.Dropped, c.MarkersRemoved)
+	fmt.Fprintf(w, "verification        %d kept, %d repaired, %d re-attributed, %d dropped, %d bad markers removed, %d unsupported citations removed\n",
+		c.Kept, c.Repaired, c.Reattributed, c.Dropped, c.MarkersRemoved, c.Uncited)
 	fmt.Fprintf(w, "latency p50 %s  p95 %s; overhead beyond retrieval and LLM p50 %s  p95 %s\n",
 		round(r.P50), round(r.P95), round(r.OverheadP50), round(r.OverheadP95))
 }

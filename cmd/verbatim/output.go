@@ -102,8 +102,8 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 		fmt.Fprintf(w, " (%s)", ans.Note)
 	}
 	c := ans.Check
-	fmt.Fprintf(w, "\nverification: %d kept, %d repaired, %d re-attributed, %d dropped, %d bad markers removed\n",
-		c.Kept, c.Repaired, c.Reattributed, c.Dropped, c.MarkersRemoved)
+	fmt.Fprintf(w, "\nverification: %d kept, %d repaired, %d re-attributed, %d dropped, %d bad markers removed, %d unsupported citations removed\n",
+		c.Kept, c.Repaired, c.Reattributed, c.Dropped, c.MarkersRemoved, c.Uncited)
 	t := ans.Timings
 	fmt.Fprintf(w, "time: retrieval %s, llm %s, verify %s, total %s\n",
 		round(t.Retrieval), round(t.LLM), round(t.Verify), round(t.Total))
