@@ -39,6 +39,10 @@ type Answer struct {
 	// Asked is true when the passages went to the language model
 	// (whatever it then said, or failed to).
 	Asked bool
+	// KeywordOnly is true when the question could not be embedded (the
+	// embedding server failed) and the passages were found by keywords
+	// alone; faces say so.
+	KeywordOnly bool
 	Note  string // why the answer fell back to extractive, if it did; a sentence for users
 	// Judgement is what was measured to decide whether the passages
 	// answer the question.

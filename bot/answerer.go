@@ -149,6 +149,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 		return nil, fmt.Errorf("answer: retrieval: %w", err)
 	}
 	ans.Query, ans.Retrieved = query, results
+	ans.KeywordOnly = len(results) > 0 && results[0].KeywordOnly
 
 	cands, j := a.judge(ctx, query, results)
 	j.MinRelevance, j.MinSimilarity, j.MinSupport = a.minRelevance, a.minSim, a.minSupport

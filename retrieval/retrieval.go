@@ -56,6 +56,10 @@ type Result struct {
 	// rely on: the IDF-weighted share of the query's content terms that
 	// occur in the paragraph or its article title.
 	Relevance float64
+	// KeywordOnly is set when the query could not be embedded (the
+	// embedding server failed) and the passage was ranked by the keyword
+	// index alone.
+	KeywordOnly bool
 }
 
 // QuoteOptions tune Index.Quote.

@@ -80,6 +80,26 @@ func (s *snapshot) passages(id string) (lo, hi int32, err error) {
 	return s.first[a], s.first[a+1], nil
 }
 
+// vectorRanking returns the query's vector and the passages in [lo, hi)
+// nearest it. When the query cannot be embedded (the embedding server is
+// down, say) and ctx is not done, it returns neither, so that Search still
+// answers from the keyword index.
+func (ix *Index) vectorRanking(ctx context.Context, s *snapshot, query string, lo, hi int32, depth int) ([]float32, []int32, error) {
+	qv, err := ix.embedQuery(ctx, query)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("retrieval: embedding the query: %w", err)
+		}
+		ix.log.Warn("embedding the query failed; searching by keywords alone", "err", err)
+		return nil, nil, nil
+	}
+	rank, err := s.nearest(ctx, qv, lo, hi, depth)
+	if err != nil {
+		return nil, nil, fmt.Errorf("retrieval: vector search: %w", err)
+	}
+	return qv, rank, nil
+}
+
 // search is Search on snapshot s with fusion f.
 func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts SearchOptions, f fusion) ([]Result, error) {
 	query = strings.TrimSpace(query)
@@ -94,14 +114,10 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	if err != nil {
 		return nil, err
 	}
-	qv, err := ix.embedQuery(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("retrieval: embedding the query: %w", err)
-	}
 	depth := max(f.MinDepth, f.DepthPerK*k)
-	vecRank, err := s.nearest(ctx, qv, lo, hi, depth)
+	qv, vecRank, err := ix.vectorRanking(ctx, s, query, lo, hi, depth)
 	if err != nil {
-		return nil, fmt.Errorf("retrieval: vector search: %w", err)
+		return nil, err
 	}
 
 	qterms := Terms(query)
@@ -141,13 +157,16 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	out := make([]Result, len(order))
 	for i, d := range order {
 		out[i] = Result{
-			Paragraph: *s.paras[d],
-			Article:   &s.articles[s.art[d]],
-			Rank:      i + 1,
-			Fused:     fused[d],
-			Keyword:   float64(sc.score[d]),
-			Vector:    float64(dot(qv, s.vecs[d])),
-			Relevance: s.kw.relevance(qs, d),
+			Paragraph:   *s.paras[d],
+			Article:     &s.articles[s.art[d]],
+			Rank:        i + 1,
+			Fused:       fused[d],
+			Keyword:     float64(sc.score[d]),
+			Relevance:   s.kw.relevance(qs, d),
+			KeywordOnly: qv == nil,
+		}
+		if qv != nil && s.vecs[d] != nil {
+			out[i].Vector = float64(dot(qv, s.vecs[d]))
 		}
 	}
 	return out, nil

@@ -49,7 +49,7 @@ func renderAnswer(a *bot.Answer) []reply {
 		return renderRefusal(a)
 	}
 	var out []reply
-	for _, c := range splitText(renderBody(a.Body)+noteLine(a.Note), maxContent) {
+	for _, c := range splitText(renderBody(a.Body)+noteLine(answerNote(a)), maxContent) {
 		out = append(out, reply{Content: c})
 	}
 	var embeds []*discordgo.MessageEmbed
@@ -83,7 +83,7 @@ func renderRefusal(a *bot.Answer) []reply {
 	if len(names) > 0 {
 		text += "\nClosest articles: " + strings.Join(names, ", ") + "."
 	}
-	text += noteLine(a.Note)
+	text += noteLine(answerNote(a))
 	var out []reply
 	for _, c := range splitText(text, maxContent) {
 		out = append(out, reply{Content: c})
@@ -186,6 +186,18 @@ func renderPartial(text string) string {
 // one still open at the end), masked links (group 1 is the text) and
 // URLs.
 var draftUnverified = regexp.MustCompile(`\[([^\]\n]*)\]\([^)\s]*\)?|https?://\S+|“[^”]*(?:”|$)|"[^"]*(?:"|$)|‘[^’]*(?:’|$)|«[^»]*(?:»|$)`)
+
+// keywordOnlyNote is said when the passages were found by keywords alone.
+const keywordOnlyNote = "The embedding server did not answer: the passages were found by keywords alone."
+
+// answerNote is what the italic line under an answer says: why it fell
+// back to quotes, and whether the search was by keywords alone.
+func answerNote(a *bot.Answer) string {
+	if a.KeywordOnly {
+		return strings.TrimSpace(a.Note + " " + keywordOnlyNote)
+	}
+	return a.Note
+}
 
 // noteLine is an answer's note (why it fell back to extractive) as a short
 // italic line under the answer; "" when there is none.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,5 +106,34 @@ func TestIndexWithAPIEmbeddings(t *testing.T) {
 		if n := len(emb.Requests()); n != wantRequests {
 			t.Errorf("after run %d: %d embedding requests, want %d", i, n, wantRequests)
 		}
+	}
+}
+
+// TestAskWhenTheEmbeddingServerIsDown builds the index through the fake
+// embeddings API, then makes the server fail every request: questions are
+// still answered, from the keyword index, and the answer says so.
+func TestAskWhenTheEmbeddingServerIsDown(t *testing.T) {
+	emb := openaifake.NewEmbeddingsHandler()
+	mux := http.NewServeMux()
+	mux.Handle("/v1/embeddings", emb)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	offline(t)
+	t.Setenv("ARTICLES_DIR", "")
+	t.Setenv("DATA_DIR", t.TempDir())
+	t.Setenv("EMBEDDING_BASE_URL", srv.URL+"/v1")
+	t.Setenv("EMBEDDING_MODEL", "fake-embedder")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"index"}, &out, &errb); code != 0 {
+		t.Fatalf("index: exit %d: %s", code, errb.String())
+	}
+	emb.Script(slices.Repeat([]openaifake.Response{openaifake.Error(400, "the server is gone")}, 10)...)
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), []string{"ask", "What is the capital of Azerbaijan?"}, &out, &errb); code != 0 {
+		t.Fatalf("ask: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "Baku is the capital of Azerbaijan.") || !strings.Contains(out.String(), "keywords alone") {
+		t.Errorf("ask with the embedding server down printed:\n%s", out.String())
 	}
 }

@@ -17,6 +17,9 @@ import (
 // sources with the verified quotes the reply does not already show.
 func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 	fmt.Fprintln(w, answerText(ans))
+	if ans.KeywordOnly {
+		fmt.Fprintln(w, "(The embedding server did not answer: the passages were found by keywords alone.)")
+	}
 	for _, c := range ans.Closest { // the text names them; add their links
 		if c.URL != "" {
 			fmt.Fprintf(w, "  %s%s\n", c.Title, link(c.URL))
@@ -127,6 +130,7 @@ type answerJSON struct {
 	Text     string         `json:"text"`
 	Body     []segmentJSON  `json:"body"`
 	Refused  bool           `json:"refused"`
+	Keyword  bool           `json:"keyword_only,omitempty"`
 	Mode     bot.Mode       `json:"mode"`
 	Note     string         `json:"note,omitempty"`
 	Sources  []sourceJSON   `json:"sources"`
@@ -192,7 +196,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func toAnswerJSON(a *bot.Answer) answerJSON {
 	out := answerJSON{
-		ID: a.ID, Question: a.Question, Text: answerText(a), Body: []segmentJSON{}, Refused: a.Refused, Mode: a.Mode, Note: a.Note,
+		ID: a.ID, Question: a.Question, Text: answerText(a), Body: []segmentJSON{}, Refused: a.Refused, Keyword: a.KeywordOnly, Mode: a.Mode, Note: a.Note,
 		Sources: []sourceJSON{}, Check: a.Check,
 		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
 	}
