@@ -146,7 +146,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 	query, results, err := a.retrieve(ctx, q, opts)
 	ans.Timings.Retrieval = time.Since(start)
 	if err != nil {
-		return nil, fmt.Errorf("answer: retrieval: %w", err)
+		return nil, fmt.Errorf("answer: %w", err)
 	}
 	ans.Query, ans.Retrieved = query, results
 	ans.KeywordOnly = len(results) > 0 && results[0].KeywordOnly

@@ -85,8 +85,9 @@ type AnswersReport struct {
 	// P50 and P95 are percentiles of the whole Answer call; OverheadP50
 	// and OverheadP95 of its time outside retrieval and the LLM call
 	// (choosing, verifying and extracting quotes).
-	P50, P95                 time.Duration
-	OverheadP50, OverheadP95 time.Duration
+	// (They are left out of JSON: the CLI writes them in milliseconds.)
+	P50, P95                 time.Duration `json:"-"`
+	OverheadP50, OverheadP95 time.Duration `json:"-"`
 }
 
 // Answers asks a each question, one at a time so that latencies are not

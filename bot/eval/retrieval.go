@@ -35,8 +35,9 @@ type RetrievalReport struct {
 	// MRR is the mean reciprocal rank of the gold passage within the top
 	// 10 (0 for a question whose gold passage ranks lower).
 	MRR float64
-	// P50 and P95 are percentiles of the per-question Search latency.
-	P50, P95 time.Duration
+	// P50 and P95 are percentiles of the per-question Search latency
+	// (left out of JSON: the CLI writes them in milliseconds).
+	P50, P95 time.Duration `json:"-"`
 }
 
 // depth is how many results each question retrieves: enough for recall@10.

@@ -140,7 +140,7 @@ func evalRetrieval(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Q
 		return err
 	}
 	if asJSON {
-		return a.writeJSON(rep)
+		return a.writeJSON(retrievalReportJSON{rep, ms(rep.P50), ms(rep.P95)})
 	}
 	fmt.Fprintf(a.stdout, "%d questions over %d paragraphs (%d skipped, %d gold passages missing)\n",
 		rep.Questions, rep.Paragraphs, rep.Skipped, rep.Missing)
@@ -171,10 +171,26 @@ func evalAnswers(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Que
 		return err
 	}
 	if f.json {
-		return a.writeJSON(rep)
+		return a.writeJSON(answersReportJSON{rep, ms(rep.P50), ms(rep.P95), ms(rep.OverheadP50), ms(rep.OverheadP95)})
 	}
 	printAnswersReport(a, rep)
 	return nil
+}
+
+// retrievalReportJSON and answersReportJSON are the reports with their
+// latencies in milliseconds (the outer fields hide the Durations).
+type retrievalReportJSON struct {
+	eval.RetrievalReport
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+}
+
+type answersReportJSON struct {
+	eval.AnswersReport
+	P50         float64 `json:"p50_ms"`
+	P95         float64 `json:"p95_ms"`
+	OverheadP50 float64 `json:"overhead_p50_ms"`
+	OverheadP95 float64 `json:"overhead_p95_ms"`
 }
 
 // detailJSON is one line of 'eval answers --details'.
