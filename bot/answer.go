@@ -43,7 +43,7 @@ type Answer struct {
 	// embedding server failed) and the passages were found by keywords
 	// alone; faces say so.
 	KeywordOnly bool
-	Note  string // why the answer fell back to extractive, if it did; a sentence for users
+	Note        string // why the answer fell back to extractive, if it did; a sentence for users
 	// Judgement is what was measured to decide whether the passages
 	// answer the question.
 	Judgement Judgement
