@@ -12,6 +12,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
+	"github.com/verbatim-bot/verbatim/retrieval/openaihttp"
 )
 
 // Config is every setting Verbatim reads, parsed once from the environment
@@ -85,6 +86,11 @@ func loadConfig() (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local, hashed or openai, not %q", c.Embedder)
 	}
+	for _, u := range []struct{ name, value string }{{"LLM_BASE_URL", c.LLMBaseURL}, {"EMBEDDING_BASE_URL", c.EmbeddingBaseURL}} {
+		if _, err := openaihttp.BaseURL(u.value); err != nil {
+			return Config{}, fmt.Errorf("configuration: %s: %w", u.name, err)
+		}
+	}
 	switch c.LLMFormat {
 	case "auto", "json_schema", "json_object", "none":
 	default:
@@ -114,10 +120,13 @@ func (c Config) generating() bool { return c.OpenAIKey != "" || c.LLMBaseURL != 
 // EMBEDDING_MODEL is empty.
 const defaultEmbeddingModel = "text-embedding-3-small"
 
-// useOpenAIEmbeddings reports whether embeddings come from the API.
+// useOpenAIEmbeddings reports whether embeddings come from the API: when
+// asked for, or (auto) when an embedding model or server is named, or an
+// OpenAI key is given for OpenAI itself. A key beside LLM_BASE_URL (often a
+// placeholder for a local server) does not switch the embedder.
 func (c Config) useOpenAIEmbeddings() bool {
 	return c.Embedder == "openai" ||
-		(c.Embedder == "auto" && (c.OpenAIKey != "" || c.EmbeddingModel != "" || c.EmbeddingBaseURL != ""))
+		(c.Embedder == "auto" && (c.OpenAIKey != "" && c.LLMBaseURL == "" || c.EmbeddingModel != "" || c.EmbeddingBaseURL != ""))
 }
 
 // envError rewrites env's parse errors, which name Go fields, to name the

@@ -207,3 +207,36 @@ func paragraph(t *testing.T, a corpus.Article, id string) corpus.Paragraph {
 	t.Fatalf("no paragraph %s", id)
 	return corpus.Paragraph{}
 }
+
+func TestConfigGuides(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		wantErr string // "" for none
+		api     bool   // API embeddings
+	}{
+		{map[string]string{"LLM_BASE_URL": "localhost:11434"}, "LLM_BASE_URL: the base URL must be an http:// or https:// URL", false},
+		{map[string]string{"EMBEDDING_BASE_URL": "ftp://x/v1"}, "EMBEDDING_BASE_URL:", false},
+		{map[string]string{"LLM_BASE_URL": "http://localhost:11434", "OPENAI_API_KEY": "placeholder"}, "", false},
+		{map[string]string{"OPENAI_API_KEY": "sk-x"}, "", true},
+		{map[string]string{"LLM_BASE_URL": "http://localhost:11434", "EMBEDDING_MODEL": "nomic-embed-text"}, "", true},
+	}
+	for _, tt := range tests {
+		for _, k := range []string{"LLM_BASE_URL", "EMBEDDING_BASE_URL", "OPENAI_API_KEY", "EMBEDDING_MODEL"} {
+			t.Setenv(k, tt.env[k])
+		}
+		c, err := loadConfig()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err %v, want %q", tt.env, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tt.env, err)
+			continue
+		}
+		if c.useOpenAIEmbeddings() != tt.api {
+			t.Errorf("%v: API embeddings %v, want %v", tt.env, c.useOpenAIEmbeddings(), tt.api)
+		}
+	}
+}
