@@ -760,3 +760,44 @@ func TestResponseFormatStepsDown(t *testing.T) {
 		t.Errorf("response formats sent %q, want %q", got, want)
 	}
 }
+
+// TestContextBudget checks that the prompt is cut to the model's context
+// window: earlier turns first, then the lowest-ranked passages.
+func TestContextBudget(t *testing.T) {
+	long := strings.Repeat("An earlier question about Azerbaijan and its oil. ", 20)
+	history := []bot.Turn{{Question: long, Answer: long}, {Question: "Who is Khanin?", Answer: "A researcher."}}
+	for _, tt := range []struct {
+		context         int
+		passages        int
+		history, khanin bool
+	}{
+		{0, 5, true, true},     // the default window holds everything
+		{1500, 5, false, true}, // the long turn goes first
+		{960, 3, false, false}, // then the lowest-ranked passages
+	} {
+		s := newSetup(t, paragraphs, func(c *bot.LLMConfig) { c.ContextTokens, c.MaxTokens = tt.context, 400 })
+		s.srv.Chat.Script(openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`})
+		if _, err := s.a.Answer(context.Background(), question, bot.Options{History: history}); err != nil {
+			t.Fatal(err)
+		}
+		reqs := s.srv.Chat.Requests()
+		if len(reqs) != 1 {
+			t.Fatalf("%d requests", len(reqs))
+		}
+		user := reqs[0].Messages[1].Content
+		total := 0
+		for _, m := range reqs[0].Messages {
+			total += 4 + (len(m.Content)+3)/4
+		}
+		if got := strings.Count(user, " — ¶"); got != tt.passages {
+			t.Errorf("context %d: %d passages in the prompt, want %d", tt.context, got, tt.passages)
+		}
+		if strings.Contains(user, "An earlier question") != tt.history || strings.Contains(user, "Who is Khanin?") != tt.khanin {
+			t.Errorf("context %d: history kept %v/%v, want %v/%v", tt.context,
+				strings.Contains(user, "An earlier question"), strings.Contains(user, "Who is Khanin?"), tt.history, tt.khanin)
+		}
+		if tt.context > 0 && total > tt.context-400 {
+			t.Errorf("context %d: prompt of about %d tokens does not leave 400 for the reply", tt.context, total)
+		}
+	}
+}

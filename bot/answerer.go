@@ -284,7 +284,8 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	}
 	t := time.Now()
 	ans.Asked = true
-	content, err := a.llm.complete(ctx, messages(question, opts.History, results), onText)
+	msgs := fitMessages(question, opts.History, results, a.llm.cfg.ContextTokens-a.llm.cfg.MaxTokens)
+	content, err := a.llm.complete(ctx, msgs, onText)
 	ans.Timings.LLM = time.Since(t)
 	if err != nil {
 		a.log.Warn("language model failed; answering extractively", "id", ans.ID, "err", err)

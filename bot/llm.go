@@ -23,6 +23,9 @@ const (
 	DefaultLLMTimeout  = 60 * time.Second
 	DefaultTemperature = 0.1
 	DefaultMaxTokens   = 700
+	// DefaultContextTokens fits the context window of common local models
+	// (llama.cpp's and Ollama's usual 4,096).
+	DefaultContextTokens = 4096
 )
 
 // Response formats for LLMConfig.ResponseFormat: how strictly the server is
@@ -63,6 +66,11 @@ type LLMConfig struct {
 	Temperature float32
 	// MaxTokens bounds the reply; 0 means DefaultMaxTokens.
 	MaxTokens int
+	// ContextTokens is the model's context window: the prompt is cut to
+	// ContextTokens − MaxTokens (earlier turns first, then the
+	// lowest-ranked passages, then the text of the last one), estimated
+	// as one token per four bytes; 0 means DefaultContextTokens.
+	ContextTokens int
 	// ResponseFormat is FormatAuto (the default when ""),
 	// FormatJSONSchema, FormatJSONObject or FormatNone.
 	ResponseFormat string
@@ -100,6 +108,9 @@ func newChat(cfg LLMConfig, log *slog.Logger) *chat {
 	}
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if cfg.ContextTokens <= 0 {
+		cfg.ContextTokens = DefaultContextTokens
 	}
 	doer := openaihttp.New(openaihttp.Config{Policy: cfg.Retry, Client: cfg.HTTPClient, Logger: log, Secrets: []string{cfg.APIKey}})
 	oc, err := doer.ClientConfig(cfg.APIKey, cfg.BaseURL)

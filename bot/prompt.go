@@ -81,6 +81,42 @@ func passageLabel(n int, r retrieval.Result) string {
 	return fmt.Sprintf("[%d] %s — ¶%d", n, title, r.Paragraph.N)
 }
 
+// fitMessages returns messages(question, history, passages) within budget
+// tokens (see estimateTokens): without the oldest turns of history first,
+// then without the lowest-ranked passages, and last with the one passage
+// left cut short. Verification still checks against every passage.
+func fitMessages(question string, history []Turn, passages []retrieval.Result, budget int) []openai.ChatCompletionMessage {
+	for {
+		msgs := messages(question, history, passages)
+		over := estimateTokens(msgs) - budget
+		switch {
+		case over <= 0:
+			return msgs
+		case len(history) > 0:
+			history = history[1:]
+		case len(passages) > 1:
+			passages = passages[:len(passages)-1]
+		case len(passages) == 1 && len(passages[0].Paragraph.Text) > 4*over:
+			p := passages[0]
+			p.Paragraph.Text = strings.ToValidUTF8(p.Paragraph.Text[:len(p.Paragraph.Text)-4*over], "")
+			passages = []retrieval.Result{p}
+		default:
+			return msgs // the question and instructions alone exceed it
+		}
+	}
+}
+
+// estimateTokens estimates the prompt's size in tokens: one per four
+// bytes of content (English averages about four characters a token, and
+// other characters take more bytes than tokens), plus four a message.
+func estimateTokens(msgs []openai.ChatCompletionMessage) int {
+	n := 0
+	for _, m := range msgs {
+		n += 4 + (len(m.Content)+3)/4
+	}
+	return n
+}
+
 // messages builds the chat: system instructions, then one user message
 // with the last few turns of history, the numbered passages and the
 // question, each delimited as data. Earlier turns are data too, not chat

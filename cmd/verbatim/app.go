@@ -175,6 +175,7 @@ func (a *app) answerer(ix *retrieval.Index) *bot.Answerer {
 			Model:          a.cfg.LLMModel,
 			Timeout:        a.cfg.LLMTimeout,
 			ResponseFormat: a.cfg.LLMFormat,
+			ContextTokens:  a.cfg.LLMContext,
 		}
 	}
 	return bot.New(ix, cfg)

@@ -28,6 +28,7 @@ type Config struct {
 	LLMModel   string        `env:"LLM_MODEL"`                             // "" = bot.DefaultModel
 	LLMTimeout time.Duration `env:"LLM_TIMEOUT"`                           // 0 = bot.DefaultLLMTimeout
 	LLMFormat  string        `env:"LLM_RESPONSE_FORMAT" envDefault:"auto"` // auto, json_schema, json_object or none
+	LLMContext int           `env:"LLM_CONTEXT_TOKENS"`                    // 0 = bot.DefaultContextTokens
 
 	// Embeddings. Embedder "auto" uses the API when OPENAI_API_KEY,
 	// EMBEDDING_MODEL or EMBEDDING_BASE_URL is set, the offline local
