@@ -8,13 +8,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/retrieval/openaihttp"
 )
 
 // Config configures an Index.
@@ -349,8 +352,9 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 		if firstErr != nil {
 			continue // drain
 		}
-		n, err := ix.cacheBatch(jobs, r)
-		stats.Embedded += n
+		n, refused, err := ix.cacheBatch(jobs, r)
+		stats.Embedded += n - refused
+		stats.Unembedded += refused
 		for _, j := range jobs[r.from : r.from+n] {
 			done += j.uses
 		}
@@ -419,29 +423,77 @@ func (ix *Index) embedBatches(ctx context.Context, jobs []embedJob) <-chan embed
 
 // embedOne embeds the batch of jobs starting at from.
 func (ix *Index) embedOne(ctx context.Context, jobs []embedJob, from int) embedResult {
-	texts := make([]string, 0, embedBatch)
-	for _, j := range jobs[from:min(from+embedBatch, len(jobs))] {
-		texts = append(texts, j.text)
+	vecs, err := ix.embedTexts(ctx, jobs[from:min(from+embedBatch, len(jobs))])
+	return embedResult{from, vecs, err}
+}
+
+// embedTexts embeds the jobs' texts. When the embedder refuses them as bad
+// input (HTTP 400, 413 or 422: a text longer than the server takes, say),
+// it halves the batch and tries again, down to single texts; a single text
+// still refused gets no vector (nil), so its paragraph is found by keywords
+// only, and a warning says which. Any other failure fails the batch.
+func (ix *Index) embedTexts(ctx context.Context, jobs []embedJob) ([][]float32, error) {
+	texts := make([]string, len(jobs))
+	for i, j := range jobs {
+		texts[i] = j.text
 	}
 	vecs, err := ix.emb.Embed(ctx, texts)
 	if err == nil && len(vecs) != len(texts) {
 		err = fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
 	}
-	return embedResult{from, vecs, err}
+	if err == nil || ctx.Err() != nil || !badInput(err) {
+		return vecs, err
+	}
+	if len(jobs) == 1 {
+		ix.log.Warn("the embedder refused a paragraph; it is found by keywords only", "text", head(jobs[0].text, 80), "err", err)
+		return [][]float32{nil}, nil
+	}
+	mid := len(jobs) / 2
+	first, err := ix.embedTexts(ctx, jobs[:mid])
+	if err != nil {
+		return nil, err
+	}
+	rest, err := ix.embedTexts(ctx, jobs[mid:])
+	if err != nil {
+		return nil, err
+	}
+	return append(first, rest...), nil
 }
 
-// cacheBatch caches a batch's vectors and returns how many it cached
-// before any error.
-func (ix *Index) cacheBatch(jobs []embedJob, r embedResult) (int, error) {
+// badInput reports whether err is a server refusing what was sent, as
+// opposed to failing.
+func badInput(err error) bool {
+	switch openaihttp.StatusCode(err) {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}
+
+// head is the start of s, for logs.
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// cacheBatch caches a batch's vectors and returns how many texts it went
+// through before any error, and how many of those got no vector.
+func (ix *Index) cacheBatch(jobs []embedJob, r embedResult) (n, refused int, err error) {
 	if r.err != nil {
-		return 0, fmt.Errorf("embedding: %w", r.err)
+		return 0, 0, fmt.Errorf("embedding: %w", r.err)
 	}
 	for i, v := range r.vecs {
+		if v == nil {
+			refused++
+			continue
+		}
 		if err := ix.cacheVector(jobs[r.from+i].key, v); err != nil {
-			return i, err
+			return i, refused, err
 		}
 	}
-	return len(r.vecs), nil
+	return len(r.vecs), refused, nil
 }
 
 // errDimsChanged reports vectors whose dimension differs from the cached ones.

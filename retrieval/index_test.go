@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sashabaranov/go-openai"
 	"github.com/verbatim-bot/verbatim/corpus"
 )
 
@@ -551,5 +552,62 @@ func TestDimensionChangeRebuilds(t *testing.T) {
 	res, err := ix.Search(context.Background(), "kiwis", SearchOptions{K: 1})
 	if err != nil || len(res) != 1 || !strings.Contains(res[0].Paragraph.Text, "kiwis") {
 		t.Errorf("search after the rebuild = %+v, %v", res, err)
+	}
+}
+
+// refusing embeds like the LocalEmbedder but answers HTTP 400, as a server
+// does for a text longer than it takes, for any batch holding "TOO LONG",
+// or 401 for every batch when failAll is set.
+type refusing struct {
+	LocalEmbedder
+	failAll bool
+	calls   int
+}
+
+func (e *refusing) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	e.calls++
+	if e.failAll {
+		return nil, &openai.APIError{HTTPStatusCode: 401, Message: "bad key"}
+	}
+	for _, t := range texts {
+		if strings.Contains(t, "TOO LONG") {
+			return nil, &openai.APIError{HTTPStatusCode: 400, Message: "input too long"}
+		}
+	}
+	return e.LocalEmbedder.Embed(ctx, texts)
+}
+
+// TestLoadIsolatesRefusedTexts checks that one text the embedder refuses
+// costs only that paragraph's vector: the load succeeds, the paragraph is
+// still found by keywords, and a refusal of everything fails the load.
+func TestLoadIsolatesRefusedTexts(t *testing.T) {
+	c := testCorpus(
+		testArticle{"cats", "Cats", []string{"Cats purr when they are content.", "A cat sleeps most of the day.", "Cats see well at night."}},
+		testArticle{"dogs", "Dogs", []string{"Dogs bark at strangers passing by. TOO LONG for the server.", "A dog wags its tail when happy."}},
+	)
+	emb := &refusing{LocalEmbedder: *NewLocal(0)}
+	ix, err := Open(context.Background(), Config{Embedder: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ix.Load(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Unembedded != 1 || st.Embedded != 4 {
+		t.Errorf("embedded %d, unembedded %d; want 4 and 1", st.Embedded, st.Unembedded)
+	}
+	res, err := ix.Search(context.Background(), "dogs bark at strangers", SearchOptions{K: 2})
+	found := false
+	for _, r := range res {
+		found = found || strings.Contains(r.Paragraph.Text, "bark")
+	}
+	if err != nil || !found {
+		t.Errorf("the refused paragraph is not found by keywords: %+v, %v", res, err)
+	}
+	bad := &refusing{LocalEmbedder: *NewLocal(0), failAll: true}
+	ix2, _ := Open(context.Background(), Config{Embedder: bad})
+	if _, err := ix2.Load(context.Background(), c, nil); err == nil || bad.calls != 1 {
+		t.Errorf("a 401 on every batch: err %v after %d calls, want the load to fail at once", err, bad.calls)
 	}
 }

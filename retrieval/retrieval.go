@@ -90,7 +90,8 @@ type Stats struct {
 	Changed    int              // paragraphs whose text changed
 	Removed    int              // paragraphs gone since the previous load
 	Cached     int              // vectors taken from the embedding cache
-	Embedded   int              // texts sent to the embedder
+	Embedded   int              // texts embedded
+	Unembedded int              // texts the embedder refused as bad input: found by keywords only
 	Skipped    []corpus.Skipped // sources the corpus load passed over, with reasons
 	Duration   time.Duration    // the whole Load
 }

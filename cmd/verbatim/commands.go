@@ -200,8 +200,12 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 
 // formatStats is the one-line summary of an index load.
 func formatStats(s retrieval.Stats) string {
-	return fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d sources skipped, in %.2fs",
+	out := fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d sources skipped, in %.2fs",
 		s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, len(s.Skipped), s.Duration.Seconds())
+	if s.Unembedded > 0 {
+		out += fmt.Sprintf("; %d texts refused by the embedder are found by keywords only (see the log)", s.Unembedded)
+	}
+	return out
 }
 
 // clip shortens s to at most n runes, marking the cut.

@@ -286,6 +286,7 @@ type statsJSON struct {
 	Removed    int              `json:"removed"`
 	Cached     int              `json:"cached"`
 	Embedded   int              `json:"embedded"`
+	Unembedded int              `json:"unembedded"`
 	Skipped    []corpus.Skipped `json:"skipped"`
 	Seconds    float64          `json:"seconds"`
 }
@@ -295,5 +296,5 @@ func toStatsJSON(s retrieval.Stats) statsJSON {
 	if sk == nil {
 		sk = []corpus.Skipped{}
 	}
-	return statsJSON{s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, sk, s.Duration.Seconds()}
+	return statsJSON{s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, s.Unembedded, sk, s.Duration.Seconds()}
 }
