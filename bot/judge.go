@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -93,7 +94,7 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 			c.score /= 2
 		}
 	}
-	slices.SortStableFunc(cands, func(x, y candidate) int { return cmpFloat(y.score, x.score) })
+	slices.SortStableFunc(cands, func(x, y candidate) int { return cmp.Compare(y.score, x.score) })
 	j.Support = cands[0].support
 	for _, c := range cands[:min(kindDepth, len(cands))] {
 		j.KindFound = j.KindFound || c.kind
@@ -102,16 +103,6 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 		j.Similarity = max(j.Similarity, c.sim)
 	}
 	return cands, j
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Weights of the parts of a sentence's score, tuned on the tuning split of
