@@ -35,18 +35,33 @@ type channelDest struct {
 	firstID   string
 }
 
+// first sends the answer's first message, or edits the draft already
+// posted. When the edit fails (not for a rate limit, which the caller
+// waits out), r is posted as a new message and the draft deleted, so that
+// nobody is left with a draft for an answer.
 func (d *channelDest) first(ctx context.Context, r reply) (string, error) {
-	if d.firstID != "" {
-		embeds, comps := nonNilEmbeds(r.Embeds), nonNilComponents(r.Components)
-		_, err := d.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
-			ID: d.firstID, Channel: d.channelID, Content: &r.Content, Embeds: &embeds, Components: &comps,
-			AllowedMentions: noMentions(),
-		}, discordgo.WithContext(ctx))
+	if d.firstID == "" {
+		id, err := d.send(ctx, r, d.ref)
+		d.firstID = id
+		return id, err
+	}
+	embeds, comps := nonNilEmbeds(r.Embeds), nonNilComponents(r.Components)
+	_, err := d.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: d.firstID, Channel: d.channelID, Content: &r.Content, Embeds: &embeds, Components: &comps,
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	var rl *discordgo.RateLimitError
+	if err = delivered(err); err == nil || errors.As(err, &rl) || ctx.Err() != nil {
 		return d.firstID, err
 	}
+	draft := d.firstID
 	id, err := d.send(ctx, r, d.ref)
+	if err != nil {
+		return "", err
+	}
 	d.firstID = id
-	return id, err
+	_ = d.s.ChannelMessageDelete(d.channelID, draft, discordgo.WithContext(ctx)) // best effort
+	return id, nil
 }
 
 func (d *channelDest) more(ctx context.Context, r reply) (string, error) { return d.send(ctx, r, nil) }
@@ -56,7 +71,22 @@ func (d *channelDest) send(ctx context.Context, r reply, ref *discordgo.MessageR
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Reference: ref,
 		AllowedMentions: noMentions(),
 	}, discordgo.WithContext(ctx))
-	if err != nil {
+	return messageID(m, err)
+}
+
+// delivered is err, except that a 2xx whose body discordgo could not
+// decode is a delivered message, not a failure.
+func delivered(err error) error {
+	if errors.Is(err, discordgo.ErrJSONUnmarshal) {
+		return nil
+	}
+	return err
+}
+
+// messageID is the ID of a message sent, "" when Discord delivered it but
+// its reply could not be read.
+func messageID(m *discordgo.Message, err error) (string, error) {
+	if err = delivered(err); err != nil || m == nil {
 		return "", err
 	}
 	return m.ID, nil
@@ -70,26 +100,31 @@ type interactionDest struct {
 	flags discordgo.MessageFlags // ephemeral for private answers
 }
 
+// first edits the deferred response. When that fails (not for a rate
+// limit), r goes as a follow-up, and a public answer, failing that, as a
+// message in the channel.
 func (d *interactionDest) first(ctx context.Context, r reply) (string, error) {
 	embeds, comps := nonNilEmbeds(r.Embeds), nonNilComponents(r.Components)
-	m, err := d.s.InteractionResponseEdit(d.in, &discordgo.WebhookEdit{
+	id, err := messageID(d.s.InteractionResponseEdit(d.in, &discordgo.WebhookEdit{
 		Content: &r.Content, Embeds: &embeds, Components: &comps, AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		return "", err
+	}, discordgo.WithContext(ctx)))
+	var rl *discordgo.RateLimitError
+	if err == nil || errors.As(err, &rl) || ctx.Err() != nil {
+		return id, err
 	}
-	return m.ID, nil
+	if id, ferr := d.more(ctx, r); ferr == nil || d.flags&discordgo.MessageFlagsEphemeral != 0 || d.in.ChannelID == "" {
+		return id, ferr
+	}
+	return messageID(d.s.ChannelMessageSendComplex(d.in.ChannelID, &discordgo.MessageSend{
+		Content: r.Content, Embeds: r.Embeds, Components: r.Components, AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx)))
 }
 
 func (d *interactionDest) more(ctx context.Context, r reply) (string, error) {
-	m, err := d.s.FollowupMessageCreate(d.in, true, &discordgo.WebhookParams{
+	return messageID(d.s.FollowupMessageCreate(d.in, true, &discordgo.WebhookParams{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Flags: d.flags,
 		AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		return "", err
-	}
-	return m.ID, nil
+	}, discordgo.WithContext(ctx)))
 }
 
 func nonNilEmbeds(e []*discordgo.MessageEmbed) []*discordgo.MessageEmbed {
@@ -341,8 +376,12 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	if err != nil {
 		b.metrics.answerError()
 		b.log.LogAttrs(ctx, slog.LevelError, "sending an answer", append(attrs, slog.Any("err", err))...)
-		// Never leave a draft or a partial answer looking final.
-		if _, err := post(sctx, q.dest.first, reply{Content: noticeFailed}); err != nil {
+		// Never leave a draft or a partial answer looking final. The
+		// notice has a budget of its own: rate-limit waits may have spent
+		// the answer's.
+		nctx, ncancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+		defer ncancel()
+		if _, err := post(nctx, q.dest.first, reply{Content: noticeFailed}); err != nil {
 			b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
 		}
 		return

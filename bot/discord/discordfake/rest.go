@@ -441,8 +441,9 @@ func (s *Server) resolveReference(r *MessageReference) (ref *MessageReference, o
 	return nil, r.FailIfNotExists != nil && !*r.FailIfNotExists
 }
 
-// channelMessage answers GET and PATCH /channels/{channel}/messages/{id};
-// the bot may edit only its own messages.
+// channelMessage answers GET, PATCH and DELETE
+// /channels/{channel}/messages/{id}; the bot may edit only its own
+// messages.
 func (s *Server) channelMessage(seg []string, c Call) reply {
 	m := s.messageIn(seg[1], seg[3])
 	if m == nil {
@@ -456,6 +457,9 @@ func (s *Server) channelMessage(seg []string, c Call) reply {
 			return apiError(http.StatusForbidden, 50005, "Cannot edit a message authored by another user")
 		}
 		return s.edit(m, c.Body)
+	case http.MethodDelete:
+		delete(s.messages, m.ID)
+		return reply{status: http.StatusNoContent}
 	}
 	return notFound
 }

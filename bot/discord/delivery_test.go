@@ -1,0 +1,91 @@
+package discord
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/bot/discord/discordfake"
+)
+
+// TestUndecodable2xxIsDelivered checks that a message Discord accepted
+// (2xx) counts as delivered even when discordgo cannot decode the reply:
+// no "Sorry" follows or overwrites it.
+func TestUndecodable2xxIsDelivered(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	h := start(t, f, Config{}, real, ix, nil)
+	f.Script(http.MethodPost, "/channels/"+general+"/messages", discordfake.Response{Status: http.StatusOK, Body: "not a message"})
+	q := h.mention(general, user(1), capitalQ)
+	h.waitLog("question answered", "event_id", q)
+	for _, c := range f.Calls() {
+		if p, err := c.Message(); err == nil && strings.Contains(p.Content, noticeFailed) {
+			t.Errorf("%s %s sent the failure notice after a delivered answer", c.Method, c.Path)
+		}
+	}
+}
+
+// TestFailedDraftEditPostsTheAnswer checks that when editing the streamed
+// draft fails, the final answer is posted as a new message and the draft
+// is deleted: nobody is left with a draft.
+func TestFailedDraftEditPostsTheAnswer(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	final := &bot.Answer{ID: "d1", Body: []bot.Segment{{Kind: bot.Prose, Text: "The verified answer."}}, Mode: bot.Generated}
+	a := answerFunc(func(ctx context.Context, q string, o bot.Options) (*bot.Answer, error) {
+		if q != "stream it" {
+			return real.Answer(ctx, q, o)
+		}
+		o.OnDelta("A draft")
+		draft, err := f.WaitFor(ctx, func(c discordfake.Call) bool {
+			p, _ := c.Message()
+			return c.Method == http.MethodPost && p.Content == renderPartial("A draft")
+		})
+		if err != nil {
+			return nil, err
+		}
+		f.Script(http.MethodPatch, "/channels/"+general+"/messages/"+draft.ResponseID(), discordfake.Response{
+			Status: http.StatusInternalServerError, Body: map[string]any{"message": "500: Internal Server Error", "code": 0}})
+		return final, nil
+	})
+	h := start(t, f, Config{}, a, ix, nil)
+	h.allowed[http.StatusInternalServerError] = true
+	h.mention(general, user(1), "stream it")
+	posted := h.wait(func(c discordfake.Call) bool {
+		p, _ := c.Message()
+		return c.Method == http.MethodPost && p.Content == renderBody(final.Body)
+	})
+	h.wait(func(c discordfake.Call) bool {
+		return c.Method == http.MethodDelete && strings.HasPrefix(c.Path, "/channels/"+general+"/messages/")
+	})
+	if posted.ResponseID() == "" {
+		t.Error("the final answer was not posted")
+	}
+}
+
+// TestNoticeHasItsOwnBudget checks that when Discord rate-limits the
+// answer past its send budget, the user still gets the notice: it is sent
+// within a budget of its own, not the answer's spent one.
+func TestNoticeHasItsOwnBudget(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	h := start(t, f, Config{}, real, ix, nil)
+	h.allowed[http.StatusTooManyRequests] = true
+	f.Script(http.MethodPost, "/channels/"+general+"/messages",
+		discordfake.RateLimited(6*time.Second), discordfake.RateLimited(6*time.Second), discordfake.RateLimited(6*time.Second))
+	q := h.mention(general, user(1), capitalQ)
+	h.waitLog("sending an answer", "event_id", q)
+	notice := h.wait(func(c discordfake.Call) bool {
+		p, _ := c.Message()
+		return c.OK() && c.Method == http.MethodPost && p.Content == noticeFailed
+	})
+	if notice.ResponseID() == "" {
+		t.Error("no notice after the answer could not be sent")
+	}
+}
