@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/gorilla/websocket"
 
 	"github.com/verbatim-bot/verbatim/bot"
@@ -101,6 +102,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long Run waits for answers in flight
 	// once its context is done; 0 means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// CommandRetry is the first wait before registering the slash
+	// commands again after a failure (doubling up to an hour); 0 means
+	// DefaultCommandRetry.
+	CommandRetry time.Duration
 	// ArticlesDir is the folder the corpus is loaded from, where /add
 	// saves articles before it reloads; "" (the embedded articles) does
 	// not offer /add.
@@ -133,6 +138,7 @@ const (
 	DefaultAnswerTimeout   = 2 * time.Minute
 	DefaultStreamInterval  = time.Second
 	DefaultShutdownTimeout = 20 * time.Second
+	DefaultCommandRetry    = 5 * time.Second
 )
 
 // Bot is a Verbatim Discord bot. Create it with New and start it with Run.
@@ -203,7 +209,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 	for _, d := range []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&cfg.AnswerTimeout, DefaultAnswerTimeout}, {&cfg.StreamInterval, DefaultStreamInterval}, {&cfg.ShutdownTimeout, DefaultShutdownTimeout}} {
+	}{{&cfg.AnswerTimeout, DefaultAnswerTimeout}, {&cfg.StreamInterval, DefaultStreamInterval}, {&cfg.ShutdownTimeout, DefaultShutdownTimeout}, {&cfg.CommandRetry, DefaultCommandRetry}} {
 		if *d.v <= 0 {
 			*d.v = d.d
 		}
@@ -275,20 +281,24 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	b.appID = b.applicationID(s, me)
-	cmds, err := retryRateLimited(ctx, func() ([]*discordgo.ApplicationCommand, error) {
-		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.registrations(), discordgo.WithContext(ctx))
-	})
-	if err != nil {
+	n, rerr := b.registerCommands(ctx, s)
+	switch {
+	case rerr == nil:
+	case ctx.Err() != nil || unauthorized(rerr):
 		b.shutdown()
 		s.Close()
-		return runError(ctx, "registering commands", err)
+		return runError(ctx, "registering commands", rerr)
+	default:
+		// Mentions need no commands: keep answering them, and retry.
+		b.log.Error("registering the slash commands failed; answering mentions, retrying", "err", rerr)
+		go b.retryCommands(b.work, s)
 	}
 	scope := "global"
 	if b.cfg.GuildID != "" {
 		scope = "guild " + b.cfg.GuildID
 	}
 	b.log.Info("connected to Discord", "user", me.Username, "bot_id", b.botID, "app_id", b.appID,
-		"commands", len(cmds), "scope", scope, "invite", InviteURL(b.appID, b.cfg.UseThreads))
+		"commands", n, "scope", scope, "invite", InviteURL(b.appID, b.cfg.UseThreads))
 
 	select {
 	case <-ctx.Done():
@@ -300,6 +310,41 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.log.Info("disconnected from Discord")
 	return err
+}
+
+// registerCommands overwrites the application's slash commands with the
+// bot's, and returns how many were registered.
+func (b *Bot) registerCommands(ctx context.Context, s *discordgo.Session) (int, error) {
+	cmds, err := retryRateLimited(ctx, func() ([]*discordgo.ApplicationCommand, error) {
+		return s.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, b.registrations(), discordgo.WithContext(ctx))
+	})
+	b.metrics.setCommands(err == nil)
+	return len(cmds), err
+}
+
+// retryCommands registers the slash commands again after a failure, with
+// exponential backoff from Config.CommandRetry up to an hour, until it
+// succeeds or ctx is done.
+func (b *Bot) retryCommands(ctx context.Context, s *discordgo.Session) {
+	bo := &backoff.ExponentialBackOff{InitialInterval: b.cfg.CommandRetry, RandomizationFactor: 0.25, Multiplier: 2, MaxInterval: time.Hour}
+	bo.Reset()
+	for {
+		t := time.NewTimer(bo.NextBackOff())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		n, err := b.registerCommands(ctx, s)
+		if err == nil {
+			b.log.Info("slash commands registered", "commands", n)
+			return
+		}
+		if ctx.Err() == nil {
+			b.log.Error("registering the slash commands failed again", "err", err)
+		}
+	}
 }
 
 // session makes the discordgo session Run uses.

@@ -2,7 +2,9 @@ package discord
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +89,46 @@ func TestNoticeHasItsOwnBudget(t *testing.T) {
 	})
 	if notice.ResponseID() == "" {
 		t.Error("no notice after the answer could not be sent")
+	}
+}
+
+// TestDegradedStart checks that a failed slash-command registration does
+// not stop the bot: mentions are answered, /healthz says degraded, and the
+// registration is retried until it succeeds.
+func TestDegradedStart(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	bad := discordfake.Response{Status: http.StatusBadRequest, Body: map[string]any{"message": "Invalid Form Body", "code": 50035}}
+	f.Script(http.MethodPut, "/applications/1000/commands", bad, bad)
+	m := NewMetrics(nil)
+	h := start(t, f, Config{Metrics: m, CommandRetry: 300 * time.Millisecond}, real, ix, nil)
+	h.allowed[http.StatusBadRequest] = true
+	h.waitLog("registering the slash commands failed; answering mentions, retrying")
+
+	health := httptest.NewServer(m.Handler())
+	defer health.Close()
+	resp, err := http.Get(health.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "degraded") {
+		t.Errorf("/healthz while registration fails: %d %q", resp.StatusCode, body)
+	}
+	q := h.mention(general, user(1), capitalQ)
+	if _, p := h.replyTo(q); !isBaku(p.Content) {
+		t.Errorf("mention not answered while commands are unregistered: %q", p.Content)
+	}
+	h.waitLog("slash commands registered")
+	resp, err = http.Get(health.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "ok\n" {
+		t.Errorf("/healthz after registration: %q", body)
 	}
 }

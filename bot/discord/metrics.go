@@ -19,6 +19,7 @@ import (
 type Metrics struct {
 	reg        *prometheus.Registry
 	connected  atomic.Bool
+	commands   atomic.Bool // slash commands registered
 	questions  *prometheus.CounterVec // by source
 	limited    *prometheus.CounterVec // by reason
 	restErrors *prometheus.CounterVec // by status
@@ -105,6 +106,15 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			}
 			return 0
 		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "verbatim_discord_commands_registered",
+			Help: "Whether the slash commands are registered (0 while registration is being retried).",
+		}, func() float64 {
+			if m.commands.Load() {
+				return 1
+			}
+			return 0
+		}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -147,6 +157,12 @@ func (m *Metrics) setConnected(up bool) {
 	}
 }
 
+func (m *Metrics) setCommands(ok bool) {
+	if m != nil {
+		m.commands.Store(ok)
+	}
+}
+
 func (m *Metrics) answered(refused bool, fallback bool, dropped int, d time.Duration) {
 	if m == nil {
 		return
@@ -162,16 +178,21 @@ func (m *Metrics) answered(refused bool, fallback bool, dropped int, d time.Dura
 }
 
 // Handler serves /metrics from the registry given to NewMetrics, and
-// /healthz (200 while the gateway is connected, 503 otherwise).
+// /healthz: 503 while the gateway is disconnected, else 200 with "ok", or
+// "degraded" while the slash commands are not registered (mentions are
+// answered; registration is retried).
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.connected.Load() {
+		switch {
+		case !m.connected.Load():
 			http.Error(w, "disconnected from Discord", http.StatusServiceUnavailable)
-			return
+		case !m.commands.Load():
+			io.WriteString(w, "degraded: slash commands not registered (retrying); mentions are answered\n")
+		default:
+			io.WriteString(w, "ok\n")
 		}
-		io.WriteString(w, "ok\n")
 	})
 	return mux
 }
