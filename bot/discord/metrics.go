@@ -19,7 +19,7 @@ import (
 type Metrics struct {
 	reg        *prometheus.Registry
 	connected  atomic.Bool
-	commands   atomic.Bool // slash commands registered
+	commands   atomic.Bool            // slash commands registered
 	questions  *prometheus.CounterVec // by source
 	limited    *prometheus.CounterVec // by reason
 	restErrors *prometheus.CounterVec // by status
