@@ -11,6 +11,7 @@ import (
 
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/bot/discord/discordfake"
+	"github.com/verbatim-bot/verbatim/corpus"
 )
 
 // TestUndecodable2xxIsDelivered checks that a message Discord accepted
@@ -130,5 +131,61 @@ func TestDegradedStart(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "ok\n" {
 		t.Errorf("/healthz after registration: %q", body)
+	}
+}
+
+// TestHostileOutputIsInert checks that what articles and users put into the
+// bot's messages cannot add links or reverse its text, and that a /quote
+// with nothing to look for gets a clear answer.
+func TestHostileOutputIsInert(t *testing.T) {
+	evil := "https://evil.example/a>)[Official statement](https://phish.example/login"
+	if u := httpURL(evil); strings.ContainsAny(u, "()<>[] ") || !strings.HasPrefix(u, "https://evil.example/") {
+		t.Errorf("httpURL(%q) = %q", evil, u)
+	}
+	for _, bad := range []string{"javascript:alert(1)", "https://user:pw@example.com/", "/relative"} {
+		if u := httpURL(bad); u != "" {
+			t.Errorf("httpURL(%q) = %q, want none", bad, u)
+		}
+	}
+	arts := []*corpus.Article{{ID: "a", Title: "A title", URL: evil, Paragraphs: []corpus.Paragraph{{N: 1, Text: "x"}}}}
+	desc := renderArticles(arts, "", 0).Embeds[0].Description
+	if strings.Count(desc, "](") != 1 || strings.Contains(desc, "[Official statement]") {
+		t.Errorf("/articles with a hostile canonical URL renders %q", desc)
+	}
+	if got := inert("abc\u202Edcba\u0007 ok\n"); got != "abcdcba ok\n" {
+		t.Errorf("inert = %q", got)
+	}
+	if r := renderQuoteHits("\u202Egnirts\u202C", nil); strings.ContainsAny(r[0].Content, "\u202E\u202C") {
+		t.Errorf("/quote echoes bidi overrides: %q", r[0].Content)
+	}
+
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, a := library(t)
+	h := start(t, f, Config{}, a, ix, nil)
+	for _, text := range []string{"!!!", "—", "👍👍"} {
+		in := h.command(member(1, 0), "quote", discordfake.StringOption("text", text))
+		if _, p := h.original(in); p.Content != noticeNoWords {
+			t.Errorf("/quote %q answered %q", text, p.Content)
+		}
+	}
+}
+
+// TestHugeAnswerIsCut checks that a runaway reply (100 KB) is shown in a
+// bounded number of messages, cut at a sentence, with a note saying so.
+func TestHugeAnswerIsCut(t *testing.T) {
+	huge := strings.Repeat("This sentence says the same thing again and again. ", 2000)
+	rs := renderAnswer(&bot.Answer{Body: []bot.Segment{{Kind: bot.Prose, Text: huge}}})
+	if len(rs) != maxAnswerMessages {
+		t.Fatalf("%d messages for a 100 KB answer, want %d", len(rs), maxAnswerMessages)
+	}
+	last := rs[len(rs)-1].Content
+	if !strings.Contains(last, noticeCut) || !strings.Contains(last, "again.\n\n*") {
+		t.Errorf("last message does not end at a sentence with the note: …%q", last[max(0, len(last)-200):])
+	}
+	for _, r := range rs {
+		if runes(r.Content) > maxContent {
+			t.Errorf("a message of %d characters", runes(r.Content))
+		}
 	}
 }

@@ -65,6 +65,9 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	}
 }
 
+// noticeNoWords answers a /quote with nothing to look for.
+const noticeNoWords = "Give me some words to look for — letters or digits, not only symbols."
+
 // Notices for interactions the bot does not (or no longer) handle.
 const (
 	noticeUnknown     = "I don't know that command any more — it may have changed; try again in a minute."
@@ -181,10 +184,15 @@ func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discord
 	start := time.Now()
 	hits, err := b.lib.Quote(ctx, text, retrieval.QuoteOptions{K: 5, ArticleID: articleID})
 	if err != nil {
-		b.log.Error("looking up a quote", "interaction_id", in.ID, "err", err)
+		if !errors.Is(err, retrieval.ErrEmptyQuery) {
+			b.log.Error("looking up a quote", "interaction_id", in.ID, "err", err)
+		}
 		notice := noticeFailed
-		if errors.Is(err, retrieval.ErrNotLoaded) {
+		switch {
+		case errors.Is(err, retrieval.ErrNotLoaded):
 			notice = "No articles are loaded yet."
+		case errors.Is(err, retrieval.ErrEmptyQuery):
+			notice = noticeNoWords
 		}
 		b.sendNotice(ctx, dest, in.ID, notice)
 		return

@@ -49,11 +49,11 @@ func renderAnswer(a *bot.Answer) []reply {
 		return renderRefusal(a)
 	}
 	var out []reply
-	for _, c := range splitText(renderBody(a.Body)+noteLine(answerNote(a)), maxContent) {
+	for _, c := range answerChunks(renderBody(a.Body), answerNote(a)) {
 		out = append(out, reply{Content: c})
 	}
 	var embeds []*discordgo.MessageEmbed
-	for _, s := range a.Sources {
+	for _, s := range a.Sources { // at most TOP_K: sources are retrieved passages
 		embeds = append(embeds, sourceEmbeds(s)...)
 	}
 	if len(out) == 0 && len(embeds) == 0 {
@@ -61,6 +61,28 @@ func renderAnswer(a *bot.Answer) []reply {
 	}
 	return attachEmbeds(out, embeds)
 }
+
+// answerChunks splits an answer's text and note into messages. A runaway
+// reply longer than maxAnswerMessages messages is cut at a paragraph or
+// sentence end of the last one, whose note then says so.
+func answerChunks(body, note string) []string {
+	chunks := splitText(body+noteLine(note), maxContent)
+	if len(chunks) <= maxAnswerMessages {
+		return chunks
+	}
+	note = strings.TrimSpace(note + " " + noticeCut)
+	chunks = splitText(body, maxContent)[:maxAnswerMessages]
+	last := len(chunks) - 1
+	chunks[last] = splitText(chunks[last], maxContent-runes(noteLine(note)))[0] + noteLine(note)
+	return chunks
+}
+
+// An answer's text takes at most maxAnswerMessages messages; noticeCut
+// says the rest was cut.
+const (
+	maxAnswerMessages = 5
+	noticeCut         = "The rest of this answer was cut: it was too long to show here."
+)
 
 // refusalText is said when the articles do not answer and the answerer
 // gave no wording of its own.
@@ -228,7 +250,7 @@ const (
 // phrase, with the match in bold, or else the closest sentences, labelled
 // as such.
 func renderQuoteHits(phrase string, hits []retrieval.QuoteHit) []reply {
-	shown := escapeQuote(truncate(phrase, 200))
+	shown := escapeQuote(truncate(inert(phrase), 200))
 	var exact, near []retrieval.QuoteHit
 	for _, h := range hits {
 		if h.Exact {
@@ -332,7 +354,7 @@ func renderArticles(all []*corpus.Article, search string, page int) reply {
 		if search == "" {
 			return reply{Content: "No articles are loaded yet."}
 		}
-		return reply{Content: fmt.Sprintf("No article title contains “%s”.", escapeQuote(truncate(search, 100)))}
+		return reply{Content: fmt.Sprintf("No article title contains “%s”.", escapeQuote(truncate(inert(search), 100)))}
 	}
 	pages := (len(arts) + articlesPerPage - 1) / articlesPerPage
 	page = min(max(page, 0), pages-1)
@@ -350,7 +372,7 @@ func renderArticles(all []*corpus.Article, search string, page int) reply {
 	}
 	heading := "Articles"
 	if search != "" {
-		heading = fmt.Sprintf("Articles matching “%s”", escapeQuote(truncate(search, 100)))
+		heading = fmt.Sprintf("Articles matching “%s”", escapeQuote(truncate(inert(search), 100)))
 	}
 	r := reply{Embeds: []*discordgo.MessageEmbed{{
 		Title:       heading,
@@ -456,13 +478,35 @@ func fragmentEncode(s string) string {
 	return b.String()
 }
 
-// httpURL returns u if it is an absolute http(s) URL, else "".
+// httpURL returns u if it is an absolute http(s) URL, else "", with the
+// characters that could end a Markdown link or its <…> form — ( ) < > [ ]
+// and white space — percent-encoded, so that an article's URL can never
+// close its link and open another.
 func httpURL(u string) string {
 	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
 		return ""
 	}
-	return u
+	return linkEscaper.Replace(p.String())
+}
+
+var linkEscaper = strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "[", "%5B", "]", "%5D",
+	" ", "%20", "\t", "%09", "\n", "%0A", "\r", "%0D", "\"", "%22", "'", "%27")
+
+// inert strips what user text must not carry back into a message: control
+// characters (but new lines and tabs) and the bidirectional overrides and
+// isolates that could make the bot's message read backwards.
+func inert(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case unicode.IsControl(r), r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069,
+			r == 0x200E, r == 0x200F, r == 0x061C:
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // escapeQuote prepares source text for display: mentions made inert and
