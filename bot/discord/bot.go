@@ -159,6 +159,7 @@ type Bot struct {
 	questions *recent[string, string]     // answer ID → question, for feedback
 	turns     *recent[string, turnRecord] // bot message ID → the turn it shows
 	threads   *recent[string, bool]       // threads the bot started
+	handled   *recent[string, bool]       // message and interaction IDs seen: Discord may deliver one twice
 	noticed   *noticeThrottle             // limit notices sent in channels
 	reloading atomic.Bool
 	started   atomic.Bool
@@ -229,6 +230,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		questions: newRecent[string, string](memory),
 		turns:     newRecent[string, turnRecord](memory),
 		threads:   newRecent[string, bool](memory),
+		handled:   newRecent[string, bool](memory),
 		noticed:   newNoticeThrottle(time.Minute),
 		fatal:     make(chan error, 1),
 	}

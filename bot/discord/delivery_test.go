@@ -189,3 +189,30 @@ func TestHugeAnswerIsCut(t *testing.T) {
 		}
 	}
 }
+
+// TestHandledOnce checks that a message Discord delivers twice (as it may
+// after a resume) is answered once.
+func TestHandledOnce(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	h := start(t, f, Config{}, real, ix, nil)
+	for range 2 {
+		if _, err := f.SendMessage(discordfake.Message{ID: "7770001", ChannelID: general, GuildID: f.GuildID(), Author: user(1),
+			Content: "<@" + f.BotUser().ID + "> " + capitalQ, Mentions: []discordfake.User{f.BotUser()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitLog("message ignored: delivered twice", "message_id", "7770001")
+	h.replyTo("7770001")
+	h.waitLog("question answered", "event_id", "7770001")
+	replies := 0
+	for _, c := range f.Calls() {
+		if p, err := c.Message(); err == nil && c.Method == http.MethodPost && p.MessageReference != nil && p.MessageReference.MessageID == "7770001" {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d replies to a message delivered twice, want 1", replies)
+	}
+}

@@ -24,6 +24,14 @@ const maxOptionRunes = 6000
 
 // onInteraction routes slash commands, autocomplete and button clicks.
 func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+	if ic.Interaction == nil || ic.ID == "" || ic.Token == "" {
+		b.log.Warn("interaction ignored: no ID or token")
+		return
+	}
+	if !b.handled.add("i"+ic.ID, true) {
+		b.log.Debug("interaction ignored: delivered twice", "interaction_id", ic.ID)
+		return
+	}
 	in := ic.Interaction
 	defer b.recoverHandler("interaction", in.ID, func(ctx context.Context) { b.failInteraction(ctx, in) })
 	arrived := time.Now()
@@ -245,8 +253,13 @@ func (b *Bot) findArticle(name string) *corpus.Article {
 // autocomplete suggests articles for /quote's article option: titles
 // starting with what was typed first, then titles or IDs containing it.
 func (b *Bot) autocomplete(ctx context.Context, in *discordgo.Interaction) {
+	data, ok := in.Data.(discordgo.ApplicationCommandInteractionData)
+	if !ok {
+		b.log.Warn("autocomplete ignored: no command data", "interaction_id", in.ID)
+		return
+	}
 	var typed string
-	for _, o := range in.ApplicationCommandData().Options {
+	for _, o := range data.Options {
 		if o.Focused {
 			typed, _ = o.Value.(string)
 		}

@@ -145,6 +145,22 @@ func newRecent[K comparable, V any](max int) *recent[K, V] {
 func (r *recent[K, V]) put(k K, v V) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.putLocked(k, v)
+}
+
+// add puts k with v unless k is already there, and reports whether it
+// added it.
+func (r *recent[K, V]) add(k K, v V) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.m[k]; ok {
+		return false
+	}
+	r.putLocked(k, v)
+	return true
+}
+
+func (r *recent[K, V]) putLocked(k K, v V) {
 	if _, ok := r.m[k]; !ok {
 		if len(r.order) < r.max {
 			r.order = append(r.order, k)

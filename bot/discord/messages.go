@@ -18,6 +18,10 @@ import (
 // ignored.
 func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 	m := mc.Message
+	if m.ID != "" && !b.handled.add("m"+m.ID, true) {
+		b.log.Debug("message ignored: delivered twice", "message_id", m.ID)
+		return
+	}
 	defer b.recoverHandler("message", m.ID, func(ctx context.Context) { b.replyNotice(ctx, m, noticeFailed) })
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" {
 		b.log.Debug("message ignored: from a bot", "message_id", m.ID)
