@@ -119,6 +119,10 @@ type Config struct {
 	FeedbackPath string
 	// LogContent adds questions and answers to the info-level logs.
 	LogContent bool
+	// APIURL, if set, is the base URL of a Discord-compatible server that
+	// receives every REST call meant for discord.com (its /gateway/bot
+	// names the gateway to connect to); "" talks to Discord.
+	APIURL string
 	// HTTPClient and Dialer replace discordgo's REST client and websocket
 	// dialer (tests point them at a fake Discord).
 	HTTPClient *http.Client
@@ -148,6 +152,7 @@ type Bot struct {
 	lib      Library
 	reload   Reload
 	fetch    *http.Client // downloads for /add
+	api      *url.URL     // Config.APIURL, parsed
 	log      *slog.Logger
 	metrics  *Metrics
 
@@ -233,6 +238,13 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		handled:   newRecent[string, bool](memory),
 		noticed:   newNoticeThrottle(time.Minute),
 		fatal:     make(chan error, 1),
+	}
+	if cfg.APIURL != "" {
+		u, err := url.Parse(cfg.APIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("bot: the Discord API URL %q is not an http:// or https:// URL", cfg.APIURL)
+		}
+		b.api = u
 	}
 	b.fetch = cfg.FetchClient
 	if b.fetch == nil {
@@ -419,14 +431,40 @@ func (b *Bot) httpClient() *http.Client {
 		copied := *b.cfg.HTTPClient
 		c = &copied
 	}
+	if b.api != nil {
+		c.Transport = apiRewriter{target: b.api, base: transportOf(c)}
+	}
 	if b.metrics != nil {
-		rt := c.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
-		c.Transport = countingTransport{base: rt, m: b.metrics}
+		c.Transport = countingTransport{base: transportOf(c), m: b.metrics}
 	}
 	return c
+}
+
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport == nil {
+		return http.DefaultTransport
+	}
+	return c.Transport
+}
+
+// apiRewriter sends the requests discordgo addresses to discord.com to a
+// Discord-compatible server instead (Config.APIURL).
+type apiRewriter struct {
+	target *url.URL
+	base   http.RoundTripper
+}
+
+func (r apiRewriter) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch req.URL.Hostname() {
+	case "discord.com", "discordapp.com", "www.discord.com":
+		out := req.Clone(req.Context())
+		out.URL.Scheme, out.URL.Host, out.Host = r.target.Scheme, r.target.Host, r.target.Host
+		if p := strings.TrimRight(r.target.Path, "/"); p != "" {
+			out.URL.Path = p + out.URL.Path
+		}
+		return r.base.RoundTrip(out)
+	}
+	return r.base.RoundTrip(req)
 }
 
 // shutdown stops new questions and waits for those in flight, up to

@@ -73,7 +73,10 @@ func start(t testing.TB, f *discordfake.Server, cfg Config, a Answerer, lib Libr
 	if cfg.Token == "" {
 		cfg.Token = "test-token"
 	}
-	cfg.HTTPClient, cfg.Dialer, cfg.Logger = f.Client(), f.Dialer(), slog.New(logs)
+	// The bot is pointed at the fake with APIURL, as at any
+	// Discord-compatible server; its client reaches nothing else, not even
+	// discord.com, so the override is what makes the tests work.
+	cfg.APIURL, cfg.HTTPClient, cfg.Dialer, cfg.Logger = f.URL(), f.DirectClient(), f.Dialer(), slog.New(logs)
 	b, err := New(cfg, a, lib, reload)
 	if err != nil {
 		t.Fatal(err)

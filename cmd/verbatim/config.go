@@ -48,6 +48,7 @@ type Config struct {
 
 	// Discord.
 	DiscordToken    string        `env:"DISCORD_TOKEN"`
+	DiscordAPIURL   string        `env:"DISCORD_API_URL"` // "" = Discord itself
 	DiscordGuildID  string        `env:"DISCORD_GUILD_ID"`
 	DiscordChannels []string      `env:"DISCORD_CHANNELS"`
 	AdminUserIDs    []string      `env:"ADMIN_USER_IDS"`

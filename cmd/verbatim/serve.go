@@ -50,6 +50,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 
 	b, err := discord.New(discord.Config{
 		Token:            a.cfg.DiscordToken,
+		APIURL:           a.cfg.DiscordAPIURL,
 		GuildID:          a.cfg.DiscordGuildID,
 		AllowedChannels:  a.cfg.DiscordChannels,
 		AdminUserIDs:     a.cfg.AdminUserIDs,

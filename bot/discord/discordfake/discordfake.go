@@ -144,6 +144,18 @@ func (s *Server) Transport() http.RoundTripper {
 	return rewriter{target: target, base: s.srv.Client().Transport}
 }
 
+// URL is the fake's base URL, for a client pointed at it directly (as
+// discord.Config.APIURL does) rather than through Transport.
+func (s *Server) URL() string { return s.srv.URL }
+
+// DirectClient returns an *http.Client that reaches only the fake's own
+// address: requests to discord.com fail, so a client that works with it
+// really is pointed at URL.
+func (s *Server) DirectClient() *http.Client {
+	target, _ := url.Parse(s.srv.URL)
+	return &http.Client{Transport: rewriter{target: target, base: s.srv.Client().Transport, direct: true}, Timeout: 20 * time.Second}
+}
+
 // Client returns an *http.Client using Transport; give it to
 // discordgo.Session.Client.
 func (s *Server) Client() *http.Client {
@@ -159,12 +171,22 @@ func (s *Server) Dialer() *websocket.Dialer {
 type rewriter struct {
 	target *url.URL
 	base   http.RoundTripper
+	direct bool // refuse discord.com too: only the fake's own address
 }
 
-// RoundTrip sends a Discord request to the fake.
+// RoundTrip sends a Discord request to the fake (one already addressed to
+// the fake goes as it is).
 func (r rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch req.URL.Hostname() {
 	case "discord.com", "discordapp.com", "www.discord.com":
+		if r.direct {
+			return nil, fmt.Errorf("discordfake: refusing request to %q: this client reaches only %s", req.URL.Host, r.target.Host)
+		}
+	case r.target.Hostname():
+		if req.URL.Host == r.target.Host {
+			return r.base.RoundTrip(req)
+		}
+		fallthrough
 	default:
 		return nil, fmt.Errorf("discordfake: refusing request to non-Discord host %q", req.URL.Host)
 	}
