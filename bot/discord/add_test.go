@@ -284,7 +284,7 @@ func TestPublicClientRefusesPrivateAddresses(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"93.184.215.14": true, "2606:4700::1": true,
 		"127.0.0.1": false, "10.1.2.3": false, "192.168.0.1": false, "172.16.0.1": false, "169.254.169.254": false,
-		"100.64.0.1": false, "0.0.0.0": false, "::1": false, "fd00::1": false, "fe80::1": false, "::ffff:127.0.0.1": false,
+		"100.64.0.1": false, "0.0.0.0": false, "0.1.2.3": false, "0.255.255.255": false, "192.88.99.1": false, "2001:0:4136:e378::1": false, "::1": false, "fd00::1": false, "fe80::1": false, "::ffff:127.0.0.1": false,
 		"64:ff9b::5db8:d70e": true, "64:ff9b::7f00:1": false, "64:ff9b::a9fe:a9fe": false, "64:ff9b::a01:203": false,
 		"2002:5db8:d70e::1": true, "2002:7f00:1::": false, "2002:c0a8:1::1": false, "2002:a9fe:a9fe::": false,
 		"fec0::1": false, "198.18.0.1": false, "198.19.255.255": false, "240.0.0.1": false, "255.255.255.255": false,
