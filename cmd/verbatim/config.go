@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -70,7 +71,7 @@ type Config struct {
 // the environment into a Config.
 func loadConfig() (Config, error) {
 	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Config{}, fmt.Errorf("reading .env: %w", err)
+		return Config{}, envFileError(".env", err)
 	}
 	var c Config
 	if err := env.Parse(&c); err != nil {
@@ -166,4 +167,32 @@ func (c Config) logger(fallback slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// envLine is a well-formed .env assignment: NAME=value or NAME: value,
+// perhaps after "export".
+var envLine = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*(.*)$`)
+
+// envFileError describes a .env file godotenv could not read by its file
+// and line and the variable's name, never by its text: godotenv's own
+// message quotes the file from the fault on, secrets included.
+func envFileError(name string, err error) error {
+	data, rerr := os.ReadFile(name)
+	if rerr != nil {
+		return fmt.Errorf("reading %s: %w", name, rerr)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		m := envLine.FindStringSubmatch(line)
+		if m == nil {
+			return fmt.Errorf("reading %s: line %d is not NAME=value (values are not shown)", name, i+1)
+		}
+		if v := m[2]; v != "" && strings.ContainsAny(v[:1], `"'`+"`") && strings.Count(v, v[:1]) < 2 {
+			return fmt.Errorf("reading %s: line %d: the quoted value of %s is not closed on its line (values are not shown)", name, i+1, m[1])
+		}
+	}
+	return fmt.Errorf("reading %s: the file is malformed (values are not shown)", name)
 }

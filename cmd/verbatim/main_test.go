@@ -240,3 +240,20 @@ func TestConfigGuides(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvFileErrorsHideValues(t *testing.T) {
+	for _, tt := range []struct{ file, want string }{
+		{"DISCORD_TOKEN T0KEN-SECRET\nOPENAI_API_KEY=KEY-SECRET\n", "line 1 is not NAME=value"},
+		{"# settings\nA=\"unterminated SECRET\nOPENAI_API_KEY=KEY-SECRET\n", "line 2: the quoted value of A is not closed"},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(tt.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		_, err := loadConfig()
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%q: err = %v, want %q and no value", tt.file, err, tt.want)
+		}
+	}
+}
