@@ -189,6 +189,15 @@ func (l *loader) result() (*Corpus, error) {
 // file loads one supported file in its format. It returns only a
 // context error.
 func (l *loader) file(name string) error {
+	// Only regular files: opening a named pipe would block until someone
+	// writes to it, and a device may never end. Stat follows links.
+	if info, err := fs.Stat(l.fsys, name); err != nil {
+		l.skip(name, err.Error())
+		return nil
+	} else if !info.Mode().IsRegular() {
+		l.skip(name, "not a regular file ("+info.Mode().Type().String()+")")
+		return nil
+	}
 	f := formatOf(name)
 	if f.load != nil {
 		return f.load(l, name)
