@@ -97,24 +97,9 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	}
 	reg.MustRegister(
 		m.questions, m.limited, m.restErrors, m.refusals, m.fallbacks, m.errors, m.dropped, m.latency, m.ack,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "verbatim_discord_connected",
-			Help: "Whether the gateway connection is up.",
-		}, func() float64 {
-			if m.connected.Load() {
-				return 1
-			}
-			return 0
-		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "verbatim_discord_commands_registered",
-			Help: "Whether the slash commands are registered (0 while registration is being retried).",
-		}, func() float64 {
-			if m.commands.Load() {
-				return 1
-			}
-			return 0
-		}),
+		boolGauge("verbatim_discord_connected", "Whether the gateway connection is up.", &m.connected),
+		boolGauge("verbatim_discord_commands_registered",
+			"Whether the slash commands are registered (0 while registration is being retried).", &m.commands),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -149,6 +134,16 @@ func (m *Metrics) acked(d time.Duration) {
 	if m != nil {
 		m.ack.Observe(d.Seconds())
 	}
+}
+
+// boolGauge reports b as 1 or 0.
+func boolGauge(name, help string, b *atomic.Bool) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+		if b.Load() {
+			return 1
+		}
+		return 0
+	})
 }
 
 func (m *Metrics) setConnected(up bool) {

@@ -84,20 +84,29 @@ func TestAskGeneratingAgainstFakeAPI(t *testing.T) {
 	}
 }
 
-// TestIndexWithAPIEmbeddings builds the index through the fake embeddings
-// API (EMBEDDER=auto with LLM_BASE_URL set) and checks that a second run
-// sends no request: every vector comes from the cache under DATA_DIR.
-func TestIndexWithAPIEmbeddings(t *testing.T) {
+// fakeEmbeddings serves the embeddings API from a fake named in urlVar
+// (LLM_BASE_URL or EMBEDDING_BASE_URL), with EMBEDDING_MODEL set, the
+// embedded articles and an empty DATA_DIR.
+func fakeEmbeddings(t *testing.T, urlVar string) *openaifake.EmbeddingsHandler {
+	t.Helper()
 	emb := openaifake.NewEmbeddingsHandler()
 	mux := http.NewServeMux()
 	mux.Handle("/v1/embeddings", emb)
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	offline(t)
 	t.Setenv("ARTICLES_DIR", "")
 	t.Setenv("DATA_DIR", t.TempDir())
-	t.Setenv("LLM_BASE_URL", srv.URL+"/v1")
+	t.Setenv(urlVar, srv.URL+"/v1")
 	t.Setenv("EMBEDDING_MODEL", "fake-embedder")
+	return emb
+}
+
+// TestIndexWithAPIEmbeddings builds the index through the fake embeddings
+// API (EMBEDDER=auto with LLM_BASE_URL set) and checks that a second run
+// sends no request: every vector comes from the cache under DATA_DIR.
+func TestIndexWithAPIEmbeddings(t *testing.T) {
+	emb := fakeEmbeddings(t, "LLM_BASE_URL")
 	for i, wantRequests := range []int{1, 1} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), []string{"index", "--json"}, &out, &errb); code != 0 {
@@ -113,16 +122,7 @@ func TestIndexWithAPIEmbeddings(t *testing.T) {
 // embeddings API, then makes the server fail every request: questions are
 // still answered, from the keyword index, and the answer says so.
 func TestAskWhenTheEmbeddingServerIsDown(t *testing.T) {
-	emb := openaifake.NewEmbeddingsHandler()
-	mux := http.NewServeMux()
-	mux.Handle("/v1/embeddings", emb)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	offline(t)
-	t.Setenv("ARTICLES_DIR", "")
-	t.Setenv("DATA_DIR", t.TempDir())
-	t.Setenv("EMBEDDING_BASE_URL", srv.URL+"/v1")
-	t.Setenv("EMBEDDING_MODEL", "fake-embedder")
+	emb := fakeEmbeddings(t, "EMBEDDING_BASE_URL")
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"index"}, &out, &errb); code != 0 {
 		t.Fatalf("index: exit %d: %s", code, errb.String())
