@@ -61,7 +61,30 @@ func LoadDir(ctx context.Context, dir string, opts Options) (*Corpus, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("corpus: %s is not a directory", dir)
 	}
-	return Load(ctx, os.DirFS(dir), opts)
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	return Load(ctx, rootedFS{FS: os.DirFS(root), root: root}, opts)
+}
+
+// rootedFS is a folder whose symbolic links may point only inside it: Stat
+// of a file whose link leads elsewhere (/etc/hostname, /proc/self/environ)
+// fails, so Load skips it with that reason.
+type rootedFS struct {
+	fs.FS
+	root string
+}
+
+func (r rootedFS) Stat(name string) (fs.FileInfo, error) {
+	real, err := filepath.EvalSymlinks(filepath.Join(r.root, filepath.FromSlash(name)))
+	if err != nil {
+		return nil, err
+	}
+	if rel, err := filepath.Rel(r.root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("a link to %s, outside the articles folder", real)
+	}
+	return fs.Stat(r.FS, name)
 }
 
 // LoadFile loads the articles of one file (of any format Load reads, such

@@ -32,3 +32,31 @@ func TestLoadSkipsNamedPipes(t *testing.T) {
 		t.Errorf("articles %d, skipped %+v", len(c.Articles), c.Skipped)
 	}
 }
+
+// TestLoadSkipsLinksOutside checks that a symbolic link in the folder that
+// leads outside it is skipped with a reason, while one inside is read.
+func TestLoadSkipsLinksOutside(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.txt")
+	if err := os.WriteFile(secret, []byte("Secret\n\nA paragraph from outside the articles folder.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	inside := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(inside, []byte("A title\n\nA paragraph long enough to be kept as one.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "out.txt")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if err := os.Symlink(inside, filepath.Join(dir, "in.txt")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadDir(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Articles) != 2 || len(c.Skipped) != 1 || c.Skipped[0].Source != "out.txt" || !strings.Contains(c.Skipped[0].Reason, "outside the articles folder") {
+		t.Errorf("articles %d, skipped %+v", len(c.Articles), c.Skipped)
+	}
+}
