@@ -33,11 +33,19 @@ type Config struct {
 	// EmbedConcurrency is how many batches are embedded at once during a
 	// load; 0 means GOMAXPROCS.
 	EmbedConcurrency int
+	// QueryTimeout bounds embedding one query, retries included; past it
+	// Search answers from the keyword index alone. 0 means
+	// DefaultQueryTimeout.
+	QueryTimeout time.Duration
 	// VectorWeight is the weight of the vector ranking in Search's
 	// reciprocal-rank fusion, relative to the keyword ranking's 1; 0 picks
 	// a default for the embedder (0.1 for the LocalEmbedder, 1 otherwise).
 	VectorWeight float64
 }
+
+// DefaultQueryTimeout is Config.QueryTimeout's default: a question waits
+// no longer than this for an embedding server that is down.
+const DefaultQueryTimeout = 2 * time.Second
 
 // embedBatch is how many texts one Embed call receives during a load.
 const embedBatch = 256
@@ -52,6 +60,7 @@ type Index struct {
 	log     *slog.Logger
 	workers int
 	fusion  fusion
+	queryTO time.Duration // Config.QueryTimeout
 
 	snap atomic.Pointer[snapshot]
 
@@ -85,6 +94,10 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		log:     cfg.Logger,
 		workers: cfg.EmbedConcurrency,
 		fusion:  fusionFor(cfg.Embedder, cfg.VectorWeight),
+		queryTO: cfg.QueryTimeout,
+	}
+	if ix.queryTO <= 0 {
+		ix.queryTO = DefaultQueryTimeout
 	}
 	if ix.log == nil {
 		ix.log = slog.New(slog.DiscardHandler)
@@ -602,6 +615,8 @@ func (s *snapshot) addVectors(ctx context.Context) error {
 
 // embedQuery embeds one text and normalises its vector.
 func (ix *Index) embedQuery(ctx context.Context, text string) ([]float32, error) {
+	ctx, cancel := context.WithTimeout(ctx, ix.queryTO)
+	defer cancel()
 	vecs, err := ix.emb.Embed(ctx, []string{text})
 	if err != nil {
 		return nil, err

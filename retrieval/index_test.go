@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sashabaranov/go-openai"
 	"github.com/verbatim-bot/verbatim/corpus"
@@ -609,5 +611,43 @@ func TestLoadIsolatesRefusedTexts(t *testing.T) {
 	ix2, _ := Open(context.Background(), Config{Embedder: bad})
 	if _, err := ix2.Load(context.Background(), c, nil); err == nil || bad.calls != 1 {
 		t.Errorf("a 401 on every batch: err %v after %d calls, want the load to fail at once", err, bad.calls)
+	}
+}
+
+// slowQueries embeds a load at once but takes an hour over a query.
+type slowQueries struct {
+	LocalEmbedder
+	loaded atomic.Bool
+}
+
+func (e *slowQueries) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if e.loaded.Load() {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return e.LocalEmbedder.Embed(ctx, texts)
+}
+
+// TestSearchQueryTimeout checks that a question waits at most
+// QueryTimeout for its embedding, then is answered by keywords alone.
+func TestSearchQueryTimeout(t *testing.T) {
+	c := testCorpus(testArticle{"cats", "Cats", []string{"Cats purr when they are content.", "A cat sleeps most of the day."}})
+	emb := &slowQueries{LocalEmbedder: *NewLocal(0)}
+	ix, err := Open(context.Background(), Config{Embedder: emb, QueryTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Load(context.Background(), c, nil); err != nil {
+		t.Fatal(err)
+	}
+	emb.loaded.Store(true)
+	res, err := ix.Search(context.Background(), "cats purr", SearchOptions{K: 1})
+	if err != nil || len(res) != 1 || !res[0].KeywordOnly || !strings.Contains(res[0].Paragraph.Text, "purr") {
+		t.Errorf("Search with a stalled embedder = %+v, %v: want a keyword-only result", res, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ix.Search(ctx, "cats purr", SearchOptions{K: 1}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Search with a cancelled context: err = %v", err)
 	}
 }
