@@ -23,6 +23,11 @@ type fusion struct {
 	Proximity float32
 }
 
+// apiFusionWeight is the vector weight for other (API) embedders, at
+// K 60: with real all-MiniLM-L6-v2 embeddings 0.3 ranked better than equal
+// weights (BENCHMARKS.md, "A real small model").
+const apiFusionWeight = 0.3
+
 // staticFusionK and staticFusionWeight fuse the static (distilled
 // MiniLM) embedder's ranking with BM25F, as calibrated on the natural and
 // SQuAD tuning questions (BENCHMARKS.md, "Calibration").
@@ -34,11 +39,10 @@ const (
 // fusionFor returns the fusion an Index uses for embedder emb. The local
 // embedder's hashed lexical vectors mostly repeat what BM25 knows, so its
 // ranking only breaks near-ties: a low weight and a small K (measured in
-// BENCHMARKS.md, "Calibration").
-// Other (neural) embedders are fused with the usual equal weights and
-// K = 60. vectorWeight > 0 overrides the weight.
+// BENCHMARKS.md, "Calibration"). Other (API) embedders are fused at K = 60
+// with apiFusionWeight. vectorWeight > 0 overrides the weight.
 func fusionFor(emb Embedder, vectorWeight float64) fusion {
-	f := fusion{K: 60, Vector: 1, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5}
+	f := fusion{K: 60, Vector: apiFusionWeight, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5}
 	switch emb.(type) {
 	case *LocalEmbedder:
 		f.K, f.Vector = 5, 0.1
