@@ -801,3 +801,55 @@ func TestContextBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseFormatStepsDownOn500 checks the step down for a server that
+// answers an unknown response_format with a 500 naming it, as
+// llama-cpp-python does.
+func TestResponseFormatStepsDownOn500(t *testing.T) {
+	s := newSetup(t, paragraphs, nil)
+	rejected := openaifake.Response{Status: 500, Body: `{"detail":[{"type":"literal_error","loc":["body","response_format","type"],"msg":"Input should be 'text' or 'json_object'","input":"json_schema"}]}`}
+	ok := openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
+	s.srv.Chat.Script(rejected, rejected, rejected, rejected, ok, ok)
+	for range 2 {
+		a, err := s.a.Answer(context.Background(), question, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Mode != bot.Generated {
+			t.Fatalf("answer %q (%s, note %q)", a.Text(), a.Mode, a.Note)
+		}
+	}
+	var got []string
+	for _, r := range s.srv.Chat.Requests() {
+		got = append(got, r.ResponseFormat)
+	}
+	if want := []string{"json_schema", "json_schema", "json_schema", "json_schema", "json_object", "json_object"}; !slices.Equal(got, want) {
+		t.Errorf("response formats sent %q, want %q", got, want)
+	}
+}
+
+// TestLLMFailureNotes checks the note a user sees for failures a local
+// setup meets: a model the server does not have, and a stream dropped
+// half-way.
+func TestLLMFailureNotes(t *testing.T) {
+	s := newSetup(t, paragraphs, nil)
+	s.srv.Chat.Script(openaifake.Error(404, `model "gpt-4o-mini" not found, try pulling it first`))
+	a, err := s.a.Answer(context.Background(), question, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Mode != bot.Extractive || !strings.Contains(a.Note, "no model") || !strings.Contains(a.Note, "LLM_MODEL") {
+		t.Errorf("404: mode %s, note %q", a.Mode, a.Note)
+	}
+
+	s = newSetup(t, paragraphs, nil)
+	s.srv.Chat.Script(openaifake.Response{Chunks: []string{`{"answer": "Baku`}, Hang: true})
+	a, err = s.a.Answer(context.Background(), question, bot.Options{OnDelta: func(string) { go s.srv.Chat.Release() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkShown(t, a)
+	if a.Mode != bot.Extractive || !strings.Contains(a.Note, "stream was cut off") {
+		t.Errorf("dropped stream: mode %s, note %q", a.Mode, a.Note)
+	}
+}

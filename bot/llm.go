@@ -207,9 +207,10 @@ func (c *chat) complete(ctx context.Context, msgs []openai.ChatCompletionMessage
 }
 
 // formatRejected reports whether err is the server refusing the request's
-// response_format: a 400 or 422 whose message names it.
+// response_format: a 400, 422 or 5xx whose message names it (llama-cpp-python
+// answers an unknown response_format type with a 500).
 func formatRejected(err error) bool {
-	if code := openaihttp.StatusCode(err); code != http.StatusBadRequest && code != http.StatusUnprocessableEntity {
+	if code := openaihttp.StatusCode(err); code != http.StatusBadRequest && code != http.StatusUnprocessableEntity && code < 500 {
 		return false
 	}
 	msg := strings.ToLower(err.Error())
@@ -242,6 +243,9 @@ func (c *chat) stream(ctx context.Context, req openai.ChatCompletionRequest, onT
 			return b.String(), nil
 		}
 		if err != nil {
+			if b.Len() > 0 {
+				err = fmt.Errorf("%w: %w", errStreamCut, err)
+			}
 			return "", err
 		}
 		n := b.Len()
@@ -255,6 +259,10 @@ func (c *chat) stream(ctx context.Context, req openai.ChatCompletionRequest, onT
 		}
 	}
 }
+
+// errStreamCut marks a stream that ended with an error after part of the
+// reply had arrived.
+var errStreamCut = errors.New("the stream ended before the reply was complete")
 
 // malformed reports whether err is go-openai failing to decode a response
 // body: the server answered, but not with a completion.
@@ -274,6 +282,10 @@ func (c *chat) describe(ctx context.Context, err error) *llmError {
 		reason = fmt.Sprintf("the language model did not answer within %s", c.cfg.Timeout)
 	case ctx.Err() != nil:
 		reason = "the request was cancelled before the language model answered"
+	case errors.Is(err, errStreamCut):
+		reason = "the language model's stream was cut off before the reply was complete"
+	case code == http.StatusNotFound:
+		reason = fmt.Sprintf("the language model server has no model %q or no chat endpoint at this URL (HTTP 404): check LLM_MODEL and LLM_BASE_URL", c.cfg.Model)
 	case code == http.StatusTooManyRequests:
 		reason = "the language model is rate-limited (HTTP 429)"
 	case code >= 500:
@@ -291,4 +303,25 @@ func (c *chat) describe(ctx context.Context, err error) *llmError {
 		}
 	}
 	return &llmError{reason: reason, err: err, key: c.cfg.APIKey}
+}
+
+// ServedModels lists the models the server at cfg.BaseURL serves (GET
+// /models), asking once: it is a check made at start, not an answer.
+func ServedModels(ctx context.Context, cfg LLMConfig) ([]string, error) {
+	doer := openaihttp.New(openaihttp.Config{Policy: openaihttp.Policy{MaxRetries: -1}, Client: cfg.HTTPClient, Secrets: []string{cfg.APIKey}})
+	oc, err := doer.ClientConfig(cfg.APIKey, cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	list, err := openai.NewClientWithConfig(oc).ListModels(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the models: %s", openaihttp.Redact(err.Error(), cfg.APIKey))
+	}
+	ids := make([]string, 0, len(list.Models))
+	for _, m := range list.Models {
+		if m.ID != "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids, nil
 }

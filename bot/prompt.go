@@ -38,10 +38,11 @@ const replySchema = `{
     "answer": {"type": "string"},
     "quotes": {
       "type": "array",
+      "maxItems": 3,
       "items": {
         "type": "object",
         "properties": {
-          "source": {"type": "integer"},
+          "source": {"type": "integer", "minimum": 1},
           "text": {"type": "string"}
         },
         "required": ["source", "text"],
@@ -220,15 +221,54 @@ func firstAnswerObject(s string) (map[string]json.RawMessage, bool) {
 			return nil, false
 		}
 		from += i
-		var obj map[string]json.RawMessage
-		if json.NewDecoder(strings.NewReader(s[from:])).Decode(&obj) == nil {
-			if _, ok := obj["answer"]; ok {
-				return obj, true
-			}
+		if obj, ok := answerObject(s[from:]); ok {
+			return obj, true
+		}
+		if obj, ok := answerObject(escapeControls(s[from:])); ok {
+			return obj, true
 		}
 		from++
 	}
 	return nil, false
+}
+
+// answerObject decodes the JSON object at the start of s if it has an
+// "answer" field.
+func answerObject(s string) (map[string]json.RawMessage, bool) {
+	var obj map[string]json.RawMessage
+	if json.NewDecoder(strings.NewReader(s)).Decode(&obj) != nil {
+		return nil, false
+	}
+	_, ok := obj["answer"]
+	return obj, ok
+}
+
+// escapeControls escapes the raw newlines, carriage returns and tabs that
+// small models leave inside JSON strings, which JSON forbids.
+func escapeControls(s string) string {
+	var b strings.Builder
+	inString, escaped := false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && r == '\\':
+			escaped = true
+		case r == '"':
+			inString = !inString
+		case inString && r == '\n':
+			b.WriteString(`\n`)
+			continue
+		case inString && r == '\r':
+			b.WriteString(`\r`)
+			continue
+		case inString && r == '\t':
+			b.WriteString(`\t`)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // jsonAnswerKey finds an "answer" key, the mark of a JSON reply.

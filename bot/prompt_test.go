@@ -59,6 +59,8 @@ func TestParseReply(t *testing.T) {
 		{`Here you go: {"answer": "Baku is the capital [1].", "quotes": [{"source": 1, "text": "Baku is`, reply{}, errMalformedReply},
 		{"Answer:\n```json\n{\"answer\": \"cut off", reply{}, errMalformedReply},
 		{`The reply is {"answer" : "x"`, reply{}, errMalformedReply},
+		{"{\"answer\": \"Baku is the capital.\nIt is on the Caspian [1].\",\n\"quotes\": [{\"source\": 1, \"text\": \"a\tb\"}], \"answerable\": true}",
+			reply{Text: "Baku is the capital.\nIt is on the Caspian [1].", Quotes: []rawQuote{{1, "a\tb"}}, Answerable: true}, nil},
 	}
 	for _, tt := range tests {
 		got, err := parseReply(tt.content)

@@ -157,8 +157,9 @@ func (a *app) evalDir(paths []string) string {
 }
 
 // answerer builds the answerer over ix: generating when an LLM is
-// configured, extractive otherwise.
-func (a *app) answerer(ix *retrieval.Index) *bot.Answerer {
+// configured, extractive otherwise. It fails when the LLM server serves
+// models but not the one configured.
+func (a *app) answerer(ctx context.Context, ix *retrieval.Index) (*bot.Answerer, error) {
 	cfg := bot.Config{
 		Meaning:          a.meaning(),
 		TopK:             a.cfg.TopK,
@@ -177,6 +178,11 @@ func (a *app) answerer(ix *retrieval.Index) *bot.Answerer {
 			ResponseFormat: a.cfg.LLMFormat,
 			ContextTokens:  a.cfg.LLMContext,
 		}
+		model, err := a.llmModel(ctx, *cfg.LLM)
+		if err != nil {
+			return nil, err
+		}
+		cfg.LLM.Model = model
 	}
-	return bot.New(ix, cfg)
+	return bot.New(ix, cfg), nil
 }

@@ -57,7 +57,11 @@ func runAsk(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	ans, err := a.answerer(ix).Answer(ctx, q, bot.Options{ArticleID: *article})
+	ar, err := a.answerer(ctx, ix)
+	if err != nil {
+		return err
+	}
+	ans, err := ar.Answer(ctx, q, bot.Options{ArticleID: *article})
 	if err != nil {
 		return inputError(err)
 	}

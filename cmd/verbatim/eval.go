@@ -166,7 +166,11 @@ func evalAnswers(ctx context.Context, a *app, ix *retrieval.Index, qs []eval.Que
 				Corpus: q.Corpus, Split: q.Split, Hit: hit, Answer: toAnswerJSON(ans)})
 		}
 	}
-	rep, err := eval.Answers(ctx, a.answerer(ix), qs, opts)
+	ar, err := a.answerer(ctx, ix)
+	if err != nil {
+		return err
+	}
+	rep, err := eval.Answers(ctx, ar, qs, opts)
 	if err != nil {
 		return err
 	}

@@ -183,7 +183,7 @@ func TestMissingArticlesDirFails(t *testing.T) {
 
 // offline clears the settings that would reach a network service.
 func offline(t *testing.T) {
-	for _, k := range []string{"OPENAI_API_KEY", "LLM_BASE_URL", "EMBEDDER", "EMBEDDING_MODEL", "EMBEDDING_BASE_URL", "DISCORD_TOKEN", "LOG_LEVEL"} {
+	for _, k := range []string{"OPENAI_API_KEY", "LLM_BASE_URL", "LLM_MODEL", "EMBEDDER", "EMBEDDING_MODEL", "EMBEDDING_BASE_URL", "DISCORD_TOKEN", "LOG_LEVEL"} {
 		t.Setenv(k, "")
 	}
 }

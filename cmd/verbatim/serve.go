@@ -48,6 +48,10 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		log.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
 	}
 
+	ar, err := a.answerer(ctx, ix)
+	if err != nil {
+		return err
+	}
 	b, err := discord.New(discord.Config{
 		Token:            a.cfg.DiscordToken,
 		APIURL:           a.cfg.DiscordAPIURL,
@@ -66,7 +70,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		LogContent:       a.cfg.LogContent,
 		Logger:           log,
 		Metrics:          metrics,
-	}, a.answerer(ix), ix, func(ctx context.Context) (retrieval.Stats, error) {
+	}, ar, ix, func(ctx context.Context) (retrieval.Stats, error) {
 		return a.reload(ctx, ix, false)
 	})
 	if err != nil {

@@ -179,7 +179,7 @@ func (h *ChatHandler) stream(w http.ResponseWriter, r *http.Request, req ChatReq
 	}
 	if resp.Hang {
 		h.hang(r)
-		return
+		panic(http.ErrAbortHandler) // drop the connection mid-stream
 	}
 	event(map[string]any{}, "stop")
 	fmt.Fprint(w, "data: [DONE]\n\n")

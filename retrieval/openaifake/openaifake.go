@@ -213,12 +213,16 @@ func writeResponse(w http.ResponseWriter, r Response) {
 	WriteReply(w, r.Status, r.Header, r.Body)
 }
 
-// Server serves a ChatHandler at /v1/chat/completions and an
-// EmbeddingsHandler at /v1/embeddings from an httptest server.
+// Server serves a ChatHandler at /v1/chat/completions, an
+// EmbeddingsHandler at /v1/embeddings and the model list at /v1/models
+// from an httptest server.
 type Server struct {
 	Chat       *ChatHandler
 	Embeddings *EmbeddingsHandler
-	srv        *httptest.Server
+	// Models are listed at /v1/models; nil answers 404, as servers
+	// without the endpoint do. Set it before the first request.
+	Models []string
+	srv    *httptest.Server
 }
 
 // New starts a Server. Call Close when done.
@@ -227,8 +231,31 @@ func New() *Server {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/chat/completions", s.Chat)
 	mux.Handle("/v1/embeddings", s.Embeddings)
+	mux.HandleFunc("GET /v1/models", s.models)
 	s.srv = httptest.NewServer(mux)
 	return s
+}
+
+// models answers GET /v1/models in OpenAI's format.
+func (s *Server) models(w http.ResponseWriter, _ *http.Request) {
+	if s.Models == nil {
+		WriteReply(w, http.StatusNotFound, nil, `{"error":{"message":"not found","type":"invalid_request_error"}}`)
+		return
+	}
+	type model struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		OwnedBy string `json:"owned_by"`
+	}
+	list := struct {
+		Object string  `json:"object"`
+		Data   []model `json:"data"`
+	}{Object: "list", Data: []model{}}
+	for _, id := range s.Models {
+		list.Data = append(list.Data, model{ID: id, Object: "model", OwnedBy: "openaifake"})
+	}
+	body, _ := json.Marshal(list)
+	WriteReply(w, http.StatusOK, nil, string(body))
 }
 
 // URL returns the API base URL, ending in /v1, for go-openai's
