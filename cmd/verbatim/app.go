@@ -34,7 +34,7 @@ type app struct {
 // level used when LOG_LEVEL is unset.
 func (a *app) logger(fallback slog.Level) *slog.Logger {
 	if a.log == nil {
-		a.log = a.cfg.logger(fallback)
+		a.log = a.cfg.logger(a.stderr, fallback)
 	}
 	return a.log
 }
@@ -131,6 +131,20 @@ func (a *app) progress(enabled bool, what string) func(done, total int) {
 		}
 		_ = bar.Set(done)
 	}
+}
+
+// draft returns the display of a streamed answer when enabled and stdout
+// is a terminal, or nil.
+func (a *app) draft(enabled bool) *draft {
+	f, ok := a.stdout.(*os.File)
+	if !enabled || !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		width = 0
+	}
+	return &draft{w: f, width: width}
 }
 
 // writeJSON prints v as indented JSON on stdout.

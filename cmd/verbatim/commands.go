@@ -61,7 +61,15 @@ func runAsk(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	ans, err := ar.Answer(ctx, q, bot.Options{ArticleID: *article})
+	opts := bot.Options{ArticleID: *article}
+	d := a.draft(!*asJSON && ar.Generating())
+	if d != nil {
+		opts.OnDelta = d.update
+	}
+	ans, err := ar.Answer(ctx, q, opts)
+	if d != nil {
+		d.clear()
+	}
 	if err != nil {
 		return inputError(err)
 	}

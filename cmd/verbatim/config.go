@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -155,18 +156,18 @@ func envError(err error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// logger builds the process logger; it writes to stderr so that stdout
-// stays clean for answers and --json output.
-func (c Config) logger(fallback slog.Level) *slog.Logger {
+// logger builds the process logger writing to w, the command's stderr, so
+// that stdout stays clean for answers and --json output.
+func (c Config) logger(w io.Writer, fallback slog.Level) *slog.Logger {
 	level := fallback
 	if c.LogLevel != "" {
 		_ = level.UnmarshalText([]byte(c.LogLevel)) // validated in loadConfig
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // envLine is a well-formed .env assignment: NAME=value or NAME: value,

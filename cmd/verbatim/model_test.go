@@ -81,3 +81,27 @@ func TestAskChecksTheModel(t *testing.T) {
 		t.Errorf("error does not name the model and what is served: %s", msg)
 	}
 }
+
+// TestAskSaysWhyItFellBack checks that plain ask output, not only
+// --verbose, says when the answer is quotes only because the model failed.
+func TestAskSaysWhyItFellBack(t *testing.T) {
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+		return openaifake.Error(404, `model "gpt-4o-mini" not found, try pulling it first`)
+	})
+	offline(t)
+	t.Setenv("ARTICLES_DIR", "")
+	t.Setenv("DATA_DIR", t.TempDir())
+	t.Setenv("LLM_BASE_URL", srv.URL())
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"ask", "What is the capital of Azerbaijan?"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "(Showing quotes from the best-matching passages: the language model server has no model \"gpt-4o-mini\"") {
+		t.Errorf("no note in:\n%s", out.String())
+	}
+	if !strings.Contains(errb.String(), "LLM_MODEL is not set") {
+		t.Errorf("no warning about the default model name sent to a local server:\n%s", errb.String())
+	}
+}

@@ -17,6 +17,9 @@ import (
 // sources with the verified quotes the reply does not already show.
 func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 	fmt.Fprintln(w, answerText(ans))
+	if ans.Note != "" {
+		fmt.Fprintf(w, "(%s)\n", ans.Note)
+	}
 	if ans.KeywordOnly {
 		fmt.Fprintln(w, "(The embedding server did not answer: the passages were found by keywords alone.)")
 	}

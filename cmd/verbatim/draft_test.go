@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestRows(t *testing.T) {
+	tests := []struct {
+		text  string
+		width int
+		want  int
+	}{
+		{"", 80, 1},
+		{"Baku [1].", 80, 1},
+		{"0123456789", 10, 1},
+		{"0123456789x", 10, 2},
+		{"one\ntwo\n", 80, 3},
+		{"阿塞拜疆", 4, 2}, // wide characters take two columns
+	}
+	for _, tt := range tests {
+		if got := rows(tt.text, tt.width); got != tt.want {
+			t.Errorf("rows(%q, %d) = %d, want %d", tt.text, tt.width, got, tt.want)
+		}
+	}
+}
+
+func TestDraft(t *testing.T) {
+	var b bytes.Buffer
+	d := &draft{w: &b, width: 10}
+	d.update("Baku")
+	d.update("Baku is the capital") // extends: only the rest is written
+	d.update("Bak")                 // shrinks: erased and redrawn
+	d.clear()
+	want := "\x1b[2mBaku\x1b[0m" + "\x1b[2m is the capital\x1b[0m" +
+		"\r\x1b[1A\x1b[J" + "\x1b[2mBak\x1b[0m" + "\r\x1b[J"
+	if got := b.String(); got != want {
+		t.Errorf("wrote %q\nwant  %q", got, want)
+	}
+}
