@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 	"sync/atomic"
 	"time"
 
@@ -443,8 +444,8 @@ func (ix *Index) embedOne(ctx context.Context, jobs []embedJob, from int) embedR
 // embedTexts embeds the jobs' texts. When the embedder refuses them as bad
 // input (HTTP 400, 413 or 422: a text longer than the server takes, say),
 // it halves the batch and tries again, down to single texts; a single text
-// still refused gets no vector (nil), so its paragraph is found by keywords
-// only, and a warning says which. Any other failure fails the batch.
+// still refused is cut down until it is taken (see embedStart). Any other
+// failure fails the batch.
 func (ix *Index) embedTexts(ctx context.Context, jobs []embedJob) ([][]float32, error) {
 	texts := make([]string, len(jobs))
 	for i, j := range jobs {
@@ -458,8 +459,7 @@ func (ix *Index) embedTexts(ctx context.Context, jobs []embedJob) ([][]float32, 
 		return vecs, err
 	}
 	if len(jobs) == 1 {
-		ix.log.Warn("the embedder refused a paragraph; it is found by keywords only", "text", head(jobs[0].text, 80), "err", err)
-		return [][]float32{nil}, nil
+		return ix.embedStart(ctx, jobs[0].text, err)
 	}
 	mid := len(jobs) / 2
 	first, err := ix.embedTexts(ctx, jobs[:mid])
@@ -471,6 +471,47 @@ func (ix *Index) embedTexts(ctx context.Context, jobs []embedJob) ([][]float32, 
 		return nil, err
 	}
 	return append(first, rest...), nil
+}
+
+// minEmbedStart is the shortest beginning of a refused text embedStart
+// tries.
+const minEmbedStart = 256
+
+// embedStart embeds a text the embedder refused (with refusal) by its
+// beginning, halved at a word boundary until the embedder takes it: the
+// vector of a long paragraph's first part stands for the paragraph, whose
+// every word is still indexed for keywords. Under minEmbedStart bytes it
+// gives up: the text gets no vector (nil) and a warning says which.
+func (ix *Index) embedStart(ctx context.Context, text string, refusal error) ([][]float32, error) {
+	for t := halfText(text); len(t) >= minEmbedStart; t = halfText(t) {
+		vecs, err := ix.emb.Embed(ctx, []string{t})
+		if err == nil && len(vecs) == 1 {
+			ix.log.Info("the embedder refused a long paragraph; its beginning was embedded for it", "text", head(text, 80), "bytes", len(text), "embedded", len(t))
+			return vecs, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
+		}
+		if ctx.Err() != nil || !badInput(err) {
+			return nil, err
+		}
+		refusal = err
+	}
+	ix.log.Warn("the embedder refused a paragraph; it is found by keywords only", "text", head(text, 80), "err", refusal)
+	return [][]float32{nil}, nil
+}
+
+// halfText is the first half of s, cut at the last space before its middle
+// (or at the middle when there is none), on a character boundary.
+func halfText(s string) string {
+	mid := len(s) / 2
+	if i := strings.LastIndexByte(s[:mid], ' '); i > 0 {
+		return s[:i]
+	}
+	for mid > 0 && !utf8.RuneStart(s[mid]) {
+		mid--
+	}
+	return s[:mid]
 }
 
 // badInput reports whether err is a server refusing what was sent, as

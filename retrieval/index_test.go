@@ -562,8 +562,10 @@ func TestDimensionChangeRebuilds(t *testing.T) {
 // or 401 for every batch when failAll is set.
 type refusing struct {
 	LocalEmbedder
-	failAll bool
-	calls   int
+	failAll  bool
+	maxBytes int // when set, texts longer than this are refused too
+	calls    int
+	longest  int // the longest text embedded
 }
 
 func (e *refusing) Embed(ctx context.Context, texts []string) ([][]float32, error) {
@@ -572,9 +574,12 @@ func (e *refusing) Embed(ctx context.Context, texts []string) ([][]float32, erro
 		return nil, &openai.APIError{HTTPStatusCode: 401, Message: "bad key"}
 	}
 	for _, t := range texts {
-		if strings.Contains(t, "TOO LONG") {
+		if strings.Contains(t, "TOO LONG") || e.maxBytes > 0 && len(t) > e.maxBytes {
 			return nil, &openai.APIError{HTTPStatusCode: 400, Message: "input too long"}
 		}
+	}
+	for _, t := range texts {
+		e.longest = max(e.longest, len(t))
 	}
 	return e.LocalEmbedder.Embed(ctx, texts)
 }
@@ -614,6 +619,36 @@ func TestLoadIsolatesRefusedTexts(t *testing.T) {
 	}
 }
 
+// TestLoadEmbedsTheStartOfLongParagraphs checks that a paragraph longer
+// than the embedder takes gets the vector of its beginning, so that it is
+// still found by meaning, not only by keywords.
+func TestLoadEmbedsTheStartOfLongParagraphs(t *testing.T) {
+	long := "Cats purr when they are content and sleep in the sun. " + strings.Repeat("They also chase mice, string and shadows across the floor. ", 40)
+	c := testCorpus(
+		testArticle{"cats", "Cats", []string{long, "A cat sleeps most of the day."}},
+		testArticle{"dogs", "Dogs", []string{"A dog wags its tail when happy."}},
+	)
+	emb := &refusing{LocalEmbedder: *NewLocal(0), maxBytes: 1000}
+	ix, err := Open(context.Background(), Config{Embedder: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ix.Load(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Unembedded != 0 || st.Embedded != 3 {
+		t.Errorf("embedded %d, unembedded %d; want 3 and 0", st.Embedded, st.Unembedded)
+	}
+	if emb.longest > 1000 || emb.longest < 500 {
+		t.Errorf("longest text embedded %d bytes; want the paragraph's start, between 500 and 1000", emb.longest)
+	}
+	res, err := ix.Search(context.Background(), "purring cats content", SearchOptions{K: 1})
+	if err != nil || len(res) == 0 || res[0].Paragraph.Text != long || res[0].Vector == 0 {
+		t.Errorf("the long paragraph is not found with a vector score: %+v, %v", res, err)
+	}
+}
+
 // slowQueries embeds a load at once but takes an hour over a query.
 type slowQueries struct {
 	LocalEmbedder
@@ -649,5 +684,18 @@ func TestSearchQueryTimeout(t *testing.T) {
 	cancel()
 	if _, err := ix.Search(ctx, "cats purr", SearchOptions{K: 1}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Search with a cancelled context: err = %v", err)
+	}
+}
+
+func TestHalfText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"one two three four", "one two"},
+		{"abcdefgh", "abcd"},
+		{"ééééé", "éé"}, // 10 bytes: the middle falls inside no character
+		{"阿塞拜疆阿塞拜疆", "阿塞拜疆"},
+	} {
+		if got := halfText(tt.in); got != tt.want {
+			t.Errorf("halfText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
