@@ -13,9 +13,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval/openaihttp"
