@@ -737,27 +737,43 @@ func TestNoRawJSON(t *testing.T) {
 
 // TestResponseFormatStepsDown checks that a server rejecting the strict
 // JSON schema is asked again with a JSON object, then with no format, and
-// that the step is remembered for the next answers.
+// that the step is remembered for the next answers, whether it rejects
+// with a 400 or, as llama-cpp-python does, a 500 naming the format (after
+// the transport's retries).
 func TestResponseFormatStepsDown(t *testing.T) {
-	s := newSetup(t, paragraphs, nil)
-	ok := openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
-	s.srv.Chat.Script(openaifake.Error(400, "response_format json_schema is not supported"),
-		openaifake.Error(400, "'response_format' of type 'json_object' is not supported"), ok, ok)
-	for range 2 {
-		a, err := s.a.Answer(context.Background(), question, bot.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Mode != bot.Generated {
-			t.Fatalf("answer %q (%s, note %q)", a.Text(), a.Mode, a.Note)
-		}
-	}
-	var got []string
-	for _, r := range s.srv.Chat.Requests() {
-		got = append(got, r.ResponseFormat)
-	}
-	if want := []string{"json_schema", "json_object", "", ""}; !slices.Equal(got, want) {
-		t.Errorf("response formats sent %q, want %q", got, want)
+	llamaCPP := openaifake.Response{Status: 500, Body: `{"detail":[{"type":"literal_error","loc":["body","response_format","type"],"msg":"Input should be 'text' or 'json_object'","input":"json_schema"}]}`}
+	for _, tt := range []struct {
+		name     string
+		rejected []openaifake.Response
+		want     []string
+	}{
+		{"400 twice", []openaifake.Response{openaifake.Error(400, "response_format json_schema is not supported"),
+			openaifake.Error(400, "'response_format' of type 'json_object' is not supported")},
+			[]string{"json_schema", "json_object", "", ""}},
+		{"500 naming the format", []openaifake.Response{llamaCPP, llamaCPP, llamaCPP, llamaCPP},
+			[]string{"json_schema", "json_schema", "json_schema", "json_schema", "json_object", "json_object"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, paragraphs, nil)
+			ok := openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
+			s.srv.Chat.Script(append(tt.rejected, ok, ok)...)
+			for range 2 {
+				a, err := s.a.Answer(context.Background(), question, bot.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.Mode != bot.Generated {
+					t.Fatalf("answer %q (%s, note %q)", a.Text(), a.Mode, a.Note)
+				}
+			}
+			var got []string
+			for _, r := range s.srv.Chat.Requests() {
+				got = append(got, r.ResponseFormat)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("response formats sent %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -799,32 +815,6 @@ func TestContextBudget(t *testing.T) {
 		if tt.context > 0 && total > tt.context-400 {
 			t.Errorf("context %d: prompt of about %d tokens does not leave 400 for the reply", tt.context, total)
 		}
-	}
-}
-
-// TestResponseFormatStepsDownOn500 checks the step down for a server that
-// answers an unknown response_format with a 500 naming it, as
-// llama-cpp-python does.
-func TestResponseFormatStepsDownOn500(t *testing.T) {
-	s := newSetup(t, paragraphs, nil)
-	rejected := openaifake.Response{Status: 500, Body: `{"detail":[{"type":"literal_error","loc":["body","response_format","type"],"msg":"Input should be 'text' or 'json_object'","input":"json_schema"}]}`}
-	ok := openaifake.Response{Content: `{"answer": "Baku [1].", "quotes": [{"source": 1, "text": "Baku is the capital of Azerbaijan."}], "answerable": true}`}
-	s.srv.Chat.Script(rejected, rejected, rejected, rejected, ok, ok)
-	for range 2 {
-		a, err := s.a.Answer(context.Background(), question, bot.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Mode != bot.Generated {
-			t.Fatalf("answer %q (%s, note %q)", a.Text(), a.Mode, a.Note)
-		}
-	}
-	var got []string
-	for _, r := range s.srv.Chat.Requests() {
-		got = append(got, r.ResponseFormat)
-	}
-	if want := []string{"json_schema", "json_schema", "json_schema", "json_schema", "json_object", "json_object"}; !slices.Equal(got, want) {
-		t.Errorf("response formats sent %q, want %q", got, want)
 	}
 }
 

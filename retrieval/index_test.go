@@ -584,15 +584,9 @@ func (e *refusing) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	return e.LocalEmbedder.Embed(ctx, texts)
 }
 
-// TestLoadIsolatesRefusedTexts checks that one text the embedder refuses
-// costs only that paragraph's vector: the load succeeds, the paragraph is
-// still found by keywords, and a refusal of everything fails the load.
-func TestLoadIsolatesRefusedTexts(t *testing.T) {
-	c := testCorpus(
-		testArticle{"cats", "Cats", []string{"Cats purr when they are content.", "A cat sleeps most of the day.", "Cats see well at night."}},
-		testArticle{"dogs", "Dogs", []string{"Dogs bark at strangers passing by. TOO LONG for the server.", "A dog wags its tail when happy."}},
-	)
-	emb := &refusing{LocalEmbedder: *NewLocal(0)}
+// loadWith opens an index with emb and loads c into it.
+func loadWith(t *testing.T, emb Embedder, c *corpus.Corpus) (*Index, Stats) {
+	t.Helper()
 	ix, err := Open(context.Background(), Config{Embedder: emb})
 	if err != nil {
 		t.Fatal(err)
@@ -601,6 +595,18 @@ func TestLoadIsolatesRefusedTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ix, st
+}
+
+// TestLoadIsolatesRefusedTexts checks that one text the embedder refuses
+// costs only that paragraph's vector: the load succeeds, the paragraph is
+// still found by keywords, and a refusal of everything fails the load.
+func TestLoadIsolatesRefusedTexts(t *testing.T) {
+	c := testCorpus(
+		testArticle{"cats", "Cats", []string{"Cats purr when they are content.", "A cat sleeps most of the day.", "Cats see well at night."}},
+		testArticle{"dogs", "Dogs", []string{"Dogs bark at strangers passing by. TOO LONG for the server.", "A dog wags its tail when happy."}},
+	)
+	ix, st := loadWith(t, &refusing{LocalEmbedder: *NewLocal(0)}, c)
 	if st.Unembedded != 1 || st.Embedded != 4 {
 		t.Errorf("embedded %d, unembedded %d; want 4 and 1", st.Embedded, st.Unembedded)
 	}
@@ -629,14 +635,7 @@ func TestLoadEmbedsTheStartOfLongParagraphs(t *testing.T) {
 		testArticle{"dogs", "Dogs", []string{"A dog wags its tail when happy."}},
 	)
 	emb := &refusing{LocalEmbedder: *NewLocal(0), maxBytes: 1000}
-	ix, err := Open(context.Background(), Config{Embedder: emb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := ix.Load(context.Background(), c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, st := loadWith(t, emb, c)
 	if st.Unembedded != 0 || st.Embedded != 3 {
 		t.Errorf("embedded %d, unembedded %d; want 3 and 0", st.Embedded, st.Unembedded)
 	}

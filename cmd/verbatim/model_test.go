@@ -58,11 +58,7 @@ func TestAskChecksTheModel(t *testing.T) {
 		reply, _ := json.Marshal(map[string]any{"answer": "I cannot tell.", "quotes": []any{}, "answerable": false})
 		return openaifake.Response{Content: string(reply)}
 	})
-	offline(t)
-	t.Setenv("ARTICLES_DIR", "")
-	t.Setenv("DATA_DIR", t.TempDir())
-	t.Setenv("LLM_BASE_URL", srv.URL())
-
+	localLLM(t, srv)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"ask", "What is the capital of Azerbaijan?"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -90,10 +86,7 @@ func TestAskSaysWhyItFellBack(t *testing.T) {
 	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
 		return openaifake.Error(404, `model "gpt-4o-mini" not found, try pulling it first`)
 	})
-	offline(t)
-	t.Setenv("ARTICLES_DIR", "")
-	t.Setenv("DATA_DIR", t.TempDir())
-	t.Setenv("LLM_BASE_URL", srv.URL())
+	localLLM(t, srv)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"ask", "What is the capital of Azerbaijan?"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -104,4 +97,14 @@ func TestAskSaysWhyItFellBack(t *testing.T) {
 	if !strings.Contains(errb.String(), "LLM_MODEL is not set") {
 		t.Errorf("no warning about the default model name sent to a local server:\n%s", errb.String())
 	}
+}
+
+// localLLM sets the environment for the shipped article, a fresh DATA_DIR
+// and srv as the LLM server, with the offline embedder.
+func localLLM(t *testing.T, srv *openaifake.Server) {
+	t.Helper()
+	offline(t)
+	t.Setenv("ARTICLES_DIR", "")
+	t.Setenv("DATA_DIR", t.TempDir())
+	t.Setenv("LLM_BASE_URL", srv.URL())
 }

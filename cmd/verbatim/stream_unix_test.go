@@ -33,10 +33,7 @@ func TestAskStreamsOnATerminal(t *testing.T) {
 		}
 		return openaifake.Response{Chunks: []string{string(reply[:20]), string(reply[20:])}}
 	})
-	offline(t)
-	t.Setenv("ARTICLES_DIR", "")
-	t.Setenv("DATA_DIR", t.TempDir())
-	t.Setenv("LLM_BASE_URL", srv.URL())
+	localLLM(t, srv)
 
 	ptmx, tty, err := pty.Open()
 	if err != nil {
