@@ -49,10 +49,16 @@ type Paragraph struct {
 // Span is a half-open byte range [Start, End) of a paragraph's Text.
 type Span struct{ Start, End int }
 
-// Corpus is the result of a load: the articles read and the files skipped.
+// Corpus is the result of a load: the articles read, the files skipped,
+// and what the corpus limits left out.
 type Corpus struct {
 	Articles []Article
 	Skipped  []Skipped
+	// LeftOut lists what was not loaded because of a corpus limit (see
+	// Options): articles cut short, the article that would have crossed a
+	// corpus limit, and every file after it. A corpus with LeftOut is
+	// incomplete.
+	LeftOut []Skipped
 }
 
 // Skipped records a file (or JSONL line) that was not loaded, and why.

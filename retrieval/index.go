@@ -244,7 +244,7 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 		return nil, stats, errors.New("no corpus")
 	}
 	s := layout(c, ix.log)
-	stats.Articles, stats.Paragraphs, stats.Skipped = len(s.articles), len(s.paras), c.Skipped
+	stats.Articles, stats.Paragraphs, stats.Skipped, stats.LeftOut = len(s.articles), len(s.paras), c.Skipped, c.LeftOut
 	if len(s.paras) == 0 {
 		return nil, stats, errors.New("the corpus has no paragraphs")
 	}

@@ -93,5 +93,6 @@ type Stats struct {
 	Embedded   int              // texts embedded
 	Unembedded int              // texts the embedder refused as bad input: found by keywords only
 	Skipped    []corpus.Skipped // sources the corpus load passed over, with reasons
+	LeftOut    []corpus.Skipped // what the corpus limits kept out, with reasons
 	Duration   time.Duration    // the whole Load
 }
