@@ -28,6 +28,9 @@ type Article struct {
 	// corpus root, with ":N" appended for line N of a JSONL file.
 	Source     string
 	Paragraphs []Paragraph
+	// Fragments counts the source's paragraphs too short to stand alone,
+	// which are not indexed.
+	Fragments int
 }
 
 // Paragraph is one passage of an article: the unit that is embedded,
@@ -67,6 +70,16 @@ type Skipped struct {
 	Source string
 	// Reason says why it was skipped, for logs and error messages.
 	Reason string
+}
+
+// Fragments returns the number of source paragraphs of c's articles that
+// were too short to keep.
+func (c *Corpus) Fragments() int {
+	n := 0
+	for _, a := range c.Articles {
+		n += a.Fragments
+	}
+	return n
 }
 
 // Paragraphs returns the total number of paragraphs in c.

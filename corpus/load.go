@@ -164,8 +164,9 @@ func LoadFile(ctx context.Context, name string, opts Options) (*Corpus, error) {
 //
 // Paragraphs are trimmed, with CR LF and CR line ends read as LF, and
 // numbered by source position from 1. Fragments too short to stand alone
-// (fewer than three words or twelve letters) are dropped without
-// renumbering the rest.
+// (fewer than three words or twelve letters; see isFragment for scripts
+// without spaces) are dropped without renumbering the rest, and counted in
+// Article.Fragments.
 //
 // A file that cannot be used (unreadable, over the size limit, binary,
 // invalid UTF-8, malformed front matter, no paragraphs) is recorded in
@@ -370,6 +371,7 @@ func prepare(a *Article, key string, paras []string) string {
 		sum := sha256.Sum256([]byte(p))
 		a.Paragraphs = append(a.Paragraphs, Paragraph{N: i + 1, Text: p, Hash: hex.EncodeToString(sum[:])})
 	}
+	a.Fragments = fragments
 	if len(a.Paragraphs) == 0 {
 		if fragments > 0 {
 			return fmt.Sprintf("no paragraphs (%d fragments too short to keep)", fragments)
@@ -458,12 +460,19 @@ func (l *loader) skip(source, reason string) {
 }
 
 // isFragment reports whether p is too short to be a passage of its own:
-// fewer than three words or fewer than twelve letters.
+// fewer than three words or fewer than twelve letters. Where words are not
+// separated by spaces, characters are counted instead: each Han or Kana
+// character is a word and two letters (it stands for about a syllable of
+// other scripts), so six of them make a passage.
 func isFragment(p string) bool {
 	words, letters := 0, 0
 	inWord := false
 	for _, r := range p {
 		switch {
+		case isUnspaced(r):
+			words++
+			letters += 2
+			inWord = false
 		case unicode.IsLetter(r):
 			letters++
 			fallthrough

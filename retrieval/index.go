@@ -271,6 +271,7 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 	}
 	s := layout(c, ix.log)
 	stats.Articles, stats.Paragraphs, stats.Skipped, stats.LeftOut = len(s.articles), len(s.paras), c.Skipped, c.LeftOut
+	stats.Fragments = c.Fragments()
 	if len(s.paras) == 0 {
 		return nil, stats, errors.New("the corpus has no paragraphs")
 	}

@@ -94,5 +94,6 @@ type Stats struct {
 	Unembedded int              // texts the embedder refused as bad input: found by keywords only
 	Skipped    []corpus.Skipped // sources the corpus load passed over, with reasons
 	LeftOut    []corpus.Skipped // what the corpus limits kept out, with reasons
+	Fragments  int              // source paragraphs too short to index
 	Duration   time.Duration    // the whole Load
 }

@@ -208,6 +208,9 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 func formatStats(s retrieval.Stats) string {
 	out := fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d sources skipped, in %.2fs",
 		s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, len(s.Skipped), s.Duration.Seconds())
+	if s.Fragments > 0 {
+		out += fmt.Sprintf("; %d fragments too short to index (under 3 words or 12 letters)", s.Fragments)
+	}
 	if n := len(s.LeftOut); n > 0 {
 		out += fmt.Sprintf("; %d sources left out over the corpus limits", n)
 	}
