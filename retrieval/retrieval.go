@@ -17,7 +17,7 @@ import (
 // be safe for concurrent use (queries embed in parallel, and Index.Load
 // embeds several batches at once).
 type Embedder interface {
-	// Model names the embedding space (e.g. "local-v1-384" or
+	// Model names the embedding space (e.g. "local-v2-384" or
 	// "openai:text-embedding-3-small"). Cached vectors are keyed by it, so
 	// switching model rebuilds the index cleanly.
 	Model() string
