@@ -32,7 +32,8 @@ type verification struct {
 // the prompt) and returns what may be shown:
 //
 //   - every quote, in the quotes list or quoted inline in the answer text
-//     (“…”, "…", ‘…’, '…', «…» or „…“, even a single word; see tokenize),
+//     (“…”, "…", ‘…’, '…', «…», „…“, 「…」, 『…』, ‹…›, `…` or TeX's pair of two backticks and two apostrophes, even
+//     a single word; see tokenize),
 //     must be found with corpus.Find in its cited passage (kept), or else in
 //     another retrieved passage (re-attributed); failing that, a near miss
 //     is replaced by the passage sentence it came from when their
@@ -436,7 +437,7 @@ func (v *verifier) locate(quote string, cited int) (located, how) {
 func trimQuote(s string) string {
 	for {
 		t := strings.TrimSpace(s)
-		t = strings.Trim(t, "\"“”„«»'‘’")
+		t = strings.Trim(t, "\"“”„«»'‘’「」『』‹›`")
 		t = strings.TrimPrefix(t, "…")
 		t = strings.TrimSuffix(t, "…")
 		t = strings.TrimPrefix(t, "...")
@@ -478,8 +479,9 @@ var (
 const markerPattern = `\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]`
 
 // doubleClosers returns the marks that close an inline quotation opened by
-// the double quotation mark open: “…”, "…", «…», and „…“ or „…”; "" when
-// open does not open one.
+// the quotation mark open: “…”, "…", «…», „…“ or „…”, the corner brackets
+// 「…」 and 『…』 of Chinese and Japanese, ‹…›, and `…`; "" when open does
+// not open one. (TeX's two backticks, closed by two apostrophes, are told apart in tokenize.)
 func doubleClosers(open rune) string {
 	switch open {
 	case '“':
@@ -490,13 +492,32 @@ func doubleClosers(open rune) string {
 		return "»"
 	case '„':
 		return "“”"
+	case '「':
+		return "」"
+	case '『':
+		return "』"
+	case '‹':
+		return "›"
+	case '`':
+		return "`"
 	}
 	return ""
 }
 
+// texQuoted returns the length of the quotation in s, which follows an
+// opening pair of backticks, up to its closing pair of apostrophes; 0 when
+// there is none on the line.
+func texQuoted(s string) int {
+	line, _, _ := strings.Cut(s, "\n")
+	if n := strings.Index(line, "''"); n > 0 {
+		return n
+	}
+	return 0
+}
+
 // tokenize splits an answer text into plain text, inline quotations and
 // markers. An inline quotation lies within one line, between double marks
-// (see doubleClosers) or single ones, ‘…’ or '…' (see singleQuoted, which
+// (see doubleClosers), TeX's two backticks and two apostrophes, or single ones, ‘…’ or '…' (see singleQuoted, which
 // tells them from apostrophes). Markers a model put inside a quotation
 // (“… [1]”) are taken out of it and placed after it, where they cite it.
 func tokenize(s string) []token {
@@ -510,6 +531,13 @@ func tokenize(s string) []token {
 			if m := markerAt.FindString(s[i:]); m != "" {
 				end = i + len(m)
 			}
+		case strings.HasPrefix(s[i:], "``"):
+			n := texQuoted(s[i+2:])
+			if n == 0 {
+				i += 2 // neither mark opens a quotation
+				continue
+			}
+			end, inner = i+2+n+2, s[i+2:i+2+n]
 		case doubleClosers(r) != "":
 			if n := doubleQuoted(s[i+size:], r); n > 0 {
 				_, csize := utf8.DecodeRuneInString(s[i+size+n:])

@@ -30,6 +30,9 @@ func TestTokenizeQuotations(t *testing.T) {
 		{`“unclosed and "straight"`, []string{"straight"}},
 		{`“Baku is the capital [1].”`, []string{"Baku is the capital."}},
 		{`He said “Baku ‘the capital’ is old”`, []string{"Baku ‘the capital’ is old"}},
+		{`他说「北京是首都」，又说『很古老』。`, []string{"北京是首都", "很古老"}},
+		{"‹un mot› and `a phrase` and ``TeX style''", []string{"un mot", "a phrase", "TeX style"}},
+		{"``unclosed and `x`", []string{"x"}},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -190,5 +193,29 @@ func TestVerify(t *testing.T) {
 				t.Errorf("check %+v supported %v, want %+v %v", v.check, v.supported, tt.check, tt.supported)
 			}
 		})
+	}
+}
+
+// TestVerifyOtherQuotationMarks checks that quotations in the marks of
+// other languages are verified against their passage like “…”.
+func TestVerifyOtherQuotationMarks(t *testing.T) {
+	art := &corpus.Article{ID: "bj", Title: "北京"}
+	passages := []retrieval.Result{{Article: art, Paragraph: corpus.Paragraph{ID: "bj#1", ArticleID: "bj", N: 1,
+		Text: "北京是中华人民共和国的首都，也是全国的政治和文化中心。Baku is the capital of Azerbaijan."}}}
+	for _, text := range []string{
+		"资料说「北京是中华人民共和国的首都」[1]。",
+		"资料说『也是全国的政治和文化中心』[1]。",
+		"It says ‹Baku is the capital› [1].",
+		"It says `Baku is the capital` [1].",
+		"It says ``Baku is the capital'' [1].",
+	} {
+		v := verify(reply{Text: text}, passages)
+		if v.check.Kept != 1 || !v.supported || len(v.sources) != 1 {
+			t.Errorf("%s: check %+v, supported %v, %d sources; want the quotation kept", text, v.check, v.supported, len(v.sources))
+		}
+	}
+	v := verify(reply{Text: "资料说「北京是世界上最大的城市」[1]。"}, passages)
+	if v.check.Kept != 0 || v.supported {
+		t.Errorf("an invented quotation in 「…」: check %+v, supported %v", v.check, v.supported)
 	}
 }

@@ -28,6 +28,9 @@ type Article struct {
 	// corpus root, with ":N" appended for line N of a JSONL file.
 	Source     string
 	Paragraphs []Paragraph
+	// Fragments counts the source's paragraphs too short to stand alone,
+	// which are not indexed.
+	Fragments int
 }
 
 // Paragraph is one passage of an article: the unit that is embedded,
@@ -49,10 +52,16 @@ type Paragraph struct {
 // Span is a half-open byte range [Start, End) of a paragraph's Text.
 type Span struct{ Start, End int }
 
-// Corpus is the result of a load: the articles read and the files skipped.
+// Corpus is the result of a load: the articles read, the files skipped,
+// and what the corpus limits left out.
 type Corpus struct {
 	Articles []Article
 	Skipped  []Skipped
+	// LeftOut lists what was not loaded because of a corpus limit (see
+	// Options): articles cut short, the article that would have crossed a
+	// corpus limit, and every file after it. A corpus with LeftOut is
+	// incomplete.
+	LeftOut []Skipped
 }
 
 // Skipped records a file (or JSONL line) that was not loaded, and why.
@@ -61,6 +70,16 @@ type Skipped struct {
 	Source string
 	// Reason says why it was skipped, for logs and error messages.
 	Reason string
+}
+
+// Fragments returns the number of source paragraphs of c's articles that
+// were too short to keep.
+func (c *Corpus) Fragments() int {
+	n := 0
+	for _, a := range c.Articles {
+		n += a.Fragments
+	}
+	return n
 }
 
 // Paragraphs returns the total number of paragraphs in c.

@@ -88,7 +88,11 @@ func (l *loader) jsonl(name string) error {
 		if err := l.ctx.Err(); err != nil {
 			return err
 		}
-		for _, r := range b.results {
+		for i, r := range b.results {
+			if l.full {
+				l.leaveOut(fmt.Sprintf("%s:%d", name, b.lines[i].n)+" on", "not read: the corpus had reached its limit")
+				return nil
+			}
 			switch {
 			case r.reason != "":
 				l.skip(r.source, r.reason)

@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -23,6 +24,15 @@ import (
 // DefaultMaxFileBytes is the size limit used when Options.MaxFileBytes is 0.
 const DefaultMaxFileBytes = 10 << 20
 
+// Defaults of the corpus limits, used when the Options field is 0. They
+// keep a corpus within what one process searches quickly on a small
+// machine (see README.md, Limits).
+const (
+	DefaultMaxParagraphs        = 200_000
+	DefaultMaxCorpusBytes       = 256 << 20
+	DefaultMaxArticleParagraphs = 20_000
+)
+
 // ErrNoArticles is returned (wrapped) by Load when nothing could be loaded,
 // so that a reload of an emptied or broken folder never replaces a good
 // index.
@@ -33,6 +43,18 @@ type Options struct {
 	// MaxFileBytes skips larger files (0 means DefaultMaxFileBytes). For
 	// .jsonl files it limits each line, that is each article, instead.
 	MaxFileBytes int64
+	// MaxParagraphs and MaxCorpusBytes (of paragraph text) bound the
+	// whole corpus: the article that would cross either is left out and
+	// the load stops adding, recording what it left out in
+	// Corpus.LeftOut. MaxArticleParagraphs keeps only the first that many
+	// paragraphs of an article. 0 means the Default of each.
+	MaxParagraphs        int
+	MaxCorpusBytes       int64
+	MaxArticleParagraphs int
+	// FollowExternalLinks reads files through symbolic links that lead
+	// outside the folder given to LoadDir; by default they are skipped.
+	// Links into /proc, /sys and /dev are skipped either way.
+	FollowExternalLinks bool
 	// Logger receives a warning for every file skipped and every ID
 	// disambiguated; nil discards them.
 	Logger *slog.Logger
@@ -65,15 +87,18 @@ func LoadDir(ctx context.Context, dir string, opts Options) (*Corpus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
 	}
-	return Load(ctx, rootedFS{FS: os.DirFS(root), root: root}, opts)
+	return Load(ctx, rootedFS{FS: os.DirFS(root), root: root, follow: opts.FollowExternalLinks}, opts)
 }
 
 // rootedFS is a folder whose symbolic links may point only inside it: Stat
-// of a file whose link leads elsewhere (/etc/hostname, /proc/self/environ)
-// fails, so Load skips it with that reason.
+// of a file whose link leads elsewhere (/etc/hostname) fails, so Load
+// skips it with that reason. With follow set, links outside are allowed,
+// except into the kernel's pseudo-file systems (/proc/self/environ,
+// /dev/urandom), whose files are not articles and may hold secrets.
 type rootedFS struct {
 	fs.FS
-	root string
+	root   string
+	follow bool
 }
 
 func (r rootedFS) Stat(name string) (fs.FileInfo, error) {
@@ -81,10 +106,20 @@ func (r rootedFS) Stat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rel, err := filepath.Rel(r.root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil, fmt.Errorf("a link to %s, outside the articles folder", real)
+	switch {
+	case within(r.root, real):
+	case !r.follow:
+		return nil, fmt.Errorf("a link to %s, outside the articles folder (not followed unless FOLLOW_EXTERNAL_LINKS=true)", real)
+	case within("/proc", real) || within("/sys", real) || within("/dev", real):
+		return nil, fmt.Errorf("a link to %s, a system file", real)
 	}
 	return fs.Stat(r.FS, name)
+}
+
+// within reports whether path is dir or inside it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // LoadFile loads the articles of one file (of any format Load reads, such
@@ -129,8 +164,9 @@ func LoadFile(ctx context.Context, name string, opts Options) (*Corpus, error) {
 //
 // Paragraphs are trimmed, with CR LF and CR line ends read as LF, and
 // numbered by source position from 1. Fragments too short to stand alone
-// (fewer than three words or twelve letters) are dropped without
-// renumbering the rest.
+// (fewer than three words or twelve letters; see isFragment for scripts
+// without spaces) are dropped without renumbering the rest, and counted in
+// Article.Fragments.
 //
 // A file that cannot be used (unreadable, over the size limit, binary,
 // invalid UTF-8, malformed front matter, no paragraphs) is recorded in
@@ -175,22 +211,35 @@ type loader struct {
 	ctx    context.Context
 	fsys   fs.FS
 	max    int64
+	limits limits
 	log    *slog.Logger
 	ids    map[string]bool
 	corpus *Corpus
+
+	paras int   // paragraphs loaded so far
+	bytes int64 // bytes of paragraph text loaded so far
+	full  bool  // a corpus limit was reached: nothing more is added
+}
+
+// limits are the corpus limits of Options, defaults filled in.
+type limits struct {
+	paras, articleParas int
+	bytes               int64
 }
 
 func newLoader(ctx context.Context, fsys fs.FS, opts Options) *loader {
 	l := &loader{
 		ctx:    ctx,
 		fsys:   fsys,
-		max:    opts.MaxFileBytes,
+		max:    cmp.Or(max(opts.MaxFileBytes, 0), DefaultMaxFileBytes),
 		log:    opts.Logger,
 		ids:    make(map[string]bool),
 		corpus: &Corpus{},
-	}
-	if l.max <= 0 {
-		l.max = DefaultMaxFileBytes
+		limits: limits{
+			paras:        cmp.Or(max(opts.MaxParagraphs, 0), DefaultMaxParagraphs),
+			articleParas: cmp.Or(max(opts.MaxArticleParagraphs, 0), DefaultMaxArticleParagraphs),
+			bytes:        cmp.Or(max(opts.MaxCorpusBytes, 0), DefaultMaxCorpusBytes),
+		},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -200,6 +249,10 @@ func newLoader(ctx context.Context, fsys fs.FS, opts Options) *loader {
 
 func (l *loader) result() (*Corpus, error) {
 	if len(l.corpus.Articles) == 0 {
+		if len(l.corpus.LeftOut) > 0 {
+			first := l.corpus.LeftOut[0]
+			return nil, fmt.Errorf("%w (first %s: %s)", ErrNoArticles, first.Source, first.Reason)
+		}
 		if len(l.corpus.Skipped) == 0 {
 			return nil, fmt.Errorf("%w (0 skipped)", ErrNoArticles)
 		}
@@ -212,6 +265,10 @@ func (l *loader) result() (*Corpus, error) {
 // file loads one supported file in its format. It returns only a
 // context error.
 func (l *loader) file(name string) error {
+	if l.full {
+		l.leaveOut(name, "not read: the corpus had reached its limit")
+		return nil
+	}
 	// Only regular files: opening a named pipe would block until someone
 	// writes to it, and a device may never end. Stat follows links.
 	if info, err := fs.Stat(l.fsys, name); err != nil {
@@ -314,6 +371,7 @@ func prepare(a *Article, key string, paras []string) string {
 		sum := sha256.Sum256([]byte(p))
 		a.Paragraphs = append(a.Paragraphs, Paragraph{N: i + 1, Text: p, Hash: hex.EncodeToString(sum[:])})
 	}
+	a.Fragments = fragments
 	if len(a.Paragraphs) == 0 {
 		if fragments > 0 {
 			return fmt.Sprintf("no paragraphs (%d fragments too short to keep)", fragments)
@@ -333,12 +391,45 @@ func setID(a *Article, id string) {
 	}
 }
 
-// add appends a prepared article, renaming it if its ID is taken.
+// add appends a prepared article, renaming it if its ID is taken, within
+// the corpus limits: beyond the per-article limit its paragraphs are cut,
+// and an article that would take the corpus over a limit is left out and
+// ends the adding.
 func (l *loader) add(a Article) {
+	if l.full {
+		l.leaveOut(a.Source, "not loaded: the corpus had reached its limit")
+		return
+	}
+	if n := l.limits.articleParas; len(a.Paragraphs) > n {
+		l.leaveOut(a.Source, fmt.Sprintf("paragraphs from ¶%d on: over the limit of %d paragraphs an article", a.Paragraphs[n].N, n))
+		a.Paragraphs = a.Paragraphs[:n:n]
+	}
+	var size int64
+	for _, p := range a.Paragraphs {
+		size += int64(len(p.Text))
+	}
+	switch {
+	case l.paras+len(a.Paragraphs) > l.limits.paras:
+		l.full = true
+		l.leaveOut(a.Source, fmt.Sprintf("%d paragraphs would take the corpus over its limit of %d paragraphs; loading stopped here", len(a.Paragraphs), l.limits.paras))
+		return
+	case l.bytes+size > l.limits.bytes:
+		l.full = true
+		l.leaveOut(a.Source, fmt.Sprintf("%d bytes of text would take the corpus over its limit of %d bytes; loading stopped here", size, l.limits.bytes))
+		return
+	}
+	l.paras += len(a.Paragraphs)
+	l.bytes += size
 	if id := l.uniqueID(a.ID, a.Source); id != a.ID {
 		setID(&a, id)
 	}
 	l.corpus.Articles = append(l.corpus.Articles, a)
+}
+
+// leaveOut records what a corpus limit kept out of the load.
+func (l *loader) leaveOut(source, reason string) {
+	l.corpus.LeftOut = append(l.corpus.LeftOut, Skipped{Source: source, Reason: reason})
+	l.log.Warn("corpus: left out over a limit", "source", source, "reason", reason)
 }
 
 // uniqueID returns id if it is free. Otherwise it returns id, '-' and the
@@ -369,12 +460,19 @@ func (l *loader) skip(source, reason string) {
 }
 
 // isFragment reports whether p is too short to be a passage of its own:
-// fewer than three words or fewer than twelve letters.
+// fewer than three words or fewer than twelve letters. Where words are not
+// separated by spaces, characters are counted instead: each Han or Kana
+// character is a word and two letters (it stands for about a syllable of
+// other scripts), so six of them make a passage.
 func isFragment(p string) bool {
 	words, letters := 0, 0
 	inWord := false
 	for _, r := range p {
 		switch {
+		case isUnspaced(r):
+			words++
+			letters += 2
+			inWord = false
 		case unicode.IsLetter(r):
 			letters++
 			fallthrough

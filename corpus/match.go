@@ -13,7 +13,8 @@ import (
 //   - turns every run of white space into one space, and drops white space
 //     at either end;
 //   - maps typographic single quotes and apostrophes (‘ ’ ‚ ‛ ′ ‹ › ʼ) to '
-//     and typographic double quotes (“ ” „ ‟ ″ « » 〝 〞) to ";
+//     and typographic double quotes (“ ” „ ‟ ″ « » 〝 〞, and the corner
+//     brackets 「 」 『 』 of Chinese and Japanese) to ";
 //   - maps dashes and minus signs (‐ ‑ ‒ – — ― − and ASCII -) to '-', folds
 //     a run of them into one '-', and drops white space on either side of
 //     it, so "cooperation—positioning", "cooperation — positioning" and
@@ -198,7 +199,7 @@ func foldRune(r rune) rune {
 	switch r {
 	case '‘', '’', '‚', '‛', '′', '‹', '›', 'ʼ', '＇':
 		return '\''
-	case '“', '”', '„', '‟', '″', '«', '»', '〝', '〞', '〟', '＂':
+	case '“', '”', '„', '‟', '″', '«', '»', '〝', '〞', '〟', '＂', '「', '」', '『', '』':
 		return '"'
 	}
 	return unicode.ToLower(r)

@@ -4,6 +4,7 @@ package corpus
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,5 +59,35 @@ func TestLoadSkipsLinksOutside(t *testing.T) {
 	}
 	if len(c.Articles) != 2 || len(c.Skipped) != 1 || c.Skipped[0].Source != "out.txt" || !strings.Contains(c.Skipped[0].Reason, "outside the articles folder") {
 		t.Errorf("articles %d, skipped %+v", len(c.Articles), c.Skipped)
+	}
+}
+
+// TestLoadFollowExternalLinks checks that with FollowExternalLinks a link
+// outside the folder is read, while one into /proc is still skipped.
+func TestLoadFollowExternalLinks(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "other.txt")
+	if err := os.WriteFile(secret, []byte("Other\n\nA paragraph from outside the articles folder.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(secret, filepath.Join(dir, "out.txt")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if err := os.Symlink("/proc/self/environ", filepath.Join(dir, "environ.txt")); err != nil {
+		t.Fatal(err)
+	}
+	for _, follow := range []bool{false, true} {
+		c, err := LoadDir(context.Background(), dir, Options{FollowExternalLinks: follow})
+		switch {
+		case !follow:
+			if !errors.Is(err, ErrNoArticles) || !strings.Contains(err.Error(), "outside the articles folder") {
+				t.Errorf("not following: err %v, want ErrNoArticles naming the link", err)
+			}
+		case err != nil:
+			t.Fatal(err)
+		case len(c.Articles) != 1 || c.Articles[0].Title != "Other" || len(c.Skipped) != 1 || c.Skipped[0].Source != "environ.txt" || !strings.Contains(c.Skipped[0].Reason, "system file"):
+			t.Errorf("following: articles %+v, skipped %+v", c.Articles, c.Skipped)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
 // minSentenceWords is the fewest words a sentence keeps on its own; shorter
@@ -19,8 +21,13 @@ const minSentenceWords = 3
 // or Latin abbreviation (Mr., Dr., St., No., vs., e.g., et al.), after a
 // single letter (initials such as "F."), or after a dotted initialism
 // (U.S., a.m., Ph.D.); decimals such as 3.5 never split because no space
-// follows the point. Pieces of fewer than three words are joined to the
-// sentence before them (or after, for the first).
+// follows the point. In scripts written without spaces (Chinese,
+// Japanese), a sentence also ends at an ideographic or full-width '。',
+// '！', '？' or '．' with nothing after it: those boundaries are the ones
+// Unicode text segmentation (UAX #29, by github.com/rivo/uniseg) finds
+// after such a mark. Pieces of fewer than three words (each Han or Kana
+// character counting as one) are joined to the sentence before them (or
+// after, for the first).
 func Sentences(text string) []Span {
 	var raw []Span
 	start := 0
@@ -70,7 +77,42 @@ func Sentences(text string) []Span {
 	if sp, ok := trimSpan(text, start, len(text)); ok {
 		raw = append(raw, sp)
 	}
-	return mergeShort(text, raw)
+	var split []Span
+	for _, sp := range raw {
+		split = splitUnspaced(text, sp, split)
+	}
+	return mergeShort(text, split)
+}
+
+// splitUnspaced appends to out the sentences of the span sp of text, split
+// at the UAX #29 sentence boundaries that follow a full-width terminator.
+func splitUnspaced(text string, sp Span, out []Span) []Span {
+	s := text[sp.Start:sp.End]
+	if !strings.ContainsAny(s, "。！？．｡") {
+		return append(out, sp)
+	}
+	start, pos, state := 0, 0, -1
+	for rest := s; len(rest) > 0; {
+		var seg string
+		seg, rest, state = uniseg.FirstSentenceInString(rest, state)
+		pos += len(seg)
+		if len(rest) > 0 && !endsWide(seg) {
+			continue
+		}
+		if t, ok := trimSpan(text, sp.Start+start, sp.Start+pos); ok {
+			out = append(out, t)
+		}
+		start = pos
+	}
+	return out
+}
+
+// endsWide reports whether the sentence seg ends with a full-width
+// terminator, perhaps followed by closing marks and white space.
+func endsWide(seg string) bool {
+	seg = strings.TrimRightFunc(seg, func(r rune) bool { return unicode.IsSpace(r) || isCloser(r) })
+	r, _ := utf8.DecodeLastRuneInString(seg)
+	return strings.ContainsRune("。！？．｡", r)
 }
 
 // mergeShort joins sentences with fewer than minSentenceWords words to the
@@ -118,7 +160,7 @@ func isTerminator(r rune) bool {
 
 func isCloser(r rune) bool {
 	switch r {
-	case '"', '\'', '”', '’', '»', '›', ')', ']', '}':
+	case '"', '\'', '”', '’', '»', '›', ')', ']', '}', '」', '』', '）', '〉', '》', '】', '〕', '〞', '〟':
 		return true
 	}
 	return false
@@ -134,6 +176,13 @@ func startsSentence(r rune) bool {
 		return false
 	}
 	return true
+}
+
+// isUnspaced reports whether r is a letter of a script written without
+// spaces between words, where a character stands for a word in the counts
+// of fragments and short sentences: Han, Hiragana, Katakana.
+func isUnspaced(r rune) bool {
+	return r >= 0x3040 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || r == 'ー')
 }
 
 // isAbbreviation reports whether before ends with a word whose following
@@ -169,13 +218,16 @@ func isAbbreviation(before string) bool {
 	return false
 }
 
-// countWords counts the runs of letters, digits and marks in s, as Words
-// would, without folding it.
+// countWords counts the runs of letters, digits and marks in s, each Han
+// or Kana character counting as a word of its own, without folding it.
 func countWords(s string) int {
 	n := 0
 	in := false
 	for i, r := range s {
 		switch {
+		case isUnspaced(r):
+			n++
+			in = false
 		case isWordRune(r):
 			if !in {
 				n++

@@ -70,7 +70,8 @@ type Index struct {
 	// done; from then on cache and dirty are guarded by loading.
 	cacheRead chan struct{}
 	cache     *vectorCache
-	dirty     bool // cache differs from its file
+	dirty     bool     // cache differs from its file
+	journal   *journal // checkpoints of cache; nil without a Dir
 	// last is the layout of the corpus last loaded (in this process, or
 	// read from Dir at Open), for Stats' added/changed/removed counts;
 	// guarded like cache.
@@ -110,6 +111,11 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	model := cfg.Embedder.Model()
 	go func() {
 		defer close(ix.cacheRead)
+		if ix.dir != "" {
+			if n := removeStaleTemps(ix.dir); n > 0 {
+				ix.log.Info("removed temporary files left by an interrupted write", "dir", ix.dir, "files", n)
+			}
+		}
 		ix.openCache(model)
 		ix.openManifest()
 	}()
@@ -117,9 +123,13 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 }
 
 // openCache makes ix.cache the cache of model, read from disk when there is
-// one.
+// one, with the vectors of an interrupted build's checkpoint added.
 func (ix *Index) openCache(model string) {
 	ix.cache, ix.dirty = newVectorCache(model), false
+	if ix.journal != nil {
+		ix.journal.close()
+		ix.journal = nil
+	}
 	if ix.dir == "" {
 		return
 	}
@@ -132,6 +142,18 @@ func (ix *Index) openCache(model string) {
 		ix.dirty = true
 	default:
 		ix.cache = c
+	}
+	ix.journal = newJournal(journalPath(path), model)
+	keys, err := replayJournal(ix.journal.path, ix.cache)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		ix.log.Warn("ignoring an unusable checkpoint", "path", ix.journal.path, "err", err)
+	case len(keys) > 0:
+		ix.log.Info("resuming from the checkpoint of an interrupted build", "path", ix.journal.path, "vectors", len(keys))
+		ix.dirty = true
+		// Written again at the first checkpoint, which starts a new file.
+		ix.journal.pending = keys
 	}
 }
 
@@ -190,8 +212,12 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 		path := cachePath(ix.dir, ix.cache.model)
 		if err := ix.cache.write(path); err != nil {
 			ix.log.Warn("could not save the embedding cache", "path", path, "err", err)
+			ix.checkpoint()
 		} else {
 			ix.dirty = false
+			if err := ix.journal.remove(); err != nil {
+				ix.log.Warn("could not remove the checkpoint", "err", err)
+			}
 		}
 	}
 	stats.Duration = time.Since(start)
@@ -245,7 +271,8 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 		return nil, stats, errors.New("no corpus")
 	}
 	s := layout(c, ix.log)
-	stats.Articles, stats.Paragraphs, stats.Skipped = len(s.articles), len(s.paras), c.Skipped
+	stats.Articles, stats.Paragraphs, stats.Skipped, stats.LeftOut = len(s.articles), len(s.paras), c.Skipped, c.LeftOut
+	stats.Fragments = c.Fragments()
 	if len(s.paras) == 0 {
 		return nil, stats, errors.New("the corpus has no paragraphs")
 	}
@@ -269,6 +296,11 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 		ix.log.Warn("the embedder's vectors changed dimension under the same model name; re-embedding everything",
 			"model", ix.cache.model, "err", err)
 		ix.cache, ix.dirty = newVectorCache(ix.cache.model), true
+		if ix.journal != nil {
+			if err := ix.journal.remove(); err != nil {
+				ix.log.Warn("could not remove the checkpoint", "err", err)
+			}
+		}
 		stats.Cached, stats.Embedded = 0, 0
 		err = ix.embedMissing(ctx, s, &stats, progress)
 	}
@@ -359,10 +391,27 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	defer ix.checkpoint() // what was embedded survives a failed load too
 	results := ix.embedBatches(ctx, jobs)
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
 	done := stats.Cached
 	var firstErr error
-	for r := range results {
+	for {
+		var r embedResult
+		select {
+		case <-tick.C:
+			ix.checkpointIfDue()
+			continue
+		case res, ok := <-results:
+			if !ok {
+				if firstErr != nil {
+					return firstErr
+				}
+				return context.Cause(ctx)
+			}
+			r = res
+		}
 		if firstErr != nil {
 			continue // drain
 		}
@@ -372,6 +421,7 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 		for _, j := range jobs[r.from : r.from+n] {
 			done += j.uses
 		}
+		ix.checkpointIfDue()
 		if err != nil {
 			firstErr = err
 			cancel(err)
@@ -379,10 +429,26 @@ func (ix *Index) embedMissing(ctx context.Context, s *snapshot, stats *Stats, pr
 			progress(done, len(s.keys))
 		}
 	}
-	if firstErr != nil {
-		return firstErr
+}
+
+// checkpointIfDue writes a checkpoint when enough texts or time have
+// passed since the last one.
+func (ix *Index) checkpointIfDue() {
+	if ix.journal != nil && ix.journal.due() {
+		ix.checkpoint()
 	}
-	return context.Cause(ctx)
+}
+
+// checkpoint appends the vectors embedded since the last checkpoint to the
+// journal. Failing to is logged, not fatal: the vectors are still cached in
+// memory and saved with the cache file.
+func (ix *Index) checkpoint() {
+	if ix.journal == nil {
+		return
+	}
+	if err := ix.journal.checkpoint(ix.cache); err != nil {
+		ix.log.Warn("could not checkpoint the embeddings", "path", ix.journal.path, "err", err)
+	}
 }
 
 // missing lists the distinct texts of s with no cached vector, counting
@@ -571,6 +637,9 @@ func (ix *Index) cacheVector(k contentKey, v []float32) error {
 	}
 	ix.cache.vecs[k] = normalized(v)
 	ix.dirty = true
+	if ix.journal != nil {
+		ix.journal.add(k)
+	}
 	return nil
 }
 

@@ -18,7 +18,7 @@ func TestJoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "joint(local-v1-384*0.25+" + st.Model() + "*0.75)"; j.Model() != want {
+	if want := "joint(local-v2-384*0.25+" + st.Model() + "*0.75)"; j.Model() != want {
 		t.Errorf("Model() = %q, want %q", j.Model(), want)
 	}
 	texts := []string{"Azerbaijan buys Israeli military equipment", "What weapons does Baku purchase from the Israelis?"}

@@ -16,7 +16,7 @@ const DefaultLocalDims = 384
 // localVersion names the feature scheme in Model. Any change to how vectors
 // are computed (terms, features, hashing, weights) must bump it, so that
 // vectors cached under the old scheme are never mixed with new ones.
-const localVersion = "local-v1"
+const localVersion = "local-v2"
 
 // localTrigramWeight is the weight of a character trigram relative to a
 // whole term.

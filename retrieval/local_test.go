@@ -23,9 +23,9 @@ func TestLocalModel(t *testing.T) {
 		model    string
 		wantDims int
 	}{
-		{0, "local-v1-384", DefaultLocalDims},
-		{-5, "local-v1-384", DefaultLocalDims},
-		{64, "local-v1-64", 64},
+		{0, "local-v2-384", DefaultLocalDims},
+		{-5, "local-v2-384", DefaultLocalDims},
+		{64, "local-v2-64", 64},
 	}
 	for _, tt := range tests {
 		e := NewLocal(tt.dims)

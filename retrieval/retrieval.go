@@ -17,7 +17,7 @@ import (
 // be safe for concurrent use (queries embed in parallel, and Index.Load
 // embeds several batches at once).
 type Embedder interface {
-	// Model names the embedding space (e.g. "local-v1-384" or
+	// Model names the embedding space (e.g. "local-v2-384" or
 	// "openai:text-embedding-3-small"). Cached vectors are keyed by it, so
 	// switching model rebuilds the index cleanly.
 	Model() string
@@ -93,5 +93,7 @@ type Stats struct {
 	Embedded   int              // texts embedded
 	Unembedded int              // texts the embedder refused as bad input: found by keywords only
 	Skipped    []corpus.Skipped // sources the corpus load passed over, with reasons
+	LeftOut    []corpus.Skipped // what the corpus limits kept out, with reasons
+	Fragments  int              // source paragraphs too short to index
 	Duration   time.Duration    // the whole Load
 }

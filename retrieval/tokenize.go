@@ -20,6 +20,11 @@ import (
 //     ("1,000" → "1000");
 //   - ignores combining marks and invisible characters (soft hyphen,
 //     zero-width spaces and joiners, word joiner, byte-order mark);
+//   - splits runs of Han, Hiragana and Katakana, which are written without
+//     spaces between words, into their overlapping character bigrams
+//     ("北京首都" → "北京", "京首", "首都"; a lone character is kept as it
+//     is), so a question in Chinese or Japanese meets its passage without
+//     a dictionary;
 //   - drops English stopwords (see isStopword) and single letters;
 //   - stems words of three or more ASCII letters with the Snowball (Porter2)
 //     English stemmer; words containing digits or other scripts are kept
@@ -57,9 +62,10 @@ func (st *stemmer) appendTerms(dst []string, text string) []string {
 // wordScanner yields the folded, lowercased words of a text that are not
 // stopwords, as described for terms but before stemming.
 type wordScanner struct {
-	text string
-	i    int    // next byte of text to read
-	buf  []byte // the word being built, reused between words
+	text  string
+	i     int    // next byte of text to read
+	buf   []byte // the word being built, reused between words
+	inRun bool   // the rune at i ended the last bigram of a Han or Kana run
 }
 
 // next returns the next word, or nil at the end of the text. The slice
@@ -110,6 +116,21 @@ func (s *wordScanner) word() (w []byte, more bool) {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		s.i += size
 		switch {
+		case isUnspaced(r):
+			if len(w) > 0 { // a word of another script ends here
+				s.i = i
+				return w, true
+			}
+			next, _ := utf8.DecodeRuneInString(text[s.i:])
+			if s.i < len(text) && isUnspaced(next) {
+				s.inRun = true
+				return utf8.AppendRune(utf8.AppendRune(w, r), next), true
+			}
+			if s.inRun { // r ended the run's last bigram
+				s.inRun = false
+				continue
+			}
+			return utf8.AppendRune(w, r), true
 		case r == '’' || r == '‘' || r == 'ʼ' || r == '‛' || r == '＇':
 			if !joins(text, s.i, w) && len(w) > 0 {
 				return w, true
@@ -259,6 +280,13 @@ func isStopword(w []byte) bool {
 		return true
 	}
 	return false
+}
+
+// isUnspaced reports whether r is a letter of a script written without
+// spaces between words, indexed by character bigrams: Han, Hiragana,
+// Katakana (with its prolonged sound mark).
+func isUnspaced(r rune) bool {
+	return r >= 0x3040 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || r == 'ー')
 }
 
 // isInvisible reports whether r is one of the invisible characters that

@@ -29,6 +29,12 @@ func TestTerms(t *testing.T) {
 		{"'quoted' words'", []string{"quot", "word"}},
 		{"students' union", []string{"student", "union"}},
 		{"infor\u00ADmation", []string{"inform"}},
+		{"北京是中国的首都。", []string{"北京", "京是", "是中", "中国", "国的", "的首", "首都"}},
+		{"首都 in 北京", []string{"首都", "北京"}},
+		{"中", []string{"中"}},
+		{"東京タワーは高い", []string{"東京", "京タ", "タワ", "ワー", "ーは", "は高", "高い"}},
+		{"BBC中文网", []string{"bbc", "中文", "文网"}},
+		{"서울은 수도", []string{"서울은", "수도"}},
 	}
 	for _, tt := range tests {
 		if got := Terms(tt.in); !slices.Equal(got, tt.want) {

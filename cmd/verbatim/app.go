@@ -77,7 +77,13 @@ func (a *app) meaning() retrieval.Embedder {
 
 // loadCorpus reads ARTICLES_DIR, or the embedded default articles.
 func (a *app) loadCorpus(ctx context.Context) (*corpus.Corpus, error) {
-	opts := corpus.Options{Logger: a.log}
+	opts := corpus.Options{
+		MaxParagraphs:        a.cfg.MaxParagraphs,
+		MaxCorpusBytes:       a.cfg.MaxCorpusBytes,
+		MaxArticleParagraphs: a.cfg.MaxArticleParagraphs,
+		FollowExternalLinks:  a.cfg.FollowExternalLinks,
+		Logger:               a.log,
+	}
 	if a.cfg.ArticlesDir == "" {
 		return corpus.Load(ctx, corpus.Default(), opts)
 	}
@@ -103,11 +109,18 @@ func (a *app) openIndex(ctx context.Context, progress bool) (*retrieval.Index, r
 	return ix, stats, nil
 }
 
-// reload loads the corpus afresh into ix.
+// reload loads the corpus afresh into ix. A corpus over its limits is
+// served in part only when nothing is served yet: a reload keeps the
+// complete index in service rather than replace it with a cut one.
 func (a *app) reload(ctx context.Context, ix *retrieval.Index, progress bool) (retrieval.Stats, error) {
 	c, err := a.loadCorpus(ctx)
 	if err != nil {
 		return retrieval.Stats{}, err
+	}
+	if n := len(c.LeftOut); n > 0 && ix.Len() > 0 {
+		first := c.LeftOut[0]
+		return retrieval.Stats{Skipped: c.Skipped, LeftOut: c.LeftOut}, fmt.Errorf("the articles are over the corpus limits (%s): %d left out, first %s: %s",
+			a.cfg.limitsText(), n, first.Source, first.Reason)
 	}
 	return ix.Load(ctx, c, a.progress(progress, "embedding"))
 }

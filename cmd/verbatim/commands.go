@@ -207,6 +207,12 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	for _, s := range stats.Skipped {
 		fmt.Fprintf(a.stdout, "skipped %s: %s\n", s.Source, s.Reason)
 	}
+	if len(stats.LeftOut) > 0 {
+		fmt.Fprintf(a.stdout, "the corpus is over its limits (%s); left out:\n", a.cfg.limitsText())
+		for _, s := range stats.LeftOut {
+			fmt.Fprintf(a.stdout, "left out %s: %s\n", s.Source, s.Reason)
+		}
+	}
 	return nil
 }
 
@@ -214,6 +220,12 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 func formatStats(s retrieval.Stats) string {
 	out := fmt.Sprintf("%d articles, %d paragraphs: %d added, %d changed, %d removed, %d cached, %d embedded, %d sources skipped, in %.2fs",
 		s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, len(s.Skipped), s.Duration.Seconds())
+	if s.Fragments > 0 {
+		out += fmt.Sprintf("; %d fragments too short to index (under 3 words or 12 letters)", s.Fragments)
+	}
+	if n := len(s.LeftOut); n > 0 {
+		out += fmt.Sprintf("; %d sources left out over the corpus limits", n)
+	}
 	if s.Unembedded > 0 {
 		out += fmt.Sprintf("; %d texts refused by the embedder are found by keywords only (see the log)", s.Unembedded)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
+	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval/openaihttp"
 )
 
@@ -23,6 +25,12 @@ import (
 type Config struct {
 	ArticlesDir string `env:"ARTICLES_DIR"` // "" = the embedded default articles
 	DataDir     string `env:"DATA_DIR"`     // "" = <user cache dir>/verbatim
+
+	// Corpus limits and links.
+	FollowExternalLinks  bool  `env:"FOLLOW_EXTERNAL_LINKS"`  // follow links out of ARTICLES_DIR
+	MaxParagraphs        int   `env:"MAX_PARAGRAPHS"`         // 0 = corpus.DefaultMaxParagraphs
+	MaxCorpusBytes       int64 `env:"MAX_CORPUS_BYTES"`       // 0 = corpus.DefaultMaxCorpusBytes
+	MaxArticleParagraphs int   `env:"MAX_ARTICLE_PARAGRAPHS"` // 0 = corpus.DefaultMaxArticleParagraphs
 
 	// LLM (any OpenAI-compatible API). Generating mode is on when APIKey or BaseURL is set.
 	OpenAIKey  string        `env:"OPENAI_API_KEY"`
@@ -100,6 +108,9 @@ func loadConfig() (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("configuration: LLM_RESPONSE_FORMAT must be auto, json_schema, json_object or none, not %q", c.LLMFormat)
 	}
+	if c.MaxParagraphs < 0 || c.MaxCorpusBytes < 0 || c.MaxArticleParagraphs < 0 {
+		return Config{}, errors.New("configuration: MAX_PARAGRAPHS, MAX_CORPUS_BYTES and MAX_ARTICLE_PARAGRAPHS must not be negative")
+	}
 	if c.VectorWeight < 0 {
 		return Config{}, errors.New("configuration: VECTOR_WEIGHT must not be negative")
 	}
@@ -115,6 +126,14 @@ func loadConfig() (Config, error) {
 		return Config{}, fmt.Errorf("configuration: LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
 	return c, nil
+}
+
+// limitsText names the corpus limits in force, for reports.
+func (c Config) limitsText() string {
+	return fmt.Sprintf("MAX_PARAGRAPHS=%d, MAX_CORPUS_BYTES=%d, MAX_ARTICLE_PARAGRAPHS=%d",
+		cmp.Or(c.MaxParagraphs, corpus.DefaultMaxParagraphs),
+		cmp.Or(c.MaxCorpusBytes, corpus.DefaultMaxCorpusBytes),
+		cmp.Or(c.MaxArticleParagraphs, corpus.DefaultMaxArticleParagraphs))
 }
 
 // generating reports whether an LLM is configured.

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand of verbatim.
@@ -54,8 +55,23 @@ var errUsage = errors.New("usage")
 // with the command's usage.
 var errShown = fmt.Errorf("%w (shown)", errUsage)
 
+// signalGrace is how long a command other than serve may take to stop
+// after SIGINT or SIGTERM before the process exits regardless; serve
+// has SHUTDOWN_TIMEOUT for its answers in flight.
+const signalGrace = time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a second signal ends the process at once
+		if len(os.Args) > 1 && os.Args[1] == "serve" {
+			return
+		}
+		time.Sleep(signalGrace)
+		fmt.Fprintln(os.Stderr, "verbatim: stopped by a signal")
+		os.Exit(1)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

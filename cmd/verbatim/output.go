@@ -291,13 +291,17 @@ type statsJSON struct {
 	Embedded   int              `json:"embedded"`
 	Unembedded int              `json:"unembedded"`
 	Skipped    []corpus.Skipped `json:"skipped"`
+	LeftOut    []corpus.Skipped `json:"left_out"`
 	Seconds    float64          `json:"seconds"`
 }
 
 func toStatsJSON(s retrieval.Stats) statsJSON {
-	sk := s.Skipped
+	sk, lo := s.Skipped, s.LeftOut
 	if sk == nil {
 		sk = []corpus.Skipped{}
 	}
-	return statsJSON{s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, s.Unembedded, sk, s.Duration.Seconds()}
+	if lo == nil {
+		lo = []corpus.Skipped{}
+	}
+	return statsJSON{s.Articles, s.Paragraphs, s.Added, s.Changed, s.Removed, s.Cached, s.Embedded, s.Unembedded, sk, lo, s.Duration.Seconds()}
 }

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeArticles writes n .txt articles of paras paragraphs each into a
+// new folder and returns it.
+func writeArticles(t *testing.T, n, paras int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for i := range n {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Article %c\n", 'a'+i)
+		for j := range paras {
+			fmt.Fprintf(&b, "\nParagraph %d of article %c says something long enough.\n", j+1, 'a'+i)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%c.txt", 'a'+i)), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestIndexPrintsWhatLimitsLeftOut checks that `verbatim index` over a
+// corpus past MAX_PARAGRAPHS indexes what fits and lists what it left out.
+func TestIndexPrintsWhatLimitsLeftOut(t *testing.T) {
+	articles := writeArticles(t, 3, 4)
+	offline(t)
+	t.Setenv("MAX_PARAGRAPHS", "9")
+	t.Setenv("ARTICLES_DIR", articles)
+	t.Setenv("DATA_DIR", t.TempDir())
+	var out, errb strings.Builder
+	if code := run(context.Background(), []string{"index"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{
+		"2 articles, 8 paragraphs",
+		"1 sources left out over the corpus limits",
+		"the corpus is over its limits (MAX_PARAGRAPHS=9,",
+		"left out c.txt: 4 paragraphs would take the corpus over its limit of 9 paragraphs",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestReloadOverLimitsKeepsIndex checks that a reload of a corpus grown
+// past a limit fails with a report naming the limit and keeps the
+// complete index in service.
+func TestReloadOverLimitsKeepsIndex(t *testing.T) {
+	articles := writeArticles(t, 2, 4)
+	offline(t)
+	t.Setenv("ARTICLES_DIR", articles)
+	t.Setenv("DATA_DIR", t.TempDir())
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{cfg: cfg, name: "serve", stdout: io.Discard, stderr: io.Discard}
+	a.logger(0)
+	ix, _, err := a.openIndex(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Len() != 8 {
+		t.Fatalf("%d paragraphs served, want 8", ix.Len())
+	}
+	more := writeArticles(t, 3, 4)
+	if err := os.Rename(filepath.Join(more, "c.txt"), filepath.Join(articles, "c.txt")); err != nil {
+		t.Fatal(err)
+	}
+	a.cfg.MaxParagraphs = 10
+	_, err = a.reload(context.Background(), ix, false)
+	if err == nil || !strings.Contains(err.Error(), "over the corpus limits (MAX_PARAGRAPHS=10") || !strings.Contains(err.Error(), "first c.txt") {
+		t.Errorf("reload err = %v, want the limit and c.txt named", err)
+	}
+	if ix.Len() != 8 {
+		t.Errorf("%d paragraphs served after the failed reload, want the previous 8", ix.Len())
+	}
+}
