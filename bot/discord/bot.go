@@ -26,6 +26,7 @@ import (
 
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -111,8 +112,9 @@ type Config struct {
 	// not offer /add.
 	ArticlesDir string
 	// FetchClient downloads the pages and files given to /add; nil means
-	// a client with a 20 s timeout that connects only to public internet
-	// addresses, so that /add cannot read the bot's private network.
+	// fetch.NewClient with the default policy, which connects only to
+	// public internet addresses, so that /add cannot read the bot's
+	// private network.
 	FetchClient *http.Client
 	// FeedbackPath is the file 👍/👎 clicks are appended to (JSON lines);
 	// "" shows no feedback buttons.
@@ -248,7 +250,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 	}
 	b.fetch = cfg.FetchClient
 	if b.fetch == nil {
-		b.fetch = publicClient()
+		b.fetch = fetch.NewClient(fetch.Policy{Timeout: fetchTimeout})
 	}
 	if cfg.FeedbackPath != "" {
 		b.feedback = &feedbackLog{path: cfg.FeedbackPath}
