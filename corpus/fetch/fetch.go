@@ -7,6 +7,7 @@
 package fetch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -164,31 +165,9 @@ type Response struct {
 // bytes (more fails with ErrTooLarge), a status other than 2xx or 304 is a
 // *StatusError.
 func Get(ctx context.Context, client *http.Client, r Request) (*Response, error) {
-	u, err := url.Parse(r.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		shown := r.URL
-		if err == nil {
-			shown = u.Redacted()
-		}
-		return nil, fmt.Errorf("%w: %q", ErrScheme, shown)
-	}
-	u.User, u.Fragment, u.RawFragment = nil, "", ""
-	limit := r.MaxBytes
-	if limit <= 0 {
-		limit = DefaultMaxBytes
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	if r.Accept != "" {
-		req.Header.Set("Accept", r.Accept)
-	}
-	if r.ETag != "" {
-		req.Header.Set("If-None-Match", r.ETag)
-	}
-	if r.LastModified != "" {
-		req.Header.Set("If-Modified-Since", r.LastModified)
+		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -202,30 +181,61 @@ func Get(ctx context.Context, client *http.Client, r Request) (*Response, error)
 	}
 	if resp.StatusCode == http.StatusNotModified && (r.ETag != "" || r.LastModified != "") {
 		out.NotModified = true
-		if out.ETag == "" {
-			out.ETag = r.ETag
-		}
-		if out.LastModified == "" {
-			out.LastModified = r.LastModified
-		}
+		out.ETag = cmp.Or(out.ETag, r.ETag)
+		out.LastModified = cmp.Or(out.LastModified, r.LastModified)
 		return out, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &StatusError{Code: resp.StatusCode}
 	}
-	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, resp.ContentLength, limit)
-	}
-	out.Body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	if int64(len(out.Body)) > limit {
-		return nil, fmt.Errorf("%w: over the %d-byte limit", ErrTooLarge, limit)
+	if out.Body, err = readBody(resp, r.MaxBytes); err != nil {
+		return nil, err
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	out.MediaType = strings.ToLower(mt)
 	return out, nil
+}
+
+// newRequest builds the GET of r, refusing anything but an http or https
+// URL with a host.
+func newRequest(ctx context.Context, r Request) (*http.Request, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		shown := r.URL
+		if err == nil {
+			shown = u.Redacted()
+		}
+		return nil, fmt.Errorf("%w: %q", ErrScheme, shown)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, served(u).String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	for k, v := range map[string]string{"Accept": r.Accept, "If-None-Match": r.ETag, "If-Modified-Since": r.LastModified} {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	return req, nil
+}
+
+// readBody reads resp's body, at most limit bytes (0 means
+// DefaultMaxBytes).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, resp.ContentLength, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: over the %d-byte limit", ErrTooLarge, limit)
+	}
+	return data, nil
 }
 
 // served returns u without user name, password or fragment.
