@@ -96,11 +96,20 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 		data []byte
 		err  error
 	)
-	if att != nil {
+	switch {
+	case att != nil:
 		source = "attachment " + att.Filename
 		name = att.Filename
 		data, err = corpus.Download(fetchCtx, b.fetch, att.URL, maxAddBytes)
-	} else {
+	case b.feeds != nil: // a feed or sitemap is subscribed to
+		var msg string
+		var done bool
+		name, data, msg, done, err = b.addLink(ctx, eventID, userID, link)
+		if done {
+			cancel()
+			return msg
+		}
+	default:
 		name, data, err = corpus.Fetch(fetchCtx, b.fetch, link, maxAddBytes)
 	}
 	cancel()
@@ -177,7 +186,9 @@ func (b *Bot) addReason(err error, file string) string {
 	switch {
 	case errors.As(err, &status):
 		return fmt.Sprintf("the server answered %d", status.Code)
-	case errors.Is(err, corpus.ErrTooLarge):
+	case feedReason(err) != "":
+		return feedReason(err)
+	case errors.Is(err, corpus.ErrTooLarge), errors.Is(err, fetch.ErrTooLarge):
 		return "it is larger than 5 MiB"
 	case errors.Is(err, corpus.ErrExists):
 		return fmt.Sprintf("a different file named `%s` is already in the articles folder", file)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/feeds"
 	"github.com/verbatim-bot/verbatim/corpus/fetch"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
@@ -116,6 +117,10 @@ type Config struct {
 	// public internet addresses, so that /add cannot read the bot's
 	// private network.
 	FetchClient *http.Client
+	// Feeds, when set, makes /add subscribe to the feeds and sitemaps it
+	// is given (pages are still saved as pages) and offers /sources; its
+	// Client should follow the same policy as FetchClient.
+	Feeds *feeds.Syncer
 	// FeedbackPath is the file 👍/👎 clicks are appended to (JSON lines);
 	// "" shows no feedback buttons.
 	FeedbackPath string
@@ -153,8 +158,9 @@ type Bot struct {
 	answerer Answerer
 	lib      Library
 	reload   Reload
-	fetch    *http.Client // downloads for /add
-	api      *url.URL     // Config.APIURL, parsed
+	fetch    *http.Client  // downloads for /add
+	feeds    *feeds.Syncer // subscriptions for /add and /sources; nil: none
+	api      *url.URL      // Config.APIURL, parsed
 	log      *slog.Logger
 	metrics  *Metrics
 
@@ -248,7 +254,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		}
 		b.api = u
 	}
-	b.fetch = cfg.FetchClient
+	b.fetch, b.feeds = cfg.FetchClient, cfg.Feeds
 	if b.fetch == nil {
 		b.fetch = fetch.NewClient(fetch.Policy{Timeout: fetchTimeout})
 	}
