@@ -606,6 +606,8 @@ func (s *Syncer) robotsFor(ctx context.Context, u *url.URL, rep *Report) (*robot
 	case err == nil:
 		body = resp.Body
 	case errors.As(err, &status) && status.Code >= 400 && status.Code < 500:
+	case errors.Is(err, fetch.ErrNotPublic):
+		return nil, err // the policy refuses the host itself
 	default:
 		return nil, fmt.Errorf("%w: robots.txt could not be read: %w", ErrDisallowed, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/feeds"
@@ -274,5 +275,33 @@ func TestDefaultPolicyRefusesLoopback(t *testing.T) {
 	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: t.TempDir()})
 	if _, err := s.Add(context.Background(), site.URL(feedsfake.RSS)); err == nil || !strings.Contains(err.Error(), "not a public") {
 		t.Errorf("Add of a loopback feed = %v, want refused", err)
+	}
+}
+
+func TestRunReloadsAfterAChange(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS)); err != nil {
+		t.Fatal(err)
+	}
+	w.reload()
+	w.site.Set("/news/story-2", "Story 2", story(2, "")...)
+	ctx, cancel := context.WithCancel(context.Background())
+	reloaded := make(chan retrieval.Stats, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.syncer.Run(ctx, time.Hour, func(context.Context) error {
+			reloaded <- w.reload()
+			return nil
+		})
+	}()
+	st := <-reloaded // the first sync runs at once
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run returned %v, want context.Canceled", err)
+	}
+	if st.Articles != 2 || st.Embedded != 3 {
+		t.Errorf("reload after the sync: %d articles, %d embedded; want 2 and 3", st.Articles, st.Embedded)
 	}
 }
