@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -391,6 +392,7 @@ func stored(st *state, doc string) []listedIn {
 			out = append(out, listedIn{listed: listed{url: u, updated: e.Updated}, doc: doc})
 		}
 	}
+	slices.SortFunc(out, func(a, b listedIn) int { return strings.Compare(a.url, b.url) })
 	return out
 }
 
@@ -606,8 +608,8 @@ func (s *Syncer) robotsFor(ctx context.Context, u *url.URL, rep *Report) (*robot
 	case err == nil:
 		body = resp.Body
 	case errors.As(err, &status) && status.Code >= 400 && status.Code < 500:
-	case errors.Is(err, fetch.ErrNotPublic):
-		return nil, err // the policy refuses the host itself
+	case errors.Is(err, fetch.ErrNotPublic): // the policy refuses the host itself
+		return nil, fmt.Errorf("%s: %w", u.Redacted(), fetch.ErrNotPublic)
 	default:
 		return nil, fmt.Errorf("%w: robots.txt could not be read: %w", ErrDisallowed, err)
 	}
