@@ -90,10 +90,23 @@ func unconditional(reqs []feedsfake.Request) []string {
 }
 
 func TestSyncFetchesOnlyWhatChanged(t *testing.T) {
-	for _, doc := range []string{feedsfake.RSS, feedsfake.Atom, feedsfake.JSONFeed, feedsfake.Sitemap, feedsfake.SitemapGzip, feedsfake.SitemapIndex} {
-		t.Run(strings.TrimPrefix(doc, "/"), func(t *testing.T) {
+	for _, tc := range []struct {
+		doc     string
+		undated bool
+	}{
+		{doc: feedsfake.RSS}, {doc: feedsfake.Atom}, {doc: feedsfake.JSONFeed},
+		{doc: feedsfake.Sitemap}, {doc: feedsfake.SitemapGzip}, {doc: feedsfake.SitemapIndex},
+		{doc: feedsfake.RSS, undated: true}, {doc: feedsfake.Sitemap, undated: true},
+	} {
+		doc := tc.doc
+		name := strings.TrimPrefix(doc, "/")
+		if tc.undated {
+			name += " without dates"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, false)
+			w.site.OmitDates(tc.undated)
 			for i := 1; i <= 3; i++ {
 				w.site.Set(fmt.Sprintf("/news/story-%d", i), fmt.Sprintf("Story %d", i), story(i, "")...)
 			}
@@ -115,6 +128,18 @@ func TestSyncFetchesOnlyWhatChanged(t *testing.T) {
 			reqs := w.site.Requests()
 			if u := unconditional(reqs); len(u) > 0 || rep.Changed() || rep.Unchanged != 3 {
 				t.Errorf("unchanged sync: report %+v, unconditional requests %v", rep, u)
+			}
+			// The document (and an index's sitemap) one conditional request
+			// each; dated entries nothing, undated ones one conditional each.
+			want := 1
+			if doc == feedsfake.SitemapIndex {
+				want++
+			}
+			if tc.undated {
+				want += 3
+			}
+			if len(reqs) != want {
+				t.Errorf("unchanged sync made %d requests (%v), want %d", len(reqs), reqs, want)
 			}
 			if st := w.reload(); st.Embedded != 0 || st.Articles != 3 {
 				t.Errorf("unchanged sync then load: %d embedded, %d articles; want 0 and 3", st.Embedded, st.Articles)

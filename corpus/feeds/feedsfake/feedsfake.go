@@ -52,6 +52,7 @@ type Site struct {
 	order      []string
 	feedStatus int  // 0 = serve the feeds
 	malformed  bool // serve broken XML as the feeds
+	undated    bool // no dates in the feeds and sitemaps
 	log        []Request
 }
 
@@ -114,6 +115,14 @@ func (s *Site) BreakFeeds(broken bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.malformed = broken
+}
+
+// OmitDates leaves the entry dates (pubDate, updated, date_modified,
+// lastmod) out of the feeds and sitemaps, as many sites do.
+func (s *Site) OmitDates(omit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.undated = omit
 }
 
 // Requests returns the requests served since the last call.
@@ -228,8 +237,8 @@ func (s *Site) rss() []byte {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Fake News</title><link>` + s.URL("/") + `</link><description>Test feed</description>`)
 	for _, path := range s.sorted() {
 		p := s.pages[path]
-		fmt.Fprintf(&b, "<item><title>%s</title><link>%s</link><guid>%s</guid><pubDate>%s</pubDate></item>",
-			html.EscapeString(p.title), s.URL(path), s.URL(path), p.modified.Format(time.RFC1123Z))
+		fmt.Fprintf(&b, "<item><title>%s</title><link>%s</link><guid>%s</guid>%s</item>",
+			html.EscapeString(p.title), s.URL(path), s.URL(path), s.date("<pubDate>%s</pubDate>", p.modified.Format(time.RFC1123Z)))
 	}
 	b.WriteString("</channel></rss>")
 	return []byte(b.String())
@@ -240,8 +249,8 @@ func (s *Site) atom() []byte {
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Fake News</title><id>urn:fake</id><updated>` + s.latest().Format(time.RFC3339) + `</updated>`)
 	for _, path := range s.sorted() {
 		p := s.pages[path]
-		fmt.Fprintf(&b, `<entry><title>%s</title><link href="%s"/><id>%s</id><updated>%s</updated></entry>`,
-			html.EscapeString(p.title), s.URL(path), s.URL(path), p.modified.Format(time.RFC3339))
+		fmt.Fprintf(&b, `<entry><title>%s</title><link href="%s"/><id>%s</id>%s</entry>`,
+			html.EscapeString(p.title), s.URL(path), s.URL(path), s.date("<updated>%s</updated>", p.modified.Format(time.RFC3339)))
 	}
 	b.WriteString("</feed>")
 	return []byte(b.String())
@@ -252,7 +261,7 @@ func (s *Site) jsonFeed() []byte {
 		ID       string `json:"id"`
 		URL      string `json:"url"`
 		Title    string `json:"title"`
-		Modified string `json:"date_modified"`
+		Modified string `json:"date_modified,omitempty"`
 	}
 	f := struct {
 		Version string `json:"version"`
@@ -261,7 +270,7 @@ func (s *Site) jsonFeed() []byte {
 	}{Version: "https://jsonfeed.org/version/1.1", Title: "Fake News"}
 	for _, path := range s.sorted() {
 		p := s.pages[path]
-		f.Items = append(f.Items, item{ID: s.URL(path), URL: s.URL(path), Title: p.title, Modified: p.modified.Format(time.RFC3339)})
+		f.Items = append(f.Items, item{ID: s.URL(path), URL: s.URL(path), Title: p.title, Modified: s.date("%s", p.modified.Format(time.RFC3339))})
 	}
 	data, _ := json.Marshal(f)
 	return data
@@ -271,8 +280,16 @@ func (s *Site) sitemap() []byte {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`)
 	for _, path := range s.sorted() {
-		fmt.Fprintf(&b, "<url><loc>%s</loc><lastmod>%s</lastmod></url>", s.URL(path), s.pages[path].modified.Format(time.RFC3339))
+		fmt.Fprintf(&b, "<url><loc>%s</loc>%s</url>", s.URL(path), s.date("<lastmod>%s</lastmod>", s.pages[path].modified.Format(time.RFC3339)))
 	}
 	b.WriteString("</urlset>")
 	return []byte(b.String())
+}
+
+// date formats an entry date, or returns "" when dates are omitted.
+func (s *Site) date(format, value string) string {
+	if s.undated {
+		return ""
+	}
+	return fmt.Sprintf(format, value)
 }
