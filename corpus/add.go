@@ -49,8 +49,8 @@ const maxStem = 100
 // (after the last '/' or '\'), with the part before the extension turned
 // into a Slug (so no path separator, no leading dot, no spaces) of at most
 // 100 bytes, and the extension in lower case. It fails with ErrUnsupported
-// if the extension is not .txt, .md, .html, .htm or .jsonl, or the name is
-// a README, which Load does not read.
+// if the extension is not one Load reads (.txt, .md, .html, .htm, .jsonl,
+// .pdf), or the name is a README, which Load does not read.
 func FileName(name string) (string, error) {
 	base := name[strings.LastIndexAny(name, `/\`)+1:]
 	ext := path.Ext(base)
@@ -239,7 +239,8 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int
 // (and 8 hex digits of the SHA-256 of its query, if it has one), with
 // ".html"; any other response whose URL path ends in an extension
 // Load reads keeps that extension; else text/plain is ".txt" and
-// text/markdown ".md"; anything else fails with ErrUnsupported.
+// text/markdown ".md", application/pdf ".pdf"; anything else fails with
+// ErrUnsupported.
 //
 // The HTML loader takes an article's URL from <link rel="canonical"> or
 // og:url. Unless that is an absolute http or https URL, Page adds
@@ -272,8 +273,10 @@ func Page(served *url.URL, mediaType string, data []byte) (name string, out []by
 		ext = ".txt"
 	case mediaType == "text/markdown" || mediaType == "text/x-markdown":
 		ext = ".md"
+	case mediaType == "application/pdf":
+		ext = ".pdf"
 	default:
-		return "", nil, fmt.Errorf("%w: content type %q (want HTML, plain text or Markdown)", ErrUnsupported, mediaType)
+		return "", nil, fmt.Errorf("%w: content type %q (want HTML, plain text, Markdown or PDF)", ErrUnsupported, mediaType)
 	}
 	return stem + ext, data, nil
 }

@@ -114,8 +114,8 @@ func runSearch(ctx context.Context, a *app, args []string) error {
 		return a.writeJSON(searchJSON(res))
 	}
 	for _, r := range res {
-		fmt.Fprintf(a.stdout, "%d. %s — ¶%d  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f · fused %.4f\n   %s\n\n",
-			r.Rank, r.Article.Title, r.Paragraph.N, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, r.Fused, clip(r.Paragraph.Text, 300))
+		fmt.Fprintf(a.stdout, "%d. %s — %s  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f · fused %.4f\n   %s\n\n",
+			r.Rank, r.Article.Title, r.Paragraph.Cite(), r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, r.Fused, clip(r.Paragraph.Text, 300))
 	}
 	fmt.Fprintf(a.stdout, "%d passages in %s\n", len(res), took.Round(10*time.Microsecond))
 	return nil
@@ -146,7 +146,7 @@ func runQuote(ctx context.Context, a *app, args []string) error {
 		if !h.Exact {
 			kind = fmt.Sprintf("similarity %.2f", h.Similarity)
 		}
-		fmt.Fprintf(a.stdout, "%d. %s — ¶%d (%s)\n   “%s”\n", i+1, h.Article.Title, h.Paragraph.N, kind, h.Text)
+		fmt.Fprintf(a.stdout, "%d. %s — %s (%s)\n   “%s”\n", i+1, h.Article.Title, h.Paragraph.Cite(), kind, h.Text)
 		if h.Article.URL != "" {
 			fmt.Fprintf(a.stdout, "   %s\n", h.Article.URL)
 		}

@@ -29,7 +29,7 @@ func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 		fmt.Fprintln(w, "\nSources:")
 	}
 	for _, s := range ans.Sources {
-		fmt.Fprintf(w, "[%d] %s — ¶%d%s\n", s.N, s.Title, s.Paragraph.N, link(s.URL))
+		fmt.Fprintf(w, "[%d] %s — %s%s\n", s.N, s.Title, s.Paragraph.Cite(), link(s.URL))
 		for _, q := range s.Quotes {
 			if !shownInBody(ans.Body, s.N, q.Span) {
 				fmt.Fprintf(w, "    > %s\n", q.Text)
@@ -175,6 +175,8 @@ type sourceJSON struct {
 	URL         string      `json:"url,omitempty"`
 	ParagraphID string      `json:"paragraph_id"`
 	Paragraph   int         `json:"paragraph"`
+	Page        int         `json:"page,omitempty"`    // PDF page, with the paragraph's place on it
+	OnPage      int         `json:"on_page,omitempty"` // ¶ on that page
 	Quotes      []quoteJSON `json:"quotes"`
 }
 
@@ -211,7 +213,8 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 		out.Body = append(out.Body, sj)
 	}
 	for _, s := range a.Sources {
-		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N, Quotes: []quoteJSON{}}
+		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N,
+			Page: s.Paragraph.Page, OnPage: s.Paragraph.OnPage, Quotes: []quoteJSON{}}
 		for _, q := range s.Quotes {
 			sj.Quotes = append(sj.Quotes, quoteJSON{Text: q.Text, Start: q.Span.Start, End: q.Span.End})
 		}
