@@ -48,6 +48,9 @@ const (
 	// robotsTTL is how long a robots.txt is trusted before it is read
 	// again.
 	robotsTTL = 24 * time.Hour
+	// checkpointEvery is how many entries a sync handles between saves of
+	// its state.
+	checkpointEvery = 50
 	// robotsAgent is the product token looked for in robots.txt.
 	robotsAgent = "verbatim"
 	// listingAccept asks for a feed or sitemap, and takes a page.
@@ -304,6 +307,11 @@ func (s *Syncer) syncOne(ctx context.Context, sub *Subscription, first *document
 				break
 			}
 			s.entry(ctx, sub, st, l, rep)
+			if (i+1)%checkpointEvery == 0 { // a long first sync cut short keeps what it learnt
+				if err := writeState(s.statePath(sub), st); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return writeState(s.statePath(sub), st)
