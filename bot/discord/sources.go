@@ -57,7 +57,7 @@ func (b *Bot) subscribed(ctx context.Context, eventID, userID string, added *fee
 	st, err := b.reload(ctx)
 	if err != nil {
 		b.log.Error("add: reload after subscribing failed", "event_id", eventID, "err", err)
-		return s + " The reload failed: " + reloadReason(err) + "; the articles are saved and the next reload or sync serves them."
+		return s + " The reload failed: " + reloadReason(err) + "; the articles are saved, and /reload serves them."
 	}
 	return s + " " + renderReload(st)
 }
