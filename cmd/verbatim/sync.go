@@ -11,6 +11,7 @@ import (
 
 	"github.com/verbatim-bot/verbatim/corpus/feeds"
 	"github.com/verbatim-bot/verbatim/corpus/fetch"
+	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
 // fetchPolicy is the policy of every download: fetch's defaults, private
@@ -54,22 +55,56 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	var stats string
+	var stats *retrieval.Stats
 	if rep.Changed() {
 		_, st, err := a.openIndex(ctx, !*asJSON)
 		if err != nil {
 			return err
 		}
-		stats = formatStats(st)
+		stats = &st
 	}
 	if *asJSON {
-		return a.writeJSON(rep)
+		return a.writeJSON(toReportJSON(rep, stats))
 	}
 	printReport(a.stdout, rep)
-	if stats != "" {
-		fmt.Fprintln(a.stdout, stats)
+	if stats != nil {
+		fmt.Fprintln(a.stdout, formatStats(*stats))
 	}
 	return nil
+}
+
+// reportJSON is 'verbatim sync --json': what the sync did, and the index
+// refresh when an article changed.
+type reportJSON struct {
+	Subscriptions int               `json:"subscriptions"`
+	Requests      int               `json:"requests"`
+	Conditional   int               `json:"conditional"`
+	NotModified   int               `json:"not_modified"`
+	Added         int               `json:"added"`
+	Updated       int               `json:"updated"`
+	Unchanged     int               `json:"unchanged"`
+	Removed       int               `json:"removed"`
+	Failed        int               `json:"failed"`
+	Errors        []sourceErrorJSON `json:"errors"`
+	Index         *statsJSON        `json:"index,omitempty"`
+}
+
+type sourceErrorJSON struct {
+	Source string `json:"source"`
+	Error  string `json:"error"`
+}
+
+func toReportJSON(r feeds.Report, st *retrieval.Stats) reportJSON {
+	out := reportJSON{Subscriptions: r.Sources, Requests: r.Requests, Conditional: r.Conditional, NotModified: r.NotModified,
+		Added: r.Added, Updated: r.Updated, Unchanged: r.Unchanged, Removed: r.Removed, Failed: r.Failed, Errors: []sourceErrorJSON{}}
+	for _, e := range r.Errors {
+		out.Errors = append(out.Errors, sourceErrorJSON{Source: e.Source, Error: e.Err})
+	}
+	if st != nil {
+		s := toStatsJSON(*st)
+		out.Index = &s
+	}
+	return out
 }
 
 // printReport prints what a sync did, one line, then a line per failed

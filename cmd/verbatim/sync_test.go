@@ -70,7 +70,14 @@ func TestSubscribeAskSync(t *testing.T) {
 	}
 
 	site.FailFeeds(500)
-	verbatim("sync")
+	code, out, stderr = verbatim("sync", "--json")
+	var rep reportJSON
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
+		t.Fatalf("sync --json: exit %d, %v:\n%s%s", code, err, out, stderr)
+	}
+	if rep.Subscriptions != 1 || len(rep.Errors) != 1 || rep.Errors[0].Source != site.URL(feedsfake.RSS) || rep.Index != nil || rep.Added+rep.Updated+rep.Removed != 0 {
+		t.Errorf("sync --json with the feed failing = %+v", rep)
+	}
 	code, out, stderr = verbatim("sources")
 	if code != 0 || !strings.Contains(out, "Fake News (feed)") || !strings.Contains(out, "4 entries, 4 saved, 0 failed") || !strings.Contains(out, "last error: the server answered 500") {
 		t.Errorf("sources: exit %d:\n%s%s", code, out, stderr)

@@ -53,8 +53,11 @@ const (
 	checkpointEvery = 50
 	// robotsAgent is the product token looked for in robots.txt.
 	robotsAgent = "verbatim"
-	// listingAccept asks for a feed or sitemap, and takes a page.
-	listingAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
+	// listingAccept asks for a feed or sitemap.
+	listingAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+	// addAccept asks for what the URL given to Add is, page or feed, so
+	// that a server choosing by Accept serves a page as a page.
+	addAccept = "text/html, application/xhtml+xml, application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/feed+json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/markdown;q=0.8, text/plain;q=0.7, */*;q=0.5"
 )
 
 // ErrDisallowed means robots.txt does not let Verbatim fetch a URL.
@@ -174,7 +177,7 @@ func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var rep Report
-	resp, err := s.get(ctx, fetch.Request{URL: rawURL, Accept: listingAccept, MaxBytes: s.cfg.MaxBytes}, &rep)
+	resp, err := s.get(ctx, fetch.Request{URL: rawURL, Accept: addAccept, MaxBytes: s.cfg.MaxBytes}, &rep)
 	if err != nil {
 		return nil, err
 	}
