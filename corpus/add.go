@@ -14,9 +14,11 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/verbatim-bot/verbatim/corpus/fetch"
 )
@@ -326,15 +328,53 @@ func withCanonical(data []byte, pageURL string) []byte {
 			return data
 		}
 	}
-	link := `<link rel="canonical" href="` + html.EscapeString(pageURL) + `">`
+	return insertHead(data, `<link rel="canonical" href="`+html.EscapeString(pageURL)+`">`)
+}
+
+// insertHead returns the HTML page data with tags added where headEnd
+// says.
+func insertHead(data []byte, tags string) []byte {
 	at := headEnd(data)
-	out := make([]byte, 0, len(data)+len(link)+1)
+	out := make([]byte, 0, len(data)+len(tags)+1)
 	out = append(out, data[:at]...)
-	out = append(out, link...)
+	out = append(out, tags...)
 	if at == 0 {
 		out = append(out, '\n')
 	}
 	return append(out, data[at:]...)
+}
+
+// WithMeta returns the HTML page data with the author and publication
+// time a feed gave for it, as <meta name="author"> and <meta
+// property="article:published_time"> (which the HTML loader reads), each
+// only when given and when the page names none of its own.
+func WithMeta(data []byte, author string, published time.Time) []byte {
+	hasAuthor, hasDate := false, false
+	if doc, err := html.Parse(bytes.NewReader(data)); err == nil {
+		var walk func(*html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode && n.DataAtom == atom.Meta {
+				key := strings.ToLower(attr(n, "name") + " " + attr(n, "property") + " " + attr(n, "itemprop"))
+				hasAuthor = hasAuthor || strings.Contains(key, "author") || strings.Contains(key, "creator")
+				hasDate = hasDate || strings.Contains(key, "published") || strings.Contains(key, "pub-date")
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+	}
+	var tags string
+	if author = strings.TrimSpace(author); author != "" && !hasAuthor {
+		tags += `<meta name="author" content="` + html.EscapeString(author) + `">`
+	}
+	if !published.IsZero() && !hasDate {
+		tags += `<meta property="article:published_time" content="` + published.UTC().Format(time.RFC3339) + `">`
+	}
+	if tags == "" {
+		return data
+	}
+	return insertHead(data, tags)
 }
 
 // headEnd returns the offset in data just after its first <head> start

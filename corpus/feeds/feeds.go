@@ -400,7 +400,7 @@ func stored(st *state, doc string) []listedIn {
 	var out []listedIn
 	for u, e := range st.Entries {
 		if e.Doc == doc && !e.Gone {
-			out = append(out, listedIn{listed: listed{url: u, updated: e.Updated}, doc: doc})
+			out = append(out, listedIn{listed: listed{url: u, updated: e.Updated, author: e.Author, published: e.Published}, doc: doc})
 		}
 	}
 	slices.SortFunc(out, func(a, b listedIn) int { return strings.Compare(a.url, b.url) })
@@ -465,7 +465,7 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 		e = &entry{}
 		st.Entries[l.url] = e
 	}
-	e.Doc, e.Gone = l.doc, false
+	e.Doc, e.Gone, e.Author, e.Published = l.doc, false, l.author, l.published
 	dir := filepath.Join(s.cfg.ArticlesDir, sub.Folder)
 	saved := e.File != "" && exists(filepath.Join(dir, e.File))
 	if saved && e.Error == "" && l.updated != "" && l.updated == e.Updated {
@@ -495,6 +495,9 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 	if err != nil {
 		fail(err)
 		return
+	}
+	if strings.HasSuffix(name, ".html") {
+		data = corpus.WithMeta(data, l.author, l.published)
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])

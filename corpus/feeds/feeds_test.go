@@ -330,3 +330,20 @@ func TestRunReloadsAfterAChange(t *testing.T) {
 		t.Errorf("reload after the sync: %d articles, %d embedded; want 2 and 3", st.Articles, st.Embedded)
 	}
 }
+
+func TestFeedMetadataKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.Atom)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Fatalf("LoadDir = %+v, %v", c, err)
+	}
+	a := c.Articles[0]
+	if a.Author != feedsfake.Author || a.Published.IsZero() || a.URL != w.site.URL("/news/story-1") {
+		t.Errorf("article metadata: author %q, published %v, URL %q", a.Author, a.Published, a.URL)
+	}
+}

@@ -38,6 +38,9 @@ type listing struct {
 type listed struct {
 	url     string
 	updated string
+	// author and published are what a feed says of the entry.
+	author    string
+	published time.Time
 }
 
 // gunzip returns data uncompressed if it is gzipped, at most limit bytes.
@@ -112,7 +115,19 @@ func parseFeed(data []byte, base *url.URL) (*listing, error) {
 		case it.PublishedParsed != nil:
 			updated = it.PublishedParsed.UTC().Format(time.RFC3339)
 		}
-		l.entries = append(l.entries, listed{url: u, updated: updated})
+		e := listed{url: u, updated: updated}
+		if it.PublishedParsed != nil {
+			e.published = *it.PublishedParsed
+		} else if it.UpdatedParsed != nil {
+			e.published = *it.UpdatedParsed
+		}
+		for _, a := range it.Authors {
+			if a != nil && strings.TrimSpace(a.Name) != "" {
+				e.author = strings.TrimSpace(a.Name)
+				break
+			}
+		}
+		l.entries = append(l.entries, e)
 	}
 	return l, nil
 }

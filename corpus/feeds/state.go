@@ -103,14 +103,16 @@ type docState struct {
 
 // entry is one article of a subscription.
 type entry struct {
-	Doc          string `json:"doc"`            // the document that lists it
-	File         string `json:"file,omitempty"` // relative to the subscription's folder; "" until saved
-	Updated      string `json:"updated,omitempty"`
-	ETag         string `json:"etag,omitempty"`
-	LastModified string `json:"last_modified,omitempty"`
-	Hash         string `json:"sha256,omitempty"` // of the saved file
-	Error        string `json:"error,omitempty"`
-	Gone         bool   `json:"gone,omitempty"` // no longer listed
+	Doc          string    `json:"doc"`            // the document that lists it
+	File         string    `json:"file,omitempty"` // relative to the subscription's folder; "" until saved
+	Updated      string    `json:"updated,omitempty"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	Hash         string    `json:"sha256,omitempty"`   // of the saved file
+	Author       string    `json:"author,omitempty"`   // as the feed gave it
+	Published    time.Time `json:"published,omitzero"` // as the feed gave it
+	Error        string    `json:"error,omitempty"`
+	Gone         bool      `json:"gone,omitempty"` // no longer listed
 }
 
 // MarshalJSON and UnmarshalJSON keep listed's unexported fields.

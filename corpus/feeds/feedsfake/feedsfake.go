@@ -31,6 +31,8 @@ const (
 	Robots       = "/robots.txt"
 	// Disallowed is a page path robots.txt forbids.
 	Disallowed = "/private/"
+	// Author is the author the Atom feed names for every entry.
+	Author = "Fake Reporter"
 )
 
 // epoch is the modification time of a page's first version.
@@ -249,7 +251,7 @@ func (s *Site) atom() []byte {
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Fake News</title><id>urn:fake</id><updated>` + s.latest().Format(time.RFC3339) + `</updated>`)
 	for _, path := range s.sorted() {
 		p := s.pages[path]
-		fmt.Fprintf(&b, `<entry><title>%s</title><link href="%s"/><id>%s</id>%s</entry>`,
+		fmt.Fprintf(&b, `<entry><title>%s</title><link href="%s"/><id>%s</id><author><name>`+Author+`</name></author>%s</entry>`,
 			html.EscapeString(p.title), s.URL(path), s.URL(path), s.date("<updated>%s</updated>", p.modified.Format(time.RFC3339)))
 	}
 	b.WriteString("</feed>")
