@@ -187,11 +187,13 @@ type quoteJSON struct {
 }
 
 type articleJSON struct {
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	URL        string `json:"url,omitempty"`
-	Source     string `json:"source,omitempty"`
-	Paragraphs int    `json:"paragraphs,omitempty"`
+	ID         string     `json:"id"`
+	Title      string     `json:"title"`
+	URL        string     `json:"url,omitempty"`
+	Source     string     `json:"source,omitempty"`
+	Paragraphs int        `json:"paragraphs,omitempty"`
+	Author     string     `json:"author,omitempty"`
+	Published  *time.Time `json:"published,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -275,10 +277,27 @@ func articleList(articles []corpus.Article, search string) []articleJSON {
 		if search != "" && !strings.Contains(strings.ToLower(a.Title), search) {
 			continue
 		}
-		out = append(out, articleJSON{ID: a.ID, Title: a.Title, URL: a.URL, Source: a.Source, Paragraphs: len(a.Paragraphs)})
+		x := articleJSON{ID: a.ID, Title: a.Title, URL: a.URL, Source: a.Source, Paragraphs: len(a.Paragraphs), Author: a.Author}
+		if !a.Published.IsZero() {
+			x.Published = &a.Published
+		}
+		out = append(out, x)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
 	return out
+}
+
+// byDate sorts list newest first, undated articles last by title.
+func byDate(list []articleJSON) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i].Published, list[j].Published
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		default:
+			return a.After(*b)
+		}
+	})
 }
 
 type statsJSON struct {
