@@ -110,8 +110,8 @@ func toReportJSON(r feeds.Report, st *retrieval.Stats) reportJSON {
 // printReport prints what a sync did, one line, then a line per failed
 // feed or sitemap.
 func printReport(w io.Writer, r feeds.Report) {
-	fmt.Fprintf(w, "%d subscriptions: %d added, %d updated, %d unchanged, %d removed, %d failed; %d requests (%d conditional, %d not modified)\n",
-		r.Sources, r.Added, r.Updated, r.Unchanged, r.Removed, r.Failed, r.Requests, r.Conditional, r.NotModified)
+	fmt.Fprintf(w, "%s: %d added, %d updated, %d unchanged, %d removed, %d failed; %d requests (%d conditional, %d not modified)\n",
+		count(r.Sources, "subscription"), r.Added, r.Updated, r.Unchanged, r.Removed, r.Failed, r.Requests, r.Conditional, r.NotModified)
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "failed %s: %s (its articles stay)\n", e.Source, e.Err)
 	}
@@ -157,7 +157,7 @@ func runSources(ctx context.Context, a *app, args []string) error {
 	for _, s := range out {
 		printSource(a.stdout, s)
 	}
-	fmt.Fprintf(a.stdout, "%d subscriptions\n", len(out))
+	fmt.Fprintln(a.stdout, count(len(out), "subscription"))
 	return nil
 }
 
@@ -193,4 +193,12 @@ func printSource(w io.Writer, s subscriptionJSON) {
 	if s.LastError != "" {
 		fmt.Fprintf(w, "  last error: %s\n", s.LastError)
 	}
+}
+
+// count is "1 subscription", "2 subscriptions".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -61,7 +61,7 @@ func TestSubscribeAskSync(t *testing.T) {
 
 	site.Set("/news/4", "Storm in Dunmore", paragraphs("Dunmore")...)
 	code, out, stderr = verbatim("sync")
-	if code != 0 || !strings.Contains(out, "1 subscriptions: 1 added, 0 updated, 3 unchanged") || !strings.Contains(out, "4 articles, 12 paragraphs: 3 added") {
+	if code != 0 || !strings.Contains(out, "1 subscription: 1 added, 0 updated, 3 unchanged") || !strings.Contains(out, "4 articles, 12 paragraphs: 3 added") {
 		t.Errorf("sync: exit %d:\n%s%s", code, out, stderr)
 	}
 	code, out, stderr = verbatim("sync")
