@@ -2,6 +2,7 @@ package feeds_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -345,5 +346,34 @@ func TestFeedMetadataKept(t *testing.T) {
 	a := c.Articles[0]
 	if a.Author != feedsfake.Author || a.Published.IsZero() || a.URL != w.site.URL("/news/story-1") {
 		t.Errorf("article metadata: author %q, published %v, URL %q", a.Author, a.Published, a.URL)
+	}
+}
+
+func TestRobotsStatus(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		allow  bool
+	}{{http.StatusNotFound, true}, {http.StatusForbidden, true}, {http.StatusServiceUnavailable, false}} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, false)
+			w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+			w.site.FailRobots(tc.status)
+			added, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS))
+			if tc.allow {
+				if err != nil || added.Report.Added != 1 {
+					t.Errorf("robots.txt %d: Add = %+v, %v; want the feed read", tc.status, added, err)
+				}
+				return
+			}
+			if !errors.Is(err, feeds.ErrDisallowed) {
+				t.Errorf("robots.txt %d: Add = %+v, %v; want ErrDisallowed", tc.status, added, err)
+			}
+			for _, r := range w.site.Requests() {
+				if r.Path != feedsfake.Robots {
+					t.Errorf("robots.txt %d: fetched %s", tc.status, r.Path)
+				}
+			}
+		})
 	}
 }

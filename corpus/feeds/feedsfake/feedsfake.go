@@ -55,6 +55,7 @@ type Site struct {
 	feedStatus int  // 0 = serve the feeds
 	malformed  bool // serve broken XML as the feeds
 	undated    bool // no dates in the feeds and sitemaps
+	robots     int  // 0 = serve robots.txt, else answer this status
 	log        []Request
 }
 
@@ -119,6 +120,13 @@ func (s *Site) BreakFeeds(broken bool) {
 	s.malformed = broken
 }
 
+// FailRobots makes robots.txt answer status (0 restores it).
+func (s *Site) FailRobots(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.robots = status
+}
+
 // OmitDates leaves the entry dates (pubDate, updated, date_modified,
 // lastmod) out of the feeds and sitemaps, as many sites do.
 func (s *Site) OmitDates(omit bool) {
@@ -153,6 +161,10 @@ func (s *Site) respond(w http.ResponseWriter, r *http.Request) int {
 	listing := true
 	switch r.URL.Path {
 	case Robots:
+		if s.robots != 0 {
+			http.Error(w, "robots", s.robots)
+			return s.robots
+		}
 		body, ctype, listing = []byte("User-agent: *\nDisallow: "+Disallowed+"\n"), "text/plain", false
 	case RSS:
 		body, ctype = s.rss(), "application/rss+xml"
