@@ -78,7 +78,7 @@ func passageLabel(n int, r retrieval.Result) string {
 	if r.Article != nil && r.Article.Title != "" {
 		title = r.Article.Title
 	}
-	return fmt.Sprintf("[%d] %s — ¶%d", n, title, r.Paragraph.N)
+	return fmt.Sprintf("[%d] %s — %s", n, title, r.Paragraph.Cite())
 }
 
 // fitMessages returns messages(question, history, passages) within budget

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
 )
 
 // Errors of Import, Fetch and Download, checked with errors.Is.
@@ -35,15 +37,11 @@ var (
 
 // StatusError is the error of a download the server answered with a
 // status other than 2xx.
-type StatusError struct{ Code int }
-
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("corpus: the server answered %d %s", e.Code, http.StatusText(e.Code))
-}
+type StatusError = fetch.StatusError
 
 // DefaultFetchTimeout bounds Fetch and Download when they are given no
 // client.
-const DefaultFetchTimeout = 20 * time.Second
+const DefaultFetchTimeout = fetch.DefaultTimeout
 
 // maxStem bounds the length in bytes of the name FileName gives a file,
 // its extension aside, well under the usual 255-byte limit.
@@ -53,8 +51,8 @@ const maxStem = 100
 // (after the last '/' or '\'), with the part before the extension turned
 // into a Slug (so no path separator, no leading dot, no spaces) of at most
 // 100 bytes, and the extension in lower case. It fails with ErrUnsupported
-// if the extension is not .txt, .md, .html, .htm or .jsonl, or the name is
-// a README, which Load does not read.
+// if the extension is not one Load reads (.txt, .md, .html, .htm, .jsonl,
+// .pdf), or the name is a README, which Load does not read.
 func FileName(name string) (string, error) {
 	base := name[strings.LastIndexAny(name, `/\`)+1:]
 	ext := path.Ext(base)
@@ -223,28 +221,35 @@ func syncDir(dir string) error {
 }
 
 // Fetch downloads an article page for Import: http and https only, with
-// ctx, through client (nil means one with DefaultFetchTimeout), at most
-// maxBytes (0 means DefaultMaxFileBytes; more fails with ErrTooLarge). A
-// status other than 2xx is a *StatusError.
+// ctx, through client (nil means fetch.NewClient with the default policy:
+// public addresses only), at most maxBytes (0 means DefaultMaxFileBytes;
+// more fails with ErrTooLarge). A status other than 2xx is a *StatusError.
+// The name and data it returns are those of Page.
+func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) (name string, data []byte, err error) {
+	resp, err := get(ctx, client, rawURL, maxBytes)
+	if err != nil {
+		return "", nil, err
+	}
+	return Page(resp.URL, resp.MediaType, resp.Body)
+}
+
+// Page names a downloaded page for Import. served is the URL it was
+// finally served from and mediaType its lower-case media type.
 //
-// The name it returns picks the format. An HTML page (text/html or
+// The name picks the format. An HTML page (text/html or
 // application/xhtml+xml) is named for a Slug of the URL's host and path
 // (and 8 hex digits of the SHA-256 of its query, if it has one), with
 // ".html"; any other response whose URL path ends in an extension
 // Load reads keeps that extension; else text/plain is ".txt" and
-// text/markdown ".md"; anything else fails with ErrUnsupported.
+// text/markdown ".md", application/pdf ".pdf"; anything else fails with
+// ErrUnsupported.
 //
 // The HTML loader takes an article's URL from <link rel="canonical"> or
-// og:url. Unless that is an absolute http or https URL, Fetch adds
-// <link rel="canonical" href="URL"> with the URL it was finally served
-// from (after redirects, without user name, password or fragment) after
-// the page's <head> tag, so that citations of the saved page link to its
-// source; the page is otherwise saved as served.
-func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) (name string, data []byte, err error) {
-	data, mediaType, served, err := get(ctx, client, rawURL, maxBytes)
-	if err != nil {
-		return "", nil, err
-	}
+// og:url. Unless that is an absolute http or https URL, Page adds
+// <link rel="canonical" href="URL"> with served (without user name,
+// password or fragment) after the page's <head> tag, so that citations of
+// the saved page link to its source; the page is otherwise kept as served.
+func Page(served *url.URL, mediaType string, data []byte) (name string, out []byte, err error) {
 	// The page's own address: no user name or password to keep in the
 	// articles folder or show in citations, and no fragment.
 	u := *served
@@ -270,8 +275,10 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int
 		ext = ".txt"
 	case mediaType == "text/markdown" || mediaType == "text/x-markdown":
 		ext = ".md"
+	case mediaType == "application/pdf":
+		ext = ".pdf"
 	default:
-		return "", nil, fmt.Errorf("%w: content type %q (want HTML, plain text or Markdown)", ErrUnsupported, mediaType)
+		return "", nil, fmt.Errorf("%w: content type %q (want HTML, plain text, Markdown or PDF)", ErrUnsupported, mediaType)
 	}
 	return stem + ext, data, nil
 }
@@ -280,51 +287,35 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, maxBytes int
 // bounds and errors), whatever its content type and unchanged: for files
 // whose name is known, such as uploads.
 func Download(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) ([]byte, error) {
-	data, _, _, err := get(ctx, client, rawURL, maxBytes)
-	return data, err
+	resp, err := get(ctx, client, rawURL, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
 }
 
-// get does the bounded GET of Fetch and Download and returns the body,
-// its media type (lower case, without parameters) and the final URL.
-func get(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) ([]byte, string, *url.URL, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		if err == nil {
-			rawURL = u.Redacted()
-		}
-		return nil, "", nil, fmt.Errorf("%w: %q is not an http or https URL", ErrUnsupported, rawURL)
-	}
+// PageAccept is the Accept header of a request for an article page.
+const PageAccept = "text/html, text/markdown, text/plain;q=0.9, */*;q=0.5"
+
+// get does the bounded GET of Fetch and Download, with the errors of this
+// package.
+func get(ctx context.Context, client *http.Client, rawURL string, maxBytes int64) (*fetch.Response, error) {
 	if client == nil {
-		client = &http.Client{Timeout: DefaultFetchTimeout}
+		client = fetch.NewClient(fetch.Policy{})
 	}
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("corpus: %w", err)
+	resp, err := fetch.Get(ctx, client, fetch.Request{URL: rawURL, Accept: PageAccept, MaxBytes: maxBytes})
+	switch {
+	case errors.Is(err, fetch.ErrScheme):
+		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+	case errors.Is(err, fetch.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	case err != nil:
+		return nil, err
 	}
-	req.Header.Set("Accept", "text/html, text/markdown, text/plain;q=0.9, */*;q=0.5")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("corpus: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, "", nil, &StatusError{Code: resp.StatusCode}
-	}
-	if resp.ContentLength > maxBytes {
-		return nil, "", nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrTooLarge, resp.ContentLength, maxBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("corpus: %w", err)
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, "", nil, fmt.Errorf("%w: over the %d-byte limit", ErrTooLarge, maxBytes)
-	}
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	return data, strings.ToLower(mediaType), resp.Request.URL, nil
+	return resp, nil
 }
 
 // withCanonical returns the HTML page data with <link rel="canonical"
@@ -337,15 +328,53 @@ func withCanonical(data []byte, pageURL string) []byte {
 			return data
 		}
 	}
-	link := `<link rel="canonical" href="` + html.EscapeString(pageURL) + `">`
+	return insertHead(data, `<link rel="canonical" href="`+html.EscapeString(pageURL)+`">`)
+}
+
+// insertHead returns the HTML page data with tags added where headEnd
+// says.
+func insertHead(data []byte, tags string) []byte {
 	at := headEnd(data)
-	out := make([]byte, 0, len(data)+len(link)+1)
+	out := make([]byte, 0, len(data)+len(tags)+1)
 	out = append(out, data[:at]...)
-	out = append(out, link...)
+	out = append(out, tags...)
 	if at == 0 {
 		out = append(out, '\n')
 	}
 	return append(out, data[at:]...)
+}
+
+// WithMeta returns the HTML page data with the author and publication
+// time a feed gave for it, as <meta name="author"> and <meta
+// property="article:published_time"> (which the HTML loader reads), each
+// only when given and when the page names none of its own.
+func WithMeta(data []byte, author string, published time.Time) []byte {
+	hasAuthor, hasDate := false, false
+	if doc, err := html.Parse(bytes.NewReader(data)); err == nil {
+		var walk func(*html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode && n.DataAtom == atom.Meta {
+				key := strings.ToLower(attr(n, "name") + " " + attr(n, "property") + " " + attr(n, "itemprop"))
+				hasAuthor = hasAuthor || strings.Contains(key, "author") || strings.Contains(key, "creator")
+				hasDate = hasDate || strings.Contains(key, "published") || strings.Contains(key, "pub-date")
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+	}
+	var tags string
+	if author = strings.TrimSpace(author); author != "" && !hasAuthor {
+		tags += `<meta name="author" content="` + html.EscapeString(author) + `">`
+	}
+	if !published.IsZero() && !hasDate {
+		tags += `<meta property="article:published_time" content="` + published.UTC().Format(time.RFC3339) + `">`
+	}
+	if tags == "" {
+		return data
+	}
+	return insertHead(data, tags)
 }
 
 // headEnd returns the offset in data just after its first <head> start

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -282,6 +283,33 @@ func TestWithCanonical(t *testing.T) {
 		}
 		if again := withCanonical(out, "https://other.example"); !bytes.Equal(again, out) {
 			t.Errorf("%s: a page with a canonical link was changed", tt.name)
+		}
+	}
+}
+
+func TestWithMeta(t *testing.T) {
+	t.Parallel()
+	when := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, page string
+		want       []string
+		not        []string
+	}{
+		{"adds both", `<html><head><title>T</title></head><body></body></html>`,
+			[]string{`<head><meta name="author" content="Ada &amp; Bo"><meta property="article:published_time" content="2026-03-04T10:30:00Z">`}, nil},
+		{"keeps the page's own", `<html><head><meta name="author" content="Page Author"><meta property="article:published_time" content="2020-01-01"></head></html>`,
+			nil, []string{"Ada", "2026-03-04"}},
+	} {
+		got := string(WithMeta([]byte(tc.page), "Ada & Bo", when))
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %s lacks %s", tc.name, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: %s has %s", tc.name, got, n)
+			}
 		}
 	}
 }

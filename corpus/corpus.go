@@ -4,7 +4,10 @@
 // runs, and typographic versus straight quotes, dashes and ellipses.
 package corpus
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Article is one source document, split into paragraphs.
 type Article struct {
@@ -47,6 +50,18 @@ type Paragraph struct {
 	Text string
 	// Hash is the hex SHA-256 of Text: the key of the embedding cache.
 	Hash string
+	// Page is the 1-based page of a PDF the paragraph is on and OnPage
+	// its position among that page's paragraphs; both 0 for other formats.
+	Page, OnPage int
+}
+
+// Cite is how a citation names the paragraph's place: "p. 4 ¶2" in a PDF,
+// else "¶7".
+func (p Paragraph) Cite() string {
+	if p.Page > 0 {
+		return fmt.Sprintf("p. %d ¶%d", p.Page, p.OnPage)
+	}
+	return fmt.Sprintf("¶%d", p.N)
 }
 
 // Span is a half-open byte range [Start, End) of a paragraph's Text.

@@ -32,6 +32,7 @@ func formats() []format {
 		{ext: ".html", parse: parseHTML},
 		{ext: ".htm", parse: parseHTML},
 		{ext: ".jsonl", load: (*loader).jsonl},
+		{ext: ".pdf", load: (*loader).pdf},
 	}
 }
 

@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -98,11 +96,20 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 		data []byte
 		err  error
 	)
-	if att != nil {
+	switch {
+	case att != nil:
 		source = "attachment " + att.Filename
 		name = att.Filename
 		data, err = corpus.Download(fetchCtx, b.fetch, att.URL, maxAddBytes)
-	} else {
+	case b.feeds != nil: // a feed or sitemap is subscribed to
+		var msg string
+		var done bool
+		name, data, msg, done, err = b.addLink(ctx, eventID, userID, link)
+		if done {
+			cancel()
+			return msg
+		}
+	default:
 		name, data, err = corpus.Fetch(fetchCtx, b.fetch, link, maxAddBytes)
 	}
 	cancel()
@@ -179,7 +186,9 @@ func (b *Bot) addReason(err error, file string) string {
 	switch {
 	case errors.As(err, &status):
 		return fmt.Sprintf("the server answered %d", status.Code)
-	case errors.Is(err, corpus.ErrTooLarge):
+	case feedReason(err) != "":
+		return feedReason(err)
+	case errors.Is(err, corpus.ErrTooLarge), errors.Is(err, fetch.ErrTooLarge):
 		return "it is larger than 5 MiB"
 	case errors.Is(err, corpus.ErrExists):
 		return fmt.Sprintf("a different file named `%s` is already in the articles folder", file)
@@ -189,82 +198,10 @@ func (b *Bot) addReason(err error, file string) string {
 		return "no article could be read from it (" + escapeQuote(truncate(strings.TrimPrefix(err.Error(), corpus.ErrNoArticles.Error()+": "), 200)) + ")"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "it took too long"
-	case errors.Is(err, errNotPublic):
+	case errors.Is(err, fetch.ErrNotPublic):
 		return "that address is not on the public internet"
 	case file == "":
 		return "the download failed"
 	}
 	return "it could not be saved"
-}
-
-// errNotPublic refuses a connection to an address that is not on the
-// public internet.
-var errNotPublic = errors.New("bot: not a public internet address")
-
-// publicClient is the default Config.FetchClient: it connects only to
-// public unicast addresses, checked on the address actually dialled (so
-// after DNS, and for every redirect), and ignores proxy settings, whose
-// proxy would itself be such an address.
-func publicClient() *http.Client {
-	d := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		ip, err := netip.ParseAddr(host)
-		if err != nil || !isPublic(ip) {
-			return fmt.Errorf("%w: %s", errNotPublic, host)
-		}
-		return nil
-	}}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = nil
-	t.DialContext = d.DialContext
-	t.DisableKeepAlives = true
-	return &http.Client{Transport: t, Timeout: fetchTimeout}
-}
-
-// notPublic lists the ranges that IsGlobalUnicast and IsPrivate let
-// through but that are not on the public internet.
-var notPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network": 0.x.y.z reaches local hosts
-	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT (RFC 6598)
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
-	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast (deprecated)
-	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
-	netip.MustParsePrefix("2001::/32"),       // Teredo: tunnels to a host behind NAT
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
-}
-
-// IPv6 ranges that carry an IPv4 address, which must be public too.
-var (
-	nat64     = netip.MustParsePrefix("64:ff9b::/96") // in the last 4 bytes
-	sixToFour = netip.MustParsePrefix("2002::/16")    // in bytes 2 to 5
-)
-
-// isPublic reports whether ip is a unicast address on the public internet,
-// judging an IPv4 address carried in NAT64 or 6to4 form by itself.
-func isPublic(ip netip.Addr) bool {
-	ip = ip.Unmap().WithZone("") // a zone would stop prefixes matching
-	b := ip.As16()
-	switch {
-	case nat64.Contains(ip):
-		return isPublic(netip.AddrFrom4([4]byte(b[12:16])))
-	case sixToFour.Contains(ip):
-		return isPublic(netip.AddrFrom4([4]byte(b[2:6])))
-	case !ip.IsGlobalUnicast() || ip.IsPrivate():
-		return false
-	}
-	for _, p := range notPublic {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
 }

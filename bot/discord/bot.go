@@ -26,6 +26,8 @@ import (
 
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/feeds"
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
@@ -111,9 +113,14 @@ type Config struct {
 	// not offer /add.
 	ArticlesDir string
 	// FetchClient downloads the pages and files given to /add; nil means
-	// a client with a 20 s timeout that connects only to public internet
-	// addresses, so that /add cannot read the bot's private network.
+	// fetch.NewClient with the default policy, which connects only to
+	// public internet addresses, so that /add cannot read the bot's
+	// private network.
 	FetchClient *http.Client
+	// Feeds, when set, makes /add subscribe to the feeds and sitemaps it
+	// is given (pages are still saved as pages) and offers /sources; its
+	// Client should follow the same policy as FetchClient.
+	Feeds *feeds.Syncer
 	// FeedbackPath is the file 👍/👎 clicks are appended to (JSON lines);
 	// "" shows no feedback buttons.
 	FeedbackPath string
@@ -151,8 +158,9 @@ type Bot struct {
 	answerer Answerer
 	lib      Library
 	reload   Reload
-	fetch    *http.Client // downloads for /add
-	api      *url.URL     // Config.APIURL, parsed
+	fetch    *http.Client  // downloads for /add
+	feeds    *feeds.Syncer // subscriptions for /add and /sources; nil: none
+	api      *url.URL      // Config.APIURL, parsed
 	log      *slog.Logger
 	metrics  *Metrics
 
@@ -246,9 +254,9 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		}
 		b.api = u
 	}
-	b.fetch = cfg.FetchClient
+	b.fetch, b.feeds = cfg.FetchClient, cfg.Feeds
 	if b.fetch == nil {
-		b.fetch = publicClient()
+		b.fetch = fetch.NewClient(fetch.Policy{Timeout: fetchTimeout})
 	}
 	if cfg.FeedbackPath != "" {
 		b.feedback = &feedbackLog{path: cfg.FeedbackPath}

@@ -90,7 +90,7 @@ func commands() []command {
 			return &discordgo.ApplicationCommand{
 				Description: "Add an article from a link or a file, then reload (server managers only).",
 				Options: []*discordgo.ApplicationCommandOption{
-					{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Link to a web page (HTML), text or Markdown file", MaxLength: 2000},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Link to a web page, text or Markdown file, or a feed or sitemap to subscribe to", MaxLength: 2000},
 					{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .txt, .md, .html or .jsonl file (UTF-8, up to 5 MiB)"},
 				},
 			}
@@ -100,8 +100,25 @@ func commands() []command {
 		},
 		timeout: reloadTimeout,
 		admin:   &adminNotices{dm: noticeAddDM, notAdmin: noticeAddNotAdm},
+	}, {
+		name: "sources",
+		define: func(b *Bot) *discordgo.ApplicationCommand {
+			if b.feeds == nil {
+				return nil
+			}
+			return &discordgo.ApplicationCommand{Description: "List the feeds and sitemaps subscribed to, with their last sync (server managers only)."}
+		},
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, _ discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			b.runSources(ctx, in)
+		},
+		admin: &adminNotices{dm: noticeSourcesDM, notAdmin: noticeSourcesNotAdm},
 	}}
 }
+
+const (
+	noticeSourcesDM     = "/sources works only in a server, not in direct messages."
+	noticeSourcesNotAdm = "Only server managers can list the subscriptions."
+)
 
 // findCommand returns the command called name, nil if there is none.
 func findCommand(name string) *command {

@@ -122,7 +122,7 @@ func sourceEmbeds(s bot.Source) []*discordgo.MessageEmbed {
 	if link != "" && len(s.Quotes) > 0 {
 		link = TextFragmentURL(link, s.Quotes[0].Text)
 	}
-	header := fmt.Sprintf("¶ %d", s.Paragraph.N)
+	header := strings.Replace(s.Paragraph.Cite(), "¶", "¶ ", 1)
 	var blocks []string
 	for _, q := range s.Quotes {
 		text := escapeQuote(q.Text)
@@ -295,7 +295,7 @@ func hitEmbed(h retrieval.QuoteHit, exact bool) *discordgo.MessageEmbed {
 	}
 	text := h.Paragraph.Text
 	before, match, after := text[:h.Span.Start], text[h.Span.Start:h.Span.End], text[h.Span.End:]
-	desc := fmt.Sprintf("¶ %d", h.Paragraph.N)
+	desc := strings.Replace(h.Paragraph.Cite(), "¶", "¶ ", 1)
 	if exact {
 		// Bounded before the bold is added, so the description's own
 		// bound never cuts inside **…** or after an escaping backslash.

@@ -11,11 +11,12 @@ import (
 	"strings"
 
 	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/feeds"
 )
 
 func runAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlags("URL|FILE",
-		"Adds an article to ARTICLES_DIR: a web page (saved as HTML, with its URL for citations)\nor a .txt, .md, .html or .jsonl file. It must load as an article; an existing different\nfile of the same name is never replaced. Then it refreshes the index like 'verbatim index'.")
+		"Adds an article to ARTICLES_DIR: a web page (saved as HTML, with its URL for citations)\nor a .txt, .md, .html or .jsonl file. It must load as an article; an existing different\nfile of the same name is never replaced. A feed (RSS, Atom, JSON Feed) or sitemap is\nsubscribed to instead: its entries are saved as articles and kept up to date by\n'verbatim sync'. Then it refreshes the index like 'verbatim index'.")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -31,7 +32,14 @@ func runAdd(ctx context.Context, a *app, args []string) error {
 	var name string
 	var data []byte
 	if lower := strings.ToLower(src); strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
-		name, data, err = corpus.Fetch(ctx, nil, src, corpus.DefaultMaxFileBytes)
+		added, err := a.syncer().Add(ctx, src)
+		if err != nil {
+			return privateHint(err)
+		}
+		if added.Subscription != nil {
+			return a.subscribed(ctx, added)
+		}
+		name, data = added.PageName, added.PageData
 	} else {
 		name = filepath.Base(src)
 		data, err = readLimited(src, corpus.DefaultMaxFileBytes)
@@ -84,4 +92,26 @@ func readLimited(name string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w: over the %d-byte limit", name, corpus.ErrTooLarge, max)
 	}
 	return data, nil
+}
+
+// subscribed reports a feed or sitemap Add subscribed to, and refreshes
+// the index.
+func (a *app) subscribed(ctx context.Context, added *feeds.Added) error {
+	sub := added.Subscription
+	verb := "subscribed to"
+	if added.Existed {
+		verb = "already subscribed to"
+	}
+	title := sub.Title
+	if title == "" {
+		title = sub.URL
+	}
+	fmt.Fprintf(a.stdout, "%s %s: %s (entries saved in %s)\n", verb, sub.Kind, title, filepath.Join(a.cfg.ArticlesDir, sub.Folder))
+	printReport(a.stdout, added.Report)
+	_, stats, err := a.openIndex(ctx, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, formatStats(stats))
+	return nil
 }

@@ -39,7 +39,16 @@ func TestAddThenAsk(t *testing.T) {
 	}
 
 	pageURL := srv.URL + "/news/canal-locks"
+	// Loopback is refused unless FETCH_ALLOW_PRIVATE allows it.
 	code, out, stderr := verbatim("add", pageURL)
+	if code != 1 || !strings.Contains(stderr, "not a public internet address") || !strings.Contains(stderr, "FETCH_ALLOW_PRIVATE=true") {
+		t.Errorf("add of a loopback URL: exit %d: %s%s", code, out, stderr)
+	}
+	if entries, _ := os.ReadDir(articles); len(entries) != 0 {
+		t.Errorf("the refused add left %v", entries)
+	}
+	t.Setenv("FETCH_ALLOW_PRIVATE", "true")
+	code, out, stderr = verbatim("add", pageURL)
 	if code != 0 {
 		t.Fatalf("add: exit %d: %s", code, stderr)
 	}

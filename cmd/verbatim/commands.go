@@ -126,8 +126,8 @@ func runSearch(ctx context.Context, a *app, args []string) error {
 		return a.writeJSON(searchJSON(res))
 	}
 	for _, r := range res {
-		fmt.Fprintf(a.stdout, "%d. %s — ¶%d  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f · fused %.4f\n   %s\n\n",
-			r.Rank, r.Article.Title, r.Paragraph.N, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, r.Fused, clip(r.Paragraph.Text, 300))
+		fmt.Fprintf(a.stdout, "%d. %s — %s  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f · fused %.4f\n   %s\n\n",
+			r.Rank, r.Article.Title, r.Paragraph.Cite(), r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, r.Fused, clip(r.Paragraph.Text, 300))
 	}
 	fmt.Fprintf(a.stdout, "%d passages in %s\n", len(res), took.Round(10*time.Microsecond))
 	return nil
@@ -158,7 +158,7 @@ func runQuote(ctx context.Context, a *app, args []string) error {
 		if !h.Exact {
 			kind = fmt.Sprintf("similarity %.2f", h.Similarity)
 		}
-		fmt.Fprintf(a.stdout, "%d. %s — ¶%d (%s)\n   “%s”\n", i+1, h.Article.Title, h.Paragraph.N, kind, h.Text)
+		fmt.Fprintf(a.stdout, "%d. %s — %s (%s)\n   “%s”\n", i+1, h.Article.Title, h.Paragraph.Cite(), kind, h.Text)
 		if h.Article.URL != "" {
 			fmt.Fprintf(a.stdout, "   %s\n", h.Article.URL)
 		}
@@ -167,9 +167,10 @@ func runQuote(ctx context.Context, a *app, args []string) error {
 }
 
 func runArticles(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags(`[--json] [--search TEXT]`, "Lists the articles Verbatim knows.")
+	fs := a.newFlags(`[--json] [--search TEXT] [--by-date]`, "Lists the articles Verbatim knows, with their date and author when known.")
 	asJSON := fs.Bool("json", false, "print the list as JSON")
 	search := fs.String("search", "", "only articles whose title contains TEXT")
+	dated := fs.Bool("by-date", false, "newest first (undated articles last), and say how fresh the newest is")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -179,14 +180,35 @@ func runArticles(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	list := articleList(c.Articles, *search)
+	if *dated {
+		byDate(list)
+	}
 	if *asJSON {
 		return a.writeJSON(list)
 	}
 	for _, x := range list {
-		fmt.Fprintf(a.stdout, "%-40s %4d ¶  %s\n", x.ID, x.Paragraphs, x.Title)
+		fmt.Fprintf(a.stdout, "%-40s %4d ¶  %s%s\n", x.ID, x.Paragraphs, x.Title, byline(x))
 	}
 	fmt.Fprintf(a.stdout, "%d articles\n", len(list))
+	if *dated && len(list) > 0 && list[0].Published != nil {
+		fmt.Fprintf(a.stdout, "newest: %s, %s ago\n", list[0].Published.Format("2006-01-02"), time.Since(*list[0].Published).Round(time.Hour))
+	}
 	return nil
+}
+
+// byline is " — date · author" for what is known of an article, or "".
+func byline(x articleJSON) string {
+	var parts []string
+	if x.Published != nil {
+		parts = append(parts, x.Published.Format("2006-01-02"))
+	}
+	if x.Author != "" {
+		parts = append(parts, x.Author)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " — " + strings.Join(parts, " · ")
 }
 
 func runIndex(ctx context.Context, a *app, args []string) error {

@@ -32,6 +32,12 @@ type Config struct {
 	MaxCorpusBytes       int64 `env:"MAX_CORPUS_BYTES"`       // 0 = corpus.DefaultMaxCorpusBytes
 	MaxArticleParagraphs int   `env:"MAX_ARTICLE_PARAGRAPHS"` // 0 = corpus.DefaultMaxArticleParagraphs
 
+	// Fetching and subscriptions (add, sync, serve).
+	FetchAllowPrivate bool          `env:"FETCH_ALLOW_PRIVATE"`           // let fetches reach loopback and private addresses
+	SyncInterval      time.Duration `env:"SYNC_INTERVAL" envDefault:"1h"` // serve syncs this often; 0 = never
+	SyncPrune         bool          `env:"SYNC_PRUNE"`                    // delete articles whose entry left its feed or sitemap
+	SyncHostRate      float64       `env:"SYNC_HOST_RATE"`                // requests per second per host; 0 = feeds.DefaultHostRate
+
 	// LLM (any OpenAI-compatible API). Generating mode is on when APIKey or BaseURL is set.
 	OpenAIKey  string        `env:"OPENAI_API_KEY"`
 	LLMBaseURL string        `env:"LLM_BASE_URL"`
@@ -113,6 +119,9 @@ func loadConfig() (Config, error) {
 	}
 	if c.VectorWeight < 0 {
 		return Config{}, errors.New("configuration: VECTOR_WEIGHT must not be negative")
+	}
+	if c.SyncInterval < 0 || c.SyncHostRate < 0 {
+		return Config{}, errors.New("configuration: SYNC_INTERVAL and SYNC_HOST_RATE must not be negative")
 	}
 	if c.LogLevel != "" {
 		var l slog.Level

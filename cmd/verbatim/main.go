@@ -9,7 +9,9 @@
 //	verbatim search "question"    show the top passages with their scores
 //	verbatim articles             list the articles in the corpus
 //	verbatim index                build or refresh the index, with a summary
-//	verbatim add URL|FILE         add an article to ARTICLES_DIR, then index
+//	verbatim add URL|FILE         add an article, feed or sitemap to ARTICLES_DIR, then index
+//	verbatim sync                 sync the subscribed feeds and sitemaps once
+//	verbatim sources              list the subscriptions and their last sync
 //	verbatim serve                run the Discord bot (needs DISCORD_TOKEN)
 //	verbatim eval retrieval|answers --articles FILE --questions FILE
 //
@@ -43,7 +45,9 @@ var commands = map[string]command{
 	"search":   {"show the top passages for a question, with scores", runSearch},
 	"articles": {"list the articles in the corpus", runArticles},
 	"index":    {"build or refresh the index and print what changed", runIndex},
-	"add":      {"add a web page or file to ARTICLES_DIR and refresh the index", runAdd},
+	"add":      {"add a web page, file, feed or sitemap to ARTICLES_DIR and refresh the index", runAdd},
+	"sync":     {"sync the feeds and sitemaps subscribed to, then refresh the index", runSync},
+	"sources":  {"list the feeds and sitemaps subscribed to, with their last sync", runSources},
 	"serve":    {"run the Discord bot (needs DISCORD_TOKEN)", runServe},
 	"eval":     {"measure retrieval or answers on a question set", runEval},
 }

@@ -32,7 +32,7 @@ func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 		fmt.Fprintln(w, "\nSources:")
 	}
 	for _, s := range ans.Sources {
-		fmt.Fprintf(w, "[%d] %s — ¶%d%s\n", s.N, s.Title, s.Paragraph.N, link(s.URL))
+		fmt.Fprintf(w, "[%d] %s — %s%s\n", s.N, s.Title, s.Paragraph.Cite(), link(s.URL))
 		for _, q := range s.Quotes {
 			if !shownInBody(ans.Body, s.N, q.Span) {
 				fmt.Fprintf(w, "    > %s\n", q.Text)
@@ -178,6 +178,8 @@ type sourceJSON struct {
 	URL         string      `json:"url,omitempty"`
 	ParagraphID string      `json:"paragraph_id"`
 	Paragraph   int         `json:"paragraph"`
+	Page        int         `json:"page,omitempty"`    // PDF page, with the paragraph's place on it
+	OnPage      int         `json:"on_page,omitempty"` // ¶ on that page
 	Quotes      []quoteJSON `json:"quotes"`
 }
 
@@ -188,11 +190,13 @@ type quoteJSON struct {
 }
 
 type articleJSON struct {
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	URL        string `json:"url,omitempty"`
-	Source     string `json:"source,omitempty"`
-	Paragraphs int    `json:"paragraphs,omitempty"`
+	ID         string     `json:"id"`
+	Title      string     `json:"title"`
+	URL        string     `json:"url,omitempty"`
+	Source     string     `json:"source,omitempty"`
+	Paragraphs int        `json:"paragraphs,omitempty"`
+	Author     string     `json:"author,omitempty"`
+	Published  *time.Time `json:"published,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -214,7 +218,8 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 		out.Body = append(out.Body, sj)
 	}
 	for _, s := range a.Sources {
-		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N, Quotes: []quoteJSON{}}
+		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N,
+			Page: s.Paragraph.Page, OnPage: s.Paragraph.OnPage, Quotes: []quoteJSON{}}
 		for _, q := range s.Quotes {
 			sj.Quotes = append(sj.Quotes, quoteJSON{Text: q.Text, Start: q.Span.Start, End: q.Span.End})
 		}
@@ -275,10 +280,27 @@ func articleList(articles []corpus.Article, search string) []articleJSON {
 		if search != "" && !strings.Contains(strings.ToLower(a.Title), search) {
 			continue
 		}
-		out = append(out, articleJSON{ID: a.ID, Title: a.Title, URL: a.URL, Source: a.Source, Paragraphs: len(a.Paragraphs)})
+		x := articleJSON{ID: a.ID, Title: a.Title, URL: a.URL, Source: a.Source, Paragraphs: len(a.Paragraphs), Author: a.Author}
+		if !a.Published.IsZero() {
+			x.Published = &a.Published
+		}
+		out = append(out, x)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
 	return out
+}
+
+// byDate sorts list newest first, undated articles last by title.
+func byDate(list []articleJSON) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i].Published, list[j].Published
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		default:
+			return a.After(*b)
+		}
+	})
 }
 
 type statsJSON struct {

@@ -12,11 +12,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/verbatim-bot/verbatim/bot/discord"
+	"github.com/verbatim-bot/verbatim/corpus/feeds"
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
 	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
 func runServe(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags("", "Runs the Discord bot: answers mentions, replies to its answers, and the /ask, /quote,\n/articles, /reload and (with ARTICLES_DIR) /add slash commands. Needs DISCORD_TOKEN.")
+	fs := a.newFlags("", "Runs the Discord bot: answers mentions, replies to its answers, and the /ask, /quote,\n/articles, /reload and (with ARTICLES_DIR) /add and /sources slash commands, and syncs\nthe subscriptions every SYNC_INTERVAL. Needs DISCORD_TOKEN.")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +54,20 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// One policy for /add and the subscriptions; the sync runs beside
+	// the bot and reloads the index when an article changed.
+	client := fetch.NewClient(*a.fetchPolicy())
+	var syncer *feeds.Syncer
+	if a.cfg.ArticlesDir != "" {
+		syncer = a.syncer()
+		if a.cfg.SyncInterval > 0 {
+			go syncer.Run(ctx, a.cfg.SyncInterval, func(ctx context.Context) error {
+				_, err := a.reload(ctx, ix, false)
+				return err
+			})
+		}
+	}
+
 	b, err := discord.New(discord.Config{
 		Token:            a.cfg.DiscordToken,
 		APIURL:           a.cfg.DiscordAPIURL,
@@ -60,6 +76,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		AdminUserIDs:     a.cfg.AdminUserIDs,
 		AdminRoleIDs:     a.cfg.AdminRoleIDs,
 		ArticlesDir:      a.cfg.ArticlesDir,
+		FetchClient:      client,
+		Feeds:            syncer,
 		UseThreads:       a.cfg.UseThreads,
 		MaxQuestionRunes: a.cfg.MaxQuestionChars,
 		RatePerUser:      a.cfg.RatePerMinute,

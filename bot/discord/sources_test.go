@@ -1,0 +1,71 @@
+package discord
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/verbatim-bot/verbatim/bot/discord/discordfake"
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/feeds"
+	"github.com/verbatim-bot/verbatim/corpus/feeds/feedsfake"
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+func TestAddSubscribesAndSources(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, a := library(t)
+	site := feedsfake.New(t)
+	site.Set("/news/ferries", "Ferries Return", "Ferries to the islands resume on Friday after the harbour wall was repaired over the winter months.")
+	site.Set("/news/market", "Market Moves", "The Saturday market moves to the old station yard while the square is repaved this spring.")
+	dir := articlesDir(t)
+	client := fetch.NewClient(fetch.Policy{AllowPrivate: true})
+	syncer := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(), Client: client, HostRate: 1000})
+	reload := func(ctx context.Context) (retrieval.Stats, error) {
+		c, err := corpus.LoadDir(ctx, dir, corpus.Options{})
+		if err != nil {
+			return retrieval.Stats{}, err
+		}
+		return ix.Load(ctx, c, nil)
+	}
+	h := start(t, f, Config{GuildID: "2000", ArticlesDir: dir, FetchClient: client, Feeds: syncer}, a, ix, reload)
+	admin := member(2, 32)
+
+	in := h.command(admin, "add", discordfake.StringOption("url", site.URL(feedsfake.Atom)))
+	h.callback(in)
+	_, p := h.original(in)
+	if want := "Subscribed to the feed “Fake News”: 2 articles added, 0 updated, 0 unchanged, 0 failed. Reloaded in "; !strings.HasPrefix(p.Content, want) {
+		t.Errorf("/add of a feed = %q, want it to start %q", p.Content, want)
+	}
+	q := h.mention(general, user(4), "Where does the Saturday market move to?")
+	if _, r := h.replyTo(q); !strings.Contains(r.Content, "old station yard") {
+		t.Errorf("an entry of the feed is not served: %q", r.Content)
+	}
+
+	// The feed fails: its articles stay, /sources shows why.
+	site.FailFeeds(http.StatusInternalServerError)
+	if _, err := syncer.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	in = h.command(admin, "sources")
+	cb := h.callback(in)
+	if cb.Type != discordfake.CallbackMessage || cb.Data.Flags != 64 || len(cb.Data.Embeds) != 1 {
+		t.Fatalf("/sources = %+v", cb)
+	}
+	d := cb.Data.Embeds[0].Description
+	for _, want := range []string{"Fake News", "(feed)", "synced <t:", "2 entries, 2 saved, 0 failed", "last error: the server answered 500"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("/sources lacks %q:\n%s", want, d)
+		}
+	}
+	if cb := h.callback(h.command(member(1, 0), "sources")); cb.Data.Content != noticeSourcesNotAdm {
+		t.Errorf("/sources by a member = %+v", cb)
+	}
+	q = h.mention(general, user(4), "Where does the Saturday market move to?")
+	if _, r := h.replyTo(q); !strings.Contains(r.Content, "old station yard") {
+		t.Errorf("after the failed sync the entry is not served: %q", r.Content)
+	}
+}

@@ -1,0 +1,379 @@
+package feeds_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+	"github.com/verbatim-bot/verbatim/corpus/feeds"
+	"github.com/verbatim-bot/verbatim/corpus/feeds/feedsfake"
+	"github.com/verbatim-bot/verbatim/corpus/fetch"
+	"github.com/verbatim-bot/verbatim/retrieval"
+)
+
+// world is a feedsfake site, an articles folder, a Syncer on them and an
+// index over the folder.
+type world struct {
+	t        *testing.T
+	site     *feedsfake.Site
+	articles string
+	syncer   *feeds.Syncer
+	ix       *retrieval.Index
+}
+
+func newWorld(t *testing.T, prune bool) *world {
+	t.Helper()
+	w := &world{t: t, site: feedsfake.New(t), articles: t.TempDir()}
+	w.syncer = feeds.New(feeds.Config{
+		ArticlesDir: w.articles,
+		StateDir:    t.TempDir(),
+		Client:      fetch.NewClient(fetch.Policy{AllowPrivate: true}),
+		HostRate:    1000,
+		Prune:       prune,
+	})
+	ix, err := retrieval.Open(context.Background(), retrieval.Config{Embedder: retrieval.NewLocal(0), Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ix = ix
+	return w
+}
+
+// story returns three distinct paragraphs for article n.
+func story(n int, edit string) []string {
+	return []string{
+		fmt.Sprintf("The harbour master of town %d counted forty fishing boats in the bay on Monday morning.", n),
+		fmt.Sprintf("Volunteers in town %d repainted the old lighthouse and cleared the path to the pier%s.", n, edit),
+		fmt.Sprintf("The council of town %d will decide next week whether to rebuild the eastern breakwater.", n),
+	}
+}
+
+// reload loads the articles folder into the index.
+func (w *world) reload() retrieval.Stats {
+	w.t.Helper()
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	st, err := w.ix.Load(context.Background(), c, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return st
+}
+
+func (w *world) sync() feeds.Report {
+	w.t.Helper()
+	rep, err := w.syncer.Sync(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return rep
+}
+
+// unconditional returns the paths of the requests the site served
+// without If-None-Match or If-Modified-Since.
+func unconditional(reqs []feedsfake.Request) []string {
+	var out []string
+	for _, r := range reqs {
+		if !r.Conditional {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+func TestSyncFetchesOnlyWhatChanged(t *testing.T) {
+	for _, tc := range []struct {
+		doc     string
+		undated bool
+	}{
+		{doc: feedsfake.RSS}, {doc: feedsfake.Atom}, {doc: feedsfake.JSONFeed},
+		{doc: feedsfake.Sitemap}, {doc: feedsfake.SitemapGzip}, {doc: feedsfake.SitemapIndex},
+		{doc: feedsfake.RSS, undated: true}, {doc: feedsfake.Sitemap, undated: true},
+	} {
+		doc := tc.doc
+		name := strings.TrimPrefix(doc, "/")
+		if tc.undated {
+			name += " without dates"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, false)
+			w.site.OmitDates(tc.undated)
+			for i := 1; i <= 3; i++ {
+				w.site.Set(fmt.Sprintf("/news/story-%d", i), fmt.Sprintf("Story %d", i), story(i, "")...)
+			}
+			added, err := w.syncer.Add(context.Background(), w.site.URL(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if added.Subscription == nil || added.Report.Added != 3 || added.Report.Failed != 0 {
+				t.Fatalf("Add = %+v", added)
+			}
+			first := w.reload()
+			if first.Articles != 3 || first.Embedded != 9 {
+				t.Fatalf("first load: %d articles, %d embedded; want 3 and 9", first.Articles, first.Embedded)
+			}
+			w.site.Requests()
+
+			// Nothing changed: only conditional requests (or none), nothing saved, nothing embedded.
+			rep := w.sync()
+			reqs := w.site.Requests()
+			if u := unconditional(reqs); len(u) > 0 || rep.Changed() || rep.Unchanged != 3 {
+				t.Errorf("unchanged sync: report %+v, unconditional requests %v", rep, u)
+			}
+			// The document (and an index's sitemap) one conditional request
+			// each; dated entries nothing, undated ones one conditional each.
+			want := 1
+			if doc == feedsfake.SitemapIndex {
+				want++
+			}
+			if tc.undated {
+				want += 3
+			}
+			if len(reqs) != want {
+				t.Errorf("unchanged sync made %d requests (%v), want %d", len(reqs), reqs, want)
+			}
+			if st := w.reload(); st.Embedded != 0 || st.Articles != 3 {
+				t.Errorf("unchanged sync then load: %d embedded, %d articles; want 0 and 3", st.Embedded, st.Articles)
+			}
+
+			// One paragraph of one entry edited: that entry is fetched, one paragraph re-embedded.
+			w.site.Set("/news/story-2", "Story 2", story(2, " before the summer")...)
+			rep = w.sync()
+			if rep.Updated != 1 || rep.Added != 0 || rep.Unchanged != 2 {
+				t.Errorf("edited sync: %+v", rep)
+			}
+			if st := w.reload(); st.Embedded != 1 || st.Changed != 1 {
+				t.Errorf("edited sync then load: %d embedded, %d changed; want 1 and 1", st.Embedded, st.Changed)
+			}
+
+			// A fourth entry: exactly one article more.
+			w.site.Set("/news/story-4", "Story 4", story(4, "")...)
+			rep = w.sync()
+			if rep.Added != 1 || rep.Updated != 0 {
+				t.Errorf("new entry sync: %+v", rep)
+			}
+			if st := w.reload(); st.Articles != 4 || st.Embedded != 3 {
+				t.Errorf("after the fourth entry: %d articles, %d embedded; want 4 and 3", st.Articles, st.Embedded)
+			}
+		})
+	}
+}
+
+func TestFailingFeedKeepsArticles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		brk   func(*feedsfake.Site)
+		error string
+	}{
+		{"500", func(s *feedsfake.Site) { s.FailFeeds(http.StatusInternalServerError) }, "500"},
+		{"malformed XML", func(s *feedsfake.Site) { s.BreakFeeds(true) }, "malformed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, true) // even with Prune, a failed listing deletes nothing
+			for i := 1; i <= 2; i++ {
+				w.site.Set(fmt.Sprintf("/news/story-%d", i), fmt.Sprintf("Story %d", i), story(i, "")...)
+			}
+			if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS)); err != nil {
+				t.Fatal(err)
+			}
+			w.reload()
+			tc.brk(w.site)
+			w.site.Set("/news/story-2", "Story 2", story(2, " again")...)
+			rep := w.sync()
+			if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Err, tc.error) {
+				t.Errorf("report errors = %+v, want one mentioning %q", rep.Errors, tc.error)
+			}
+			st := w.reload()
+			if st.Articles != 2 || st.Removed != 0 {
+				t.Errorf("after the failed sync: %d articles, %d paragraphs removed; want 2 and 0", st.Articles, st.Removed)
+			}
+			res, err := w.ix.Search(context.Background(), "harbour master boats town 1", retrieval.SearchOptions{K: 1})
+			if err != nil || len(res) == 0 || !strings.Contains(res[0].Paragraph.Text, "town 1 counted forty") {
+				t.Errorf("search after the failed sync = %v, %v", res, err)
+			}
+			srcs, err := w.syncer.Sources()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(srcs) != 1 || !strings.Contains(srcs[0].LastError, tc.error) || srcs[0].Saved != 2 || srcs[0].LastSync.IsZero() {
+				t.Errorf("Sources = %+v", srcs)
+			}
+
+			// Mended: the error clears and the edit arrives.
+			w.site.FailFeeds(0)
+			w.site.BreakFeeds(false)
+			if rep := w.sync(); len(rep.Errors) != 0 || rep.Updated != 1 {
+				t.Errorf("mended sync: %+v", rep)
+			}
+			if srcs, _ := w.syncer.Sources(); srcs[0].LastError != "" {
+				t.Errorf("error after mending = %q", srcs[0].LastError)
+			}
+		})
+	}
+}
+
+func TestRemovedEntriesKeptUnlessPrune(t *testing.T) {
+	for _, prune := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prune=%v", prune), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, prune)
+			w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+			w.site.Set("/news/story-2", "Story 2", story(2, "")...)
+			if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.Sitemap)); err != nil {
+				t.Fatal(err)
+			}
+			w.site.Remove("/news/story-2")
+			rep := w.sync()
+			want, removed := 2, 0
+			if prune {
+				want, removed = 1, 1
+			}
+			if rep.Removed != removed {
+				t.Errorf("removed = %d, want %d", rep.Removed, removed)
+			}
+			if st := w.reload(); st.Articles != want {
+				t.Errorf("%d articles, want %d", st.Articles, want)
+			}
+			srcs, _ := w.syncer.Sources()
+			if gone := srcs[0].Gone; gone != 1-removed {
+				t.Errorf("gone = %d, want %d", gone, 1-removed)
+			}
+		})
+	}
+}
+
+func TestRobotsAndPages(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	w.site.Set(feedsfake.Disallowed+"story-2", "Story 2", story(2, "")...)
+	added, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Added != 1 || added.Report.Failed != 1 {
+		t.Errorf("Add = %+v, want the disallowed entry failed", added.Report)
+	}
+	for _, r := range w.site.Requests() {
+		if strings.HasPrefix(r.Path, feedsfake.Disallowed) {
+			t.Errorf("fetched %s, which robots.txt disallows", r.Path)
+		}
+	}
+	// A page is not subscribed: it comes back for the caller to import.
+	page, err := w.syncer.Add(context.Background(), w.site.URL("/news/story-1"))
+	if err != nil || page.Subscription != nil || page.PageName != "127-0-0-1-news-story-1.html" || !strings.Contains(string(page.PageData), `rel="canonical"`) {
+		t.Errorf("Add(page) = %+v, %v", page, err)
+	}
+	// The subscription file is in the folder, and not an article.
+	files, _ := filepath.Glob(filepath.Join(w.articles, "*"+feeds.SubscriptionSuffix))
+	if len(files) != 1 {
+		t.Fatalf("subscription files = %v", files)
+	}
+	data, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(data), "url: "+w.site.URL(feedsfake.RSS)) || !strings.Contains(string(data), "kind: feed") {
+		t.Errorf("subscription file:\n%s", data)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 || len(c.Skipped) != 0 {
+		t.Errorf("LoadDir = %+v, %v; want only the one entry", c, err)
+	}
+	// Subscribing again finds the same subscription.
+	again, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS))
+	if err != nil || !again.Existed {
+		t.Errorf("second Add = %+v, %v", again, err)
+	}
+}
+
+func TestDefaultPolicyRefusesLoopback(t *testing.T) {
+	t.Parallel()
+	site := feedsfake.New(t)
+	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: t.TempDir()})
+	if _, err := s.Add(context.Background(), site.URL(feedsfake.RSS)); err == nil || !strings.Contains(err.Error(), "not a public") {
+		t.Errorf("Add of a loopback feed = %v, want refused", err)
+	}
+}
+
+func TestRunReloadsAfterAChange(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS)); err != nil {
+		t.Fatal(err)
+	}
+	w.reload()
+	w.site.Set("/news/story-2", "Story 2", story(2, "")...)
+	ctx, cancel := context.WithCancel(context.Background())
+	reloaded := make(chan retrieval.Stats, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.syncer.Run(ctx, time.Hour, func(context.Context) error {
+			reloaded <- w.reload()
+			return nil
+		})
+	}()
+	st := <-reloaded // the first sync runs at once
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run returned %v, want context.Canceled", err)
+	}
+	if st.Articles != 2 || st.Embedded != 3 {
+		t.Errorf("reload after the sync: %d articles, %d embedded; want 2 and 3", st.Articles, st.Embedded)
+	}
+}
+
+func TestFeedMetadataKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.Atom)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Fatalf("LoadDir = %+v, %v", c, err)
+	}
+	a := c.Articles[0]
+	if a.Author != feedsfake.Author || a.Published.IsZero() || a.URL != w.site.URL("/news/story-1") {
+		t.Errorf("article metadata: author %q, published %v, URL %q", a.Author, a.Published, a.URL)
+	}
+}
+
+func TestRobotsStatus(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		allow  bool
+	}{{http.StatusNotFound, true}, {http.StatusForbidden, true}, {http.StatusServiceUnavailable, false}} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, false)
+			w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+			w.site.FailRobots(tc.status)
+			added, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS))
+			if tc.allow {
+				if err != nil || added.Report.Added != 1 {
+					t.Errorf("robots.txt %d: Add = %+v, %v; want the feed read", tc.status, added, err)
+				}
+				return
+			}
+			if !errors.Is(err, feeds.ErrDisallowed) {
+				t.Errorf("robots.txt %d: Add = %+v, %v; want ErrDisallowed", tc.status, added, err)
+			}
+			for _, r := range w.site.Requests() {
+				if r.Path != feedsfake.Robots {
+					t.Errorf("robots.txt %d: fetched %s", tc.status, r.Path)
+				}
+			}
+		})
+	}
+}
