@@ -519,8 +519,9 @@ func texQuoted(s string) int {
 // tokenize splits an answer text into plain text, inline quotations and
 // markers. An inline quotation lies within one line, between double marks
 // (see doubleClosers), TeX's two backticks and two apostrophes, or single
-// ones, ‘…’ or '…' (see singleQuoted, which tells them from apostrophes). Markers a model put inside a quotation
-// (“… [1]”) are taken out of it and placed after it, where they cite it.
+// ones, ‘…’ or '…' (see singleQuoted, which tells them from apostrophes).
+// Markers a model put inside a quotation (“… [1]”) are taken out of it and
+// placed after it, where they cite it.
 func tokenize(s string) []token {
 	var toks []token
 	last := 0
