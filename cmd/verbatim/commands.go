@@ -174,6 +174,9 @@ func runArticles(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "%-40s %4d ¶  %s\n", x.ID, x.Paragraphs, x.Title)
 	}
 	fmt.Fprintf(a.stdout, "%d articles\n", len(list))
+	if n := len(c.LeftOut); n > 0 {
+		fmt.Fprintf(a.stdout, "%d sources left out over the corpus limits (%s); 'verbatim index' lists them\n", n, a.cfg.limitsText())
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,13 @@ func TestIndexPrintsWhatLimitsLeftOut(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"articles"}, &out, &errb); code != 0 {
+		t.Fatalf("articles: exit %d: %s", code, errb.String())
+	}
+	if want := "1 sources left out over the corpus limits (MAX_PARAGRAPHS=9,"; !strings.Contains(out.String(), want) {
+		t.Errorf("articles output lacks %q:\n%s", want, out.String())
+	}
 }
 
 // TestReloadOverLimitsKeepsIndex checks that a reload of a corpus grown
@@ -64,8 +72,7 @@ func TestReloadOverLimitsKeepsIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{cfg: cfg, name: "serve", stdout: io.Discard, stderr: io.Discard}
-	a.logger(0)
+	a := &app{cfg: cfg, name: "serve", stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
 	ix, _, err := a.openIndex(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
