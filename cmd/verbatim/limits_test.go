@@ -93,3 +93,29 @@ func TestReloadOverLimitsKeepsIndex(t *testing.T) {
 		t.Errorf("%d paragraphs served after the failed reload, want the previous 8", ix.Len())
 	}
 }
+
+// TestWatchSignalStopsCommands checks that after a signal every command
+// but serve is ended with exit status 1, and that the signal handling is
+// handed back either way.
+func TestWatchSignalStopsCommands(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		exit int // -1: not called
+	}{
+		{[]string{"index"}, 1},
+		{[]string{"ask", "x"}, 1},
+		{[]string{"serve"}, -1},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		stopped, code := false, -1
+		var errb strings.Builder
+		watchSignal(ctx, func() { stopped = true }, tt.args, 0, &errb, func(c int) { code = c })
+		if !stopped || code != tt.exit {
+			t.Errorf("%v: handling restored %v, exit %d; want true, %d", tt.args, stopped, code, tt.exit)
+		}
+		if tt.exit == 1 && !strings.Contains(errb.String(), "stopped by a signal") {
+			t.Errorf("%v: stderr %q", tt.args, errb.String())
+		}
+	}
+}
