@@ -119,3 +119,25 @@ func TestWatchSignalStopsCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalRefusesCutCorpus checks that an evaluation whose articles are
+// over a corpus limit fails, naming it, instead of measuring part of them.
+func TestEvalRefusesCutCorpus(t *testing.T) {
+	dir := t.TempDir()
+	articles, questions := filepath.Join(dir, "articles.jsonl"), filepath.Join(dir, "questions.jsonl")
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, `{"id":"a%d","title":"A%d","paragraphs":["The first paragraph of article %d is long enough.","The second paragraph of article %d is long enough."]}`+"\n", i, i, i, i)
+	}
+	if err := os.WriteFile(articles, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(questions, []byte(`{"id":"q1","question":"What is the first paragraph of article 0?","article_id":"a0","paragraph_index":0,"answers":[{"text":"first paragraph","answer_start":4}]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MAX_PARAGRAPHS", "5")
+	code, _, stderr := cli(t, t.TempDir(), "eval", "retrieval", "--articles", articles, "--questions", questions)
+	if code != 1 || !strings.Contains(stderr, "is over the corpus limits (MAX_PARAGRAPHS=5,") || !strings.Contains(stderr, "articles.jsonl:3") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
