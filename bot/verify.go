@@ -32,8 +32,8 @@ type verification struct {
 // the prompt) and returns what may be shown:
 //
 //   - every quote, in the quotes list or quoted inline in the answer text
-//     (“…”, "…", ‘…’, '…', «…», „…“, 「…」, 『…』, ‹…›, `…` or TeX's pair of two backticks and two apostrophes, even
-//     a single word; see tokenize),
+//     (“…”, "…", ‘…’, '…', «…», „…“, 「…」, 『…』, ‹…›, `…`, or TeX's two
+//     backticks and two apostrophes, even a single word; see tokenize),
 //     must be found with corpus.Find in its cited passage (kept), or else in
 //     another retrieved passage (re-attributed); failing that, a near miss
 //     is replaced by the passage sentence it came from when their
@@ -481,7 +481,8 @@ const markerPattern = `\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]`
 // doubleClosers returns the marks that close an inline quotation opened by
 // the quotation mark open: “…”, "…", «…», „…“ or „…”, the corner brackets
 // 「…」 and 『…』 of Chinese and Japanese, ‹…›, and `…`; "" when open does
-// not open one. (TeX's two backticks, closed by two apostrophes, are told apart in tokenize.)
+// not open one. (TeX's two backticks, closed by two apostrophes, are told
+// apart in tokenize.)
 func doubleClosers(open rune) string {
 	switch open {
 	case '“':
@@ -517,9 +518,10 @@ func texQuoted(s string) int {
 
 // tokenize splits an answer text into plain text, inline quotations and
 // markers. An inline quotation lies within one line, between double marks
-// (see doubleClosers), TeX's two backticks and two apostrophes, or single ones, ‘…’ or '…' (see singleQuoted, which
-// tells them from apostrophes). Markers a model put inside a quotation
-// (“… [1]”) are taken out of it and placed after it, where they cite it.
+// (see doubleClosers), TeX's two backticks and two apostrophes, or single
+// ones, ‘…’ or '…' (see singleQuoted, which tells them from apostrophes).
+// Markers a model put inside a quotation (“… [1]”) are taken out of it and
+// placed after it, where they cite it.
 func tokenize(s string) []token {
 	var toks []token
 	last := 0

@@ -205,6 +205,7 @@ func TestVerifyOtherQuotationMarks(t *testing.T) {
 	for _, text := range []string{
 		"资料说「北京是中华人民共和国的首都」[1]。",
 		"资料说『也是全国的政治和文化中心』[1]。",
+		"资料说北京是「中华人民共和国的首都」[1]。",
 		"It says ‹Baku is the capital› [1].",
 		"It says `Baku is the capital` [1].",
 		"It says ``Baku is the capital'' [1].",

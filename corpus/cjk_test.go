@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -65,6 +66,24 @@ func TestIsFragmentUnspaced(t *testing.T) {
 		if got := isFragment(in); got != want {
 			t.Errorf("isFragment(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+func TestFindInsideUnspacedText(t *testing.T) {
+	para := "北京是中华人民共和国的首都，也是全国的政治和文化中心。"
+	for _, q := range []string{"中华人民共和国", "的首都", "北京"} {
+		if _, ok := Find(para, q); !ok {
+			t.Errorf("Find(%q): not found", q)
+		}
+	}
+	if _, ok := Find("Iran 北京", "ran"); ok {
+		t.Error(`"ran" found inside "Iran"`)
+	}
+	if got := Words("北京是Beijing的首都"); !slices.Equal(got, []string{"北", "京", "是", "beijing", "的", "首", "都"}) {
+		t.Errorf("Words = %q", got)
+	}
+	if s := Similarity("北京是中华人民共和国的首都", "北京是中国的首都"); s < 0.5 || s >= 1 {
+		t.Errorf("Similarity of a near miss = %.2f, want in [0.5, 1)", s)
 	}
 }
 

@@ -90,6 +90,9 @@ func (l *loader) jsonl(name string) error {
 		}
 		for i, r := range b.results {
 			if l.full {
+				if r.reason == "" && r.article.ID == "" {
+					continue // a blank line: nothing left out yet
+				}
 				l.leaveOut(fmt.Sprintf("%s:%d", name, b.lines[i].n)+" on", "not read: the corpus had reached its limit")
 				return nil
 			}

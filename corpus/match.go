@@ -42,7 +42,9 @@ func FoldString(s string) string {
 // Find reports the first occurrence of phrase in text, compared after Fold,
 // that does not begin or end inside a word or inside a character: a match
 // whose first (last) character is a letter or digit must not be preceded
-// (followed) by one in text, so "ran" is not found in "Iran", and a match
+// (followed) by one in text, so "ran" is not found in "Iran" (in scripts
+// written without spaces, Han and Kana, any character may end a word, so
+// "中华人民共和国" is found in "北京是中华人民共和国的首都"), and a match
 // must use all of the folded form of the source characters at its ends, so
 // "no." is not found in "no…". The span is in text's bytes and covers whole
 // source characters, so text[span.Start:span.End] shows the source's own
@@ -96,8 +98,7 @@ func (f *Folded) Find(p string) (Span, bool) {
 		// gives them all the same start: the match must not split one.
 		whole := (a == 0 || f.starts[a-1] != f.starts[a]) &&
 			(b == len(f.text) || f.starts[b] != f.starts[b-1])
-		if whole && (a == 0 || !isWordRune(first) || !isWordRune(before)) &&
-			(b == len(f.text) || !isWordRune(last) || !isWordRune(after)) {
+		if whole && (a == 0 || wordEdge(first, before)) && (b == len(f.text) || wordEdge(last, after)) {
 			return Span{f.starts[a], f.ends[b-1]}, true
 		}
 		from = a + 1
@@ -225,19 +226,33 @@ func isInvisible(r rune) bool {
 	return false
 }
 
+// wordEdge reports whether a match may end with r beside next: unless
+// both are letters, digits or marks of a word, or either is a Han or Kana
+// character, whose words are not marked off.
+func wordEdge(r, next rune) bool {
+	return !isWordRune(r) || !isWordRune(next) || isUnspaced(r) || isUnspaced(next)
+}
+
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
 // Words returns the word tokens of s after Fold: maximal runs of letters,
 // digits and combining marks, keeping an apostrophe between two such
-// characters ("israel's", "ze'ev", "doesn't").
+// characters ("israel's", "ze'ev", "doesn't"); each Han or Kana character
+// is a token of its own, as those scripts do not mark words off.
 func Words(s string) []string {
 	t := FoldString(s)
 	var words []string
 	start := -1
 	for i, r := range t {
 		switch {
+		case isUnspaced(r):
+			if start >= 0 {
+				words = append(words, t[start:i])
+				start = -1
+			}
+			words = append(words, string(r))
 		case isWordRune(r):
 			if start < 0 {
 				start = i

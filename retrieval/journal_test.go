@@ -144,8 +144,12 @@ func buildUntilKilled(dir string) {
 	if err != nil {
 		os.Exit(2)
 	}
-	_, _ = ix.Load(context.Background(), manyParas(3000), nil)
-	os.Exit(3) // not reached: the load hangs until killed
+	// The load hangs until the test kills the process; the timeout only
+	// ends a process whose test died first.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, _ = ix.Load(ctx, manyParas(3000), nil)
+	os.Exit(3)
 }
 
 // TestJournalTornRecord checks that replay stops at a record cut short by

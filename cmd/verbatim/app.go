@@ -75,15 +75,20 @@ func (a *app) meaning() retrieval.Embedder {
 	return emb
 }
 
-// loadCorpus reads ARTICLES_DIR, or the embedded default articles.
-func (a *app) loadCorpus(ctx context.Context) (*corpus.Corpus, error) {
-	opts := corpus.Options{
+// corpusOptions are the corpus settings of the configuration.
+func (a *app) corpusOptions() corpus.Options {
+	return corpus.Options{
 		MaxParagraphs:        a.cfg.MaxParagraphs,
 		MaxCorpusBytes:       a.cfg.MaxCorpusBytes,
 		MaxArticleParagraphs: a.cfg.MaxArticleParagraphs,
 		FollowExternalLinks:  a.cfg.FollowExternalLinks,
 		Logger:               a.log,
 	}
+}
+
+// loadCorpus reads ARTICLES_DIR, or the embedded default articles.
+func (a *app) loadCorpus(ctx context.Context) (*corpus.Corpus, error) {
+	opts := a.corpusOptions()
 	if a.cfg.ArticlesDir == "" {
 		return corpus.Load(ctx, corpus.Default(), opts)
 	}

@@ -193,6 +193,9 @@ func runArticles(ctx context.Context, a *app, args []string) error {
 	if *dated && len(list) > 0 && list[0].Published != nil {
 		fmt.Fprintf(a.stdout, "newest: %s, %s ago\n", list[0].Published.Format("2006-01-02"), time.Since(*list[0].Published).Round(time.Hour))
 	}
+	if n := len(c.LeftOut); n > 0 {
+		fmt.Fprintf(a.stdout, "%d sources left out over the corpus limits (%s); 'verbatim index' lists them\n", n, a.cfg.limitsText())
+	}
 	return nil
 }
 

@@ -110,7 +110,7 @@ func loadEval(ctx context.Context, a *app, f evalFlags) ([]eval.Question, *retri
 		qs = qs[:f.limit]
 	}
 	paths := append(f.articles, f.distractors...)
-	c, err := loadPaths(ctx, paths, log)
+	c, err := a.loadPaths(ctx, paths)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -239,8 +239,10 @@ func printAnswersReport(a *app, r eval.AnswersReport) {
 		round(r.P50), round(r.P95), round(r.OverheadP50), round(r.OverheadP95))
 }
 
-// loadPaths loads each file or folder and merges them into one corpus.
-func loadPaths(ctx context.Context, paths []string, log *slog.Logger) (*corpus.Corpus, error) {
+// loadPaths loads each file or folder and merges them into one corpus. It
+// fails if the corpus limits leave anything out: an evaluation of part of
+// its articles would not measure what it says.
+func (a *app) loadPaths(ctx context.Context, paths []string) (*corpus.Corpus, error) {
 	start := time.Now()
 	all := &corpus.Corpus{}
 	for _, p := range paths {
@@ -248,13 +250,17 @@ func loadPaths(ctx context.Context, paths []string, log *slog.Logger) (*corpus.C
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
 			load = corpus.LoadDir
 		}
-		c, err := load(ctx, p, corpus.Options{Logger: log})
+		c, err := load(ctx, p, a.corpusOptions())
 		if err != nil {
 			return nil, err
+		}
+		if len(c.LeftOut) > 0 {
+			first := c.LeftOut[0]
+			return nil, fmt.Errorf("%s is over the corpus limits (%s): %s: %s", p, a.cfg.limitsText(), first.Source, first.Reason)
 		}
 		all.Articles = append(all.Articles, c.Articles...)
 		all.Skipped = append(all.Skipped, c.Skipped...)
 	}
-	log.Info("articles loaded", "articles", len(all.Articles), "paragraphs", all.Paragraphs(), "seconds", time.Since(start).Seconds())
+	a.log.Info("articles loaded", "articles", len(all.Articles), "paragraphs", all.Paragraphs(), "seconds", time.Since(start).Seconds())
 	return all, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,13 @@ func TestIndexPrintsWhatLimitsLeftOut(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"articles"}, &out, &errb); code != 0 {
+		t.Fatalf("articles: exit %d: %s", code, errb.String())
+	}
+	if want := "1 sources left out over the corpus limits (MAX_PARAGRAPHS=9,"; !strings.Contains(out.String(), want) {
+		t.Errorf("articles output lacks %q:\n%s", want, out.String())
+	}
 }
 
 // TestReloadOverLimitsKeepsIndex checks that a reload of a corpus grown
@@ -64,8 +72,7 @@ func TestReloadOverLimitsKeepsIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{cfg: cfg, name: "serve", stdout: io.Discard, stderr: io.Discard}
-	a.logger(0)
+	a := &app{cfg: cfg, name: "serve", stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
 	ix, _, err := a.openIndex(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
@@ -84,5 +91,53 @@ func TestReloadOverLimitsKeepsIndex(t *testing.T) {
 	}
 	if ix.Len() != 8 {
 		t.Errorf("%d paragraphs served after the failed reload, want the previous 8", ix.Len())
+	}
+}
+
+// TestWatchSignalStopsCommands checks that after a signal every command
+// but serve is ended with exit status 1, and that the signal handling is
+// handed back either way.
+func TestWatchSignalStopsCommands(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		exit int // -1: not called
+	}{
+		{[]string{"index"}, 1},
+		{[]string{"ask", "x"}, 1},
+		{[]string{"serve"}, -1},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		stopped, code := false, -1
+		var errb strings.Builder
+		watchSignal(ctx, func() { stopped = true }, tt.args, 0, &errb, func(c int) { code = c })
+		if !stopped || code != tt.exit {
+			t.Errorf("%v: handling restored %v, exit %d; want true, %d", tt.args, stopped, code, tt.exit)
+		}
+		if tt.exit == 1 && !strings.Contains(errb.String(), "stopped by a signal") {
+			t.Errorf("%v: stderr %q", tt.args, errb.String())
+		}
+	}
+}
+
+// TestEvalRefusesCutCorpus checks that an evaluation whose articles are
+// over a corpus limit fails, naming it, instead of measuring part of them.
+func TestEvalRefusesCutCorpus(t *testing.T) {
+	dir := t.TempDir()
+	articles, questions := filepath.Join(dir, "articles.jsonl"), filepath.Join(dir, "questions.jsonl")
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, `{"id":"a%d","title":"A%d","paragraphs":["The first paragraph of article %d is long enough.","The second paragraph of article %d is long enough."]}`+"\n", i, i, i, i)
+	}
+	if err := os.WriteFile(articles, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(questions, []byte(`{"id":"q1","question":"What is the first paragraph of article 0?","article_id":"a0","paragraph_index":0,"answers":[{"text":"first paragraph","answer_start":4}]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MAX_PARAGRAPHS", "5")
+	code, _, stderr := cli(t, t.TempDir(), "eval", "retrieval", "--articles", articles, "--questions", questions)
+	if code != 1 || !strings.Contains(stderr, "is over the corpus limits (MAX_PARAGRAPHS=5,") || !strings.Contains(stderr, "articles.jsonl:3") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

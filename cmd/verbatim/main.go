@@ -66,19 +66,25 @@ const signalGrace = time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // from now on a second signal ends the process at once
-		if len(os.Args) > 1 && os.Args[1] == "serve" {
-			return
-		}
-		time.Sleep(signalGrace)
-		fmt.Fprintln(os.Stderr, "verbatim: stopped by a signal")
-		os.Exit(1)
-	}()
+	go watchSignal(ctx, stop, os.Args[1:], signalGrace, os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// watchSignal waits for ctx, done at the first signal, then restores the
+// default handling (so a second signal ends the process at once) and,
+// unless the command is serve, exits through exit after grace: a command
+// that is still running by then is stopped regardless.
+func watchSignal(ctx context.Context, stop context.CancelFunc, args []string, grace time.Duration, stderr io.Writer, exit func(int)) {
+	<-ctx.Done()
+	stop()
+	if len(args) > 0 && args[0] == "serve" {
+		return
+	}
+	time.Sleep(grace)
+	fmt.Fprintln(stderr, "verbatim: stopped by a signal")
+	exit(1)
 }
 
 // run executes one command line and returns the process exit status:
