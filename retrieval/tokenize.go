@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"bytes"
 	"unicode"
 	"unicode/utf8"
 
@@ -279,8 +280,13 @@ func isStopword(w []byte) bool {
 		"upon", "onto", "us", "yet":
 		return true
 	}
-	return false
+	return w[0] >= 0xe3 && bytes.ContainsAny(w, interrogatives)
 }
+
+// interrogatives are the Chinese question words and particles (where,
+// who, what, the question particles): a character bigram holding one is,
+// like "where" or "who", a stopword.
+const interrogatives = "哪谁吗呢么"
 
 // isUnspaced reports whether r is a letter of a script written without
 // spaces between words, indexed by character bigrams: Han, Hiragana,

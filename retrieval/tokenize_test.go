@@ -34,6 +34,7 @@ func TestTerms(t *testing.T) {
 		{"中", []string{"中"}},
 		{"東京タワーは高い", []string{"東京", "京タ", "タワ", "ワー", "ーは", "は高", "高い"}},
 		{"BBC中文网", []string{"bbc", "中文", "文网"}},
+		{"故宫在哪里？", []string{"故宫", "宫在"}}, // bigrams with a question word are stopwords
 		{"서울은 수도", []string{"서울은", "수도"}},
 	}
 	for _, tt := range tests {

@@ -257,3 +257,23 @@ func TestEnvFileErrorsHideValues(t *testing.T) {
 		}
 	}
 }
+
+// TestAskInChinese checks that a Chinese question about a Chinese article
+// is answered offline with the sentence that answers it.
+func TestAskInChinese(t *testing.T) {
+	offline(t)
+	dir := t.TempDir()
+	article := "北京\n\n北京是中华人民共和国的首都，也是全国的政治和文化中心。它有三千多年的建城历史！\n\n故宫位于北京的中心，是明清两代的皇家宫殿\n"
+	if err := os.WriteFile(filepath.Join(dir, "beijing.txt"), []byte(article), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ARTICLES_DIR", dir)
+	t.Setenv("DATA_DIR", t.TempDir())
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"ask", "故宫在哪里？"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "故宫位于北京的中心") {
+		t.Errorf("want the sentence on where the Forbidden City is, got:\n%s", out.String())
+	}
+}
