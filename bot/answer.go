@@ -121,6 +121,8 @@ type Source struct {
 	ArticleID string
 	Title     string
 	URL       string
+	Author    string    // "" when unknown
+	Published time.Time // zero when unknown
 	Paragraph corpus.Paragraph
 	Quotes    []Quote // verified quotes, in the source's own characters
 }

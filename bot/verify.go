@@ -253,6 +253,7 @@ func newSource(n int, r retrieval.Result) Source {
 	src := Source{N: n, ArticleID: r.Paragraph.ArticleID, Paragraph: r.Paragraph}
 	if r.Article != nil {
 		src.Title, src.URL = r.Article.Title, r.Article.URL
+		src.Author, src.Published = r.Article.Author, r.Article.Published
 	}
 	return src
 }

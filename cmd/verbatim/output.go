@@ -32,7 +32,7 @@ func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 		fmt.Fprintln(w, "\nSources:")
 	}
 	for _, s := range ans.Sources {
-		fmt.Fprintf(w, "[%d] %s — %s%s\n", s.N, s.Title, s.Paragraph.Cite(), link(s.URL))
+		fmt.Fprintf(w, "[%d] %s — %s%s%s\n", s.N, s.Title, s.Paragraph.Cite(), sourceByline(s), link(quoteLink(s)))
 		for _, q := range s.Quotes {
 			if !shownInBody(ans.Body, s.N, q.Span) {
 				fmt.Fprintf(w, "    > %s\n", q.Text)
@@ -115,6 +115,28 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 		round(t.Retrieval), round(t.LLM), round(t.Verify), round(t.Total))
 }
 
+// sourceByline is " · date · author" for what is known of a source's
+// article, or "".
+func sourceByline(s bot.Source) string {
+	var b strings.Builder
+	if !s.Published.IsZero() {
+		b.WriteString(" · " + s.Published.Format("2006-01-02"))
+	}
+	if s.Author != "" {
+		b.WriteString(" · " + s.Author)
+	}
+	return b.String()
+}
+
+// quoteLink is the source's URL with a text fragment that highlights its
+// first quote in a browser.
+func quoteLink(s bot.Source) string {
+	if len(s.Quotes) == 0 {
+		return s.URL
+	}
+	return corpus.TextFragmentURL(s.URL, s.Quotes[0].Text)
+}
+
 func link(url string) string {
 	if url == "" {
 		return ""
@@ -176,6 +198,8 @@ type sourceJSON struct {
 	ArticleID   string      `json:"article_id"`
 	Title       string      `json:"title"`
 	URL         string      `json:"url,omitempty"`
+	Author      string      `json:"author,omitempty"`
+	Published   *time.Time  `json:"published,omitempty"`
 	ParagraphID string      `json:"paragraph_id"`
 	Paragraph   int         `json:"paragraph"`
 	Page        int         `json:"page,omitempty"`    // PDF page, with the paragraph's place on it
@@ -219,7 +243,10 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 	}
 	for _, s := range a.Sources {
 		sj := sourceJSON{N: s.N, ArticleID: s.ArticleID, Title: s.Title, URL: s.URL, ParagraphID: s.Paragraph.ID, Paragraph: s.Paragraph.N,
-			Page: s.Paragraph.Page, OnPage: s.Paragraph.OnPage, Quotes: []quoteJSON{}}
+			Page: s.Paragraph.Page, OnPage: s.Paragraph.OnPage, Author: s.Author, Quotes: []quoteJSON{}}
+		if !s.Published.IsZero() {
+			sj.Published = &s.Published
+		}
 		for _, q := range s.Quotes {
 			sj.Quotes = append(sj.Quotes, quoteJSON{Text: q.Text, Start: q.Span.Start, End: q.Span.End})
 		}

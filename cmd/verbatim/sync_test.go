@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -57,6 +58,11 @@ func TestSubscribeAskSync(t *testing.T) {
 	if ans.Refused || len(ans.Sources) == 0 || ans.Sources[0].URL != site.URL("/news/2") ||
 		!strings.Contains(ans.Sources[0].Quotes[0].Text, "Shopkeepers in Bellmoor stacked sandbags") {
 		t.Errorf("ask = %+v", ans)
+	}
+	// In plain output the source names its date and links to the quote.
+	code, out, _ = verbatim("ask", "Who stacked sandbags along the high street in Bellmoor?")
+	if code != 0 || !regexp.MustCompile(`\[1\] Storm in Bellmoor — ¶\d+ · \d{4}-\d\d-\d\d.* <`+regexp.QuoteMeta(site.URL("/news/2"))+`#:~:text=Shopkeepers%20in`).MatchString(out) {
+		t.Errorf("plain ask lacks the dated source linking to its quote:\n%s", out)
 	}
 
 	site.Set("/news/4", "Storm in Dunmore", paragraphs("Dunmore")...)
