@@ -743,7 +743,7 @@ func TestInvalidToken(t *testing.T) {
 	t.Parallel()
 	ix, a := library(t)
 	run := func(t *testing.T, f *discordfake.Server, token string) (*Bot, chan error) {
-		b, err := New(Config{Token: token, HTTPClient: f.Client(), Dialer: f.Dialer()}, a, ix, nil)
+		b, err := New(Config{Token: token, HTTPClient: f.Client(), Dialer: f.Dialer(), ReconnectWait: 50 * time.Millisecond}, a, ix, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -803,6 +803,48 @@ func TestInvalidToken(t *testing.T) {
 		f.Drop(4004)
 		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("revoked mid-session: 400 with 40001, close 4000", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, discordfake.Options{Token: "good"})
+		_, errc := run(t, f, "good")
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut }); err != nil {
+			t.Fatal(err)
+		}
+		f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+		f.Drop(4000)
+		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("revoked before start: 400 with 40001", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, discordfake.Options{})
+		f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+		_, errc := run(t, f, "any")
+		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("4000 on every IDENTIFY, REST fine", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, discordfake.Options{})
+		f.FailIdentify(4000)
+		_, errc := run(t, f, "any")
+		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+		identifies := 0
+		for _, fr := range f.Frames() {
+			if fr.Op == discordfake.OpIdentify {
+				identifies++
+			}
+		}
+		if identifies != identifyTries {
+			t.Errorf("%d IDENTIFY tries, want %d", identifies, identifyTries)
 		}
 	})
 }

@@ -133,12 +133,12 @@ func (b *Bot) registrations() []*discordgo.ApplicationCommand {
 }
 
 // runCommand runs a slash command (nil: one the bot does not know).
-func (b *Bot) runCommand(ctx context.Context, c *command, in *discordgo.Interaction, arrived time.Time) {
+func (b *Bot) runCommand(ctx context.Context, c *command, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
 	switch {
 	case c == nil:
 		b.notice(ctx, in, noticeUnknown)
 	case c.admin != nil && !b.admitAdmin(ctx, in, c.name, c.admin.dm, c.admin.notAdmin):
 	default:
-		c.run(b, ctx, in, in.ApplicationCommandData(), arrived)
+		c.run(b, ctx, in, data, arrived)
 	}
 }

@@ -354,7 +354,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		}
 	}
 	total := time.Since(q.arrived)
-	b.metrics.answered(ans.Refused, ans.Note != "", ans.Check.Dropped, total)
+	b.metrics.answered(ans.Refused, ans.Note != "", ans.Check.Dropped, total, err == nil)
 
 	attrs := []slog.Attr{
 		slog.String("source", q.source), slog.String("event_id", q.eventID),

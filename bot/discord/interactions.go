@@ -37,8 +37,9 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	arrived := time.Now()
 	var cmd *command
 	timeout := b.cfg.AnswerTimeout
-	if in.Type == discordgo.InteractionApplicationCommand {
-		if cmd = findCommand(in.ApplicationCommandData().Name); cmd != nil && cmd.timeout > 0 {
+	data, hasData := in.Data.(discordgo.ApplicationCommandInteractionData)
+	if in.Type == discordgo.InteractionApplicationCommand && hasData {
+		if cmd = findCommand(data.Name); cmd != nil && cmd.timeout > 0 {
 			timeout = cmd.timeout
 		}
 	}
@@ -54,7 +55,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer end()
 	switch in.Type {
 	case discordgo.InteractionApplicationCommand:
-		b.runCommand(ctx, cmd, in, arrived)
+		b.runCommand(ctx, cmd, in, data, arrived)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		b.autocomplete(ctx, in)
 	case discordgo.InteractionMessageComponent:
@@ -83,8 +84,13 @@ const (
 )
 
 // failInteraction tells the user an interaction failed: as its response,
-// or, once it was acknowledged, by editing that response.
+// or, once it was acknowledged, by editing that response. An autocomplete
+// gets no suggestions: it cannot show a message.
 func (b *Bot) failInteraction(ctx context.Context, in *discordgo.Interaction) {
+	if in.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		b.suggest(ctx, in, nil)
+		return
+	}
 	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Content: noticeFailed, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
@@ -250,23 +256,35 @@ func (b *Bot) findArticle(name string) *corpus.Article {
 	return nil
 }
 
-// autocomplete suggests articles for /quote's article option: titles
-// starting with what was typed first, then titles or IDs containing it.
+// autocomplete suggests articles for the article option of /ask and
+// /quote: titles starting with what was typed first, then titles or IDs
+// containing it, among the articles the channel searches. An
+// autocomplete without data, or for another option, gets no suggestions.
 func (b *Bot) autocomplete(ctx context.Context, in *discordgo.Interaction) {
-	data, ok := in.Data.(discordgo.ApplicationCommandInteractionData)
-	if !ok {
-		b.log.Warn("autocomplete ignored: no command data", "interaction_id", in.ID)
-		return
-	}
+	data, _ := in.Data.(discordgo.ApplicationCommandInteractionData)
 	var typed string
+	focused := false
 	for _, o := range data.Options {
-		if o.Focused {
+		if o.Focused && o.Name == "article" {
 			typed, _ = o.Value.(string)
+			focused = true
 		}
+	}
+	var choices []*discordgo.ApplicationCommandOptionChoice
+	if focused {
+		choices = articleChoices(b.articlesFor(in.ChannelID), typed)
+	}
+	b.suggest(ctx, in, choices)
+}
+
+// suggest answers an autocomplete with choices (none when nil).
+func (b *Bot) suggest(ctx context.Context, in *discordgo.Interaction, choices []*discordgo.ApplicationCommandOptionChoice) {
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
 	}
 	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-		Data: &discordgo.InteractionResponseData{Choices: articleChoices(b.lib.Articles(), typed)},
+		Data: &discordgo.InteractionResponseData{Choices: choices},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
 		b.log.Warn("answering autocomplete", "interaction_id", in.ID, "err", err)

@@ -454,7 +454,7 @@ func TestRenderReload(t *testing.T) {
 }
 
 func TestInviteURL(t *testing.T) {
-	got := InviteURL("123", false)
+	got := inviteURL("https://discord.com", "123", Permissions(Config{}))
 	u, err := url.Parse(got)
 	if err != nil {
 		t.Fatal(err)
@@ -463,7 +463,7 @@ func TestInviteURL(t *testing.T) {
 	if q.Get("client_id") != "123" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "274877991936" {
 		t.Errorf("InviteURL = %s", got)
 	}
-	if Permissions(true)&discordgo.PermissionCreatePublicThreads == 0 || Permissions(false)&discordgo.PermissionCreatePublicThreads != 0 {
+	if Permissions(Config{UseThreads: true})&discordgo.PermissionCreatePublicThreads == 0 || Permissions(Config{})&discordgo.PermissionCreatePublicThreads != 0 {
 		t.Error("create-threads permission not tied to UseThreads")
 	}
 }

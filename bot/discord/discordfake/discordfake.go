@@ -59,7 +59,7 @@ type Server struct {
 
 	mu            sync.Mutex
 	nextID        uint64
-	revoked       bool
+	revoked       *Revocation
 	failIdentify  int
 	scripts       map[string][]Response
 	messages      map[string]*storedMessage
@@ -331,9 +331,22 @@ func (s *Server) Script(method, path string, rs ...Response) {
 // IDENTIFY or RESUME close with 4004, as after the token is reset in the
 // developer portal.
 func (s *Server) RevokeToken() {
+	s.RevokeTokenWith(Revocation{Status: http.StatusUnauthorized, Close: 4004})
+}
+
+// Revocation is how the fake refuses a revoked token: REST calls get
+// Status with error Code in the body, IDENTIFY and RESUME are closed with
+// Close. Discord has been seen to answer 400 with code 40001 and to close
+// with 4000 rather than 4004.
+type Revocation struct {
+	Status, Code, Close int
+}
+
+// RevokeTokenWith revokes the token, refusing it as r says.
+func (s *Server) RevokeTokenWith(r Revocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revoked = true
+	s.revoked = &r
 }
 
 // FailIdentify makes the gateway answer every later IDENTIFY and RESUME by
@@ -405,7 +418,7 @@ func (s *Server) newID() string {
 }
 
 func (s *Server) tokenOK(tok string) bool {
-	if s.revoked {
+	if s.revoked != nil {
 		return false
 	}
 	return s.opts.Token == "" || strings.TrimPrefix(tok, "Bot ") == strings.TrimPrefix(s.opts.Token, "Bot ")

@@ -2,6 +2,7 @@ package discordfake_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -183,8 +184,24 @@ func TestLimits(t *testing.T) {
 	if !errors.As(err, &rest) || rest.Response.StatusCode != http.StatusBadRequest {
 		t.Fatalf("2,001 characters: err = %v, want 400", err)
 	}
+	var body struct {
+		Code   int `json:"code"`
+		Errors struct {
+			Content struct {
+				Errors []struct{ Code, Message string } `json:"_errors"`
+			} `json:"content"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(rest.ResponseBody, &body); err != nil || body.Code != 50035 || len(body.Errors.Content.Errors) != 1 ||
+		body.Errors.Content.Errors[0].Code != "BASE_TYPE_MAX_LENGTH" {
+		t.Errorf("2,001 characters: body %s, want Discord's nested form errors", rest.ResponseBody)
+	}
 	if _, err := s.ChannelMessageSend("7", string(long[:2000])); err != nil {
 		t.Fatalf("2,000 characters: %v", err)
+	}
+	_, err = s.ChannelMessageSend("7", "")
+	if !errors.As(err, &rest) || rest.Message == nil || rest.Message.Code != 50006 {
+		t.Errorf("empty message: err = %v, want 50006", err)
 	}
 }
 

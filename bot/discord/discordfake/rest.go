@@ -32,11 +32,37 @@ func apiError(status, code int, msg string) reply {
 	return reply{status: status, body: map[string]any{"message": msg, "code": code}}
 }
 
+// formError is Discord's 400 for a request that breaks its limits. msg is
+// "path.to.field: what is wrong" (or just what is wrong, for the request
+// as a whole); the body nests it as Discord does:
+// {"code": 50035, "errors": {"path": {"to": {"field": {"_errors": [{"code":
+// …, "message": …}]}}}}}. An empty message is Discord's 50006 instead.
 func formError(msg string) reply {
+	if msg == emptyMessage {
+		return apiError(http.StatusBadRequest, 50006, emptyMessage)
+	}
+	field, text, ok := strings.Cut(msg, ": ")
+	if !ok || strings.ContainsAny(field, " ") {
+		field, text = "", msg
+	}
+	code := "BASE_TYPE_INVALID"
+	if strings.Contains(text, "or fewer in length") {
+		code = "BASE_TYPE_MAX_LENGTH"
+	}
+	errs := map[string]any{"_errors": []any{map[string]any{"code": code, "message": text}}}
+	if field != "" {
+		path := strings.Split(field, ".")
+		for i := len(path) - 1; i >= 0; i-- {
+			errs = map[string]any{path[i]: errs}
+		}
+	}
 	return reply{status: http.StatusBadRequest, body: map[string]any{
-		"message": "Invalid Form Body", "code": 50035, "errors": msg,
+		"message": "Invalid Form Body", "code": 50035, "errors": errs,
 	}}
 }
+
+// emptyMessage is Discord's reason for a message with nothing to show.
+const emptyMessage = "Cannot send an empty message"
 
 var notFound = apiError(http.StatusNotFound, 0, "404: Not Found")
 
@@ -86,6 +112,9 @@ func (s *Server) route(c Call) reply {
 	}
 	// Interaction callbacks and webhooks authenticate by their token.
 	if seg[0] != "interactions" && seg[0] != "webhooks" && !s.tokenOK(c.Header.Get("Authorization")) {
+		if r := s.revoked; r != nil && r.Status != http.StatusUnauthorized {
+			return apiError(r.Status, r.Code, "401: Unauthorized")
+		}
 		return apiError(http.StatusUnauthorized, 0, "401: Unauthorized")
 	}
 	for _, rt := range restRoutes {
@@ -285,7 +314,9 @@ func (s *Server) callback(id, token string, c Call) reply {
 	var msg string
 	switch cb.Type {
 	case CallbackMessage:
-		msg = s.respondWithMessage(in, p, cb.Data)
+		if msg = s.respondWithMessage(in, p, cb.Data); msg != "" && msg != emptyMessage {
+			msg = "data." + msg
+		}
 	case CallbackDeferredMessage:
 		s.deferMessage(in, p.Flags)
 	case CallbackDeferredUpdate, CallbackUpdateMessage:
