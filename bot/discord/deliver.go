@@ -152,17 +152,24 @@ const (
 // while it is rate-limited: at most rateLimitTries calls, never a wait
 // longer than rateLimitMaxWait or past ctx.
 func retryRateLimited[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	return retryLimited(ctx, rateLimitTries, rateLimitMaxWait, f)
+}
+
+// retryLimited calls f until it is not rate-limited, at most tries times
+// (0: no limit), waiting as Discord asks unless the wait is longer than
+// maxWait or would end after ctx's deadline.
+func retryLimited[T any](ctx context.Context, tries int, maxWait time.Duration, f func() (T, error)) (T, error) {
 	for try := 1; ; try++ {
 		v, err := f()
 		var rl *discordgo.RateLimitError
-		if !errors.As(err, &rl) || try == rateLimitTries {
+		if !errors.As(err, &rl) || try == tries {
 			return v, err
 		}
 		wait := time.Duration(0)
 		if rl.RateLimit != nil && rl.TooManyRequests != nil {
 			wait = rl.RetryAfter
 		}
-		if wait > rateLimitMaxWait {
+		if dl, ok := ctx.Deadline(); wait > maxWait || ok && time.Until(dl) < wait {
 			return v, err
 		}
 		t := time.NewTimer(wait)
@@ -175,10 +182,15 @@ func retryRateLimited[T any](ctx context.Context, f func() (T, error)) (T, error
 	}
 }
 
-// post sends r with f (a destination's first or more), retrying while
-// Discord rate-limits it.
+// deliverTimeout bounds delivering an answer once it is made, waits for
+// Discord's rate limits included: a late answer rather than none. A
+// notice then has noticeTimeout of its own.
+const deliverTimeout = time.Minute
+
+// post sends r with f (a destination's first or more), waiting out
+// Discord's rate limits until ctx is done.
 func post(ctx context.Context, f func(context.Context, reply) (string, error), r reply) (string, error) {
-	return retryRateLimited(ctx, func() (string, error) { return f(ctx, r) })
+	return retryLimited(ctx, 0, deliverTimeout, func() (string, error) { return f(ctx, r) })
 }
 
 // send delivers replies to d in order and returns the message IDs.
@@ -289,6 +301,7 @@ type question struct {
 	history   []bot.Turn
 	parent    string // the bot message a follow-up replied to
 	dest      destination
+	articleID string // the article option of /ask, "" for all
 	arrived   time.Time
 	answered  func() // called when the answer is ready, before it is sent
 }
@@ -323,12 +336,14 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		b.answerFailed(ctx, q, err)
 		return
 	}
-	defer b.queue.release()
 	waited := time.Since(waitStart)
 
 	st := startStream(ctx, q.dest, b.cfg.StreamInterval, b.log)
-	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta})
+	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta, ArticleID: q.articleID})
 	st.finish()
+	// The slot bounds answers being computed, not delivered: an answer
+	// waiting out Discord's rate limit does not hold up the next one.
+	b.queue.release()
 	finished()
 	if err != nil {
 		b.answerFailed(ctx, q, err)
@@ -345,7 +360,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	// The question's context may have ended while the answer was made
 	// (its deadline counts the wait for a slot; shutdown cancels it): the
 	// answer is sent regardless, within its own bound.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliverTimeout)
 	defer cancel()
 	ids, err := send(sctx, q.dest, replies)
 	if err == nil {

@@ -62,6 +62,7 @@ type Server struct {
 	revoked       *Revocation
 	failIdentify  int
 	scripts       map[string][]Response
+	limits        map[string]*bucket // by "METHOD /path"
 	messages      map[string]*storedMessage
 	interactions  map[string]*interactionState // by ID
 	byToken       map[string]*interactionState
@@ -103,6 +104,7 @@ func New(opts Options) *Server {
 		frames:        newRecord[Frame](),
 		nextID:        1_000_000,
 		scripts:       make(map[string][]Response),
+		limits:        make(map[string]*bucket),
 		messages:      make(map[string]*storedMessage),
 		interactions:  make(map[string]*interactionState),
 		byToken:       make(map[string]*interactionState),
@@ -315,6 +317,46 @@ func RateLimited(d time.Duration) Response {
 	return Response{Status: http.StatusTooManyRequests, Header: h, Body: map[string]any{
 		"message": "You are being rate limited.", "retry_after": secs, "global": false,
 	}}
+}
+
+// Limit rate-limits method requests to path (as in Call.Path) the way
+// Discord limits a route's bucket: at most n requests in each window of
+// length per, the window starting at the first request after the last one
+// ended. Requests beyond n get a 429 whose retry_after is the rest of the
+// window; every response on the route carries the X-RateLimit headers.
+// Scripted responses are answered first and not counted.
+func (s *Server) Limit(method, path string, n int, per time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits[method+" "+path] = &bucket{n: n, per: per}
+}
+
+// bucket is one rate-limited route.
+type bucket struct {
+	n     int
+	per   time.Duration
+	start time.Time
+	used  int
+}
+
+// take counts a request at now: ok, with the headers to send, or the 429
+// to answer.
+func (b *bucket) take(now time.Time) (h http.Header, limited *Response) {
+	if now.Sub(b.start) >= b.per {
+		b.start, b.used = now, 0
+	}
+	left := b.per - now.Sub(b.start)
+	if b.used >= b.n {
+		r := RateLimited(left)
+		return nil, &r
+	}
+	b.used++
+	h = http.Header{}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(b.n))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(b.n-b.used))
+	h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(left.Seconds(), 'f', 3, 64))
+	h.Set("X-RateLimit-Bucket", "fake-bucket")
+	return h, nil
 }
 
 // Script queues responses for method requests to path (as in Call.Path);

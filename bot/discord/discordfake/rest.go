@@ -106,6 +106,26 @@ func (s *Server) route(c Call) reply {
 	if rep, ok := s.scripted(c.Method + " " + c.Path); ok {
 		return rep
 	}
+	if b := s.limits[c.Method+" "+c.Path]; b != nil {
+		h, limited := b.take(c.Time)
+		if limited != nil {
+			return reply{status: limited.Status, header: limited.Header, body: limited.Body}
+		}
+		rep := s.routeAuthorized(c)
+		if rep.header == nil {
+			rep.header = http.Header{}
+		}
+		for k, v := range h {
+			rep.header[k] = v
+		}
+		return rep
+	}
+	return s.routeAuthorized(c)
+}
+
+// routeAuthorized answers gateway discovery, which needs no token, else
+// the first entry of restRoutes that matches, once the token is checked.
+func (s *Server) routeAuthorized(c Call) reply {
 	seg := strings.Split(strings.Trim(c.Path, "/"), "/")
 	if seg[0] == "gateway" && c.Method == http.MethodGet {
 		return s.gatewayBot()
