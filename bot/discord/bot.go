@@ -165,7 +165,7 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
-	allowed, admins, adminRoles map[string]bool
+	allowed, admins, adminRoles, forums map[string]bool
 
 	limits    *userLimits
 	queue     *queue
@@ -174,6 +174,8 @@ type Bot struct {
 	turns     *recent[string, turnRecord] // bot message ID → the turn it shows
 	threads   *recent[string, bool]       // threads the bot started
 	handled   *recent[string, bool]       // message and interaction IDs seen: Discord may deliver one twice
+	posts     *recent[string, forumPost]  // forum thread ID → the post, until answered
+	answers   *recent[string, forumPost]  // forum answer ID → the post it answers
 	noticed   *noticeThrottle             // limit notices sent in channels
 	reloading atomic.Bool
 	started   atomic.Bool
@@ -240,6 +242,9 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 	b := &Bot{
 		cfg: cfg, answerer: a, lib: lib, reload: reload, log: log, metrics: cfg.Metrics,
 		allowed: set(cfg.AllowedChannels), admins: set(cfg.AdminUserIDs), adminRoles: set(cfg.AdminRoleIDs),
+		forums:    set(cfg.ForumChannels),
+		posts:     newRecent[string, forumPost](memory),
+		answers:   newRecent[string, forumPost](memory),
 		limits:    newUserLimits(cfg.RatePerUser, cfg.RateBurst),
 		queue:     newQueue(cfg.MaxConcurrent, cfg.MaxWaiting),
 		questions: newRecent[string, string](memory),
@@ -277,8 +282,16 @@ func set(ids []string) map[string]bool {
 	return m
 }
 
-// Intents the bot identifies with: none is privileged.
-const intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+// Intents the bot identifies with: none is privileged, unless forums are
+// answered — a post does not mention the bot, so reading it takes the
+// privileged Message Content intent, and its 👍 the reactions intent.
+func (b *Bot) intents() discordgo.Intent {
+	i := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if len(b.forums) > 0 {
+		i |= discordgo.IntentsMessageContent | discordgo.IntentsGuildMessageReactions
+	}
+	return i
+}
 
 // Run connects to Discord, registers the slash commands with one bulk
 // overwrite (in Config.GuildID, or globally), logs the invite URL and
@@ -394,7 +407,7 @@ func (b *Bot) session() (*discordgo.Session, error) {
 	if b.cfg.Dialer != nil {
 		s.Dialer = b.cfg.Dialer
 	}
-	s.Identify.Intents = intents
+	s.Identify.Intents = b.intents()
 	b.s = s
 	return s, nil
 }
@@ -419,6 +432,7 @@ func (b *Bot) connect(ctx context.Context, s *discordgo.Session) error {
 	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { b.metrics.setConnected(true) })
 	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { b.metrics.setConnected(true) })
 	s.AddHandler(b.onDisconnect)
+	b.addForumHandlers(s)
 	return b.open(ctx, s, true)
 }
 

@@ -6,3 +6,9 @@ import "github.com/verbatim-bot/verbatim/corpus"
 func (b *Bot) articlesFor(channelID string) []*corpus.Article {
 	return b.lib.Articles()
 }
+
+// scope is the collection the questions asked in a channel (or a thread
+// of parent) search; "" for all articles.
+func (b *Bot) scope(channelID, parent string) string {
+	return ""
+}

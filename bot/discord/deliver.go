@@ -302,8 +302,12 @@ type question struct {
 	parent    string // the bot message a follow-up replied to
 	dest      destination
 	articleID string // the article option of /ask, "" for all
+	articles  string // the collection searched, "" for all
 	arrived   time.Time
 	answered  func() // called when the answer is ready, before it is sent
+	// delivered, if set, is called with the answer's message IDs once it
+	// was delivered.
+	delivered func(ctx context.Context, ids []string)
 }
 
 // noticeTimeout bounds sending a notice outside a question's context.
@@ -402,6 +406,9 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		return
 	}
 	b.log.LogAttrs(ctx, slog.LevelInfo, "question answered", attrs...)
+	if q.delivered != nil {
+		q.delivered(sctx, ids)
+	}
 }
 
 // answerFailed tells the asker that no answer is coming, and logs why.

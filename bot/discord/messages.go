@@ -27,23 +27,29 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 		b.log.Debug("message ignored: from a bot", "message_id", m.ID)
 		return
 	}
-	source, text, parent := b.classify(m)
-	if source == "" {
-		return
-	}
-	if m.GuildID != "" && !b.channelAllowed(s, m.ChannelID) {
-		b.log.Debug("message ignored: channel not allowed", "message_id", m.ID, "channel_id", m.ChannelID)
-		return
-	}
 	arrived := time.Now()
 	ctx, end, ok := b.begin(b.cfg.AnswerTimeout)
 	if !ok {
-		ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
-		defer cancel()
-		b.replyNotice(ctx, m, noticeClosing)
+		if source, _, _ := b.classify(m); source != "" && (m.GuildID == "" || b.channelAllowed(s, m.ChannelID)) {
+			ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+			defer cancel()
+			b.replyNotice(ctx, m, noticeClosing)
+		}
 		return
 	}
 	defer end()
+	source, text, parent := b.classify(m)
+	post, isPost := b.forumPostOf(ctx, s, m)
+	if isPost {
+		source, text, parent = SourceForum, forumQuestion(post, m), ""
+	}
+	if source == "" {
+		return
+	}
+	if m.GuildID != "" && !isPost && !b.channelAllowed(s, m.ChannelID) {
+		b.log.Debug("message ignored: channel not allowed", "message_id", m.ID, "channel_id", m.ChannelID)
+		return
+	}
 	b.metrics.question(source)
 
 	if text == "" {
@@ -65,11 +71,20 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 		}
 		return
 	}
-	dest := b.messageDest(ctx, s, m, text)
+	var dest *channelDest
+	if isPost { // answered in the post's thread
+		dest = &channelDest{s: s, channelID: m.ChannelID, ref: m.SoftReference()}
+	} else {
+		dest = b.messageDest(ctx, s, m, text)
+	}
 	stopTyping := b.typing(ctx, s, dest.channelID)
 	q := question{
 		source: source, text: text, userID: m.Author.ID, guildID: m.GuildID, channelID: m.ChannelID,
 		eventID: m.ID, parent: parent, dest: dest, arrived: arrived, answered: stopTyping,
+		articles: b.scope(m.ChannelID, post.forumID),
+	}
+	if isPost {
+		q.delivered = func(ctx context.Context, ids []string) { b.forumAnswered(ctx, post, ids) }
 	}
 	if parent != "" {
 		q.history = b.history(ctx, s, m.ChannelID, parent)

@@ -37,6 +37,8 @@ const (
 	SourceReply   = "reply"
 	SourceDM      = "dm"
 	SourceSlash   = "slash"
+	// SourceForum (forum posts) and SourceMenu (message context menus)
+	// are defined with those features.
 )
 
 // NewMetrics registers the bot's collectors, and the Go runtime and process
@@ -89,7 +91,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}),
 	}
 	// Known label values start at zero so rates work from the first scrape.
-	for _, s := range []string{SourceMention, SourceReply, SourceDM, SourceSlash} {
+	for _, s := range []string{SourceMention, SourceReply, SourceDM, SourceSlash, SourceForum} {
 		m.questions.WithLabelValues(s)
 	}
 	for _, r := range []string{"rate", "busy"} {

@@ -74,6 +74,7 @@ type Server struct {
 	delivered     int               // events written to some connection
 	sessions      map[string]int    // session ID → first event index it may receive
 	channelGuild  map[string]string // channel ID → guild ID ("" for DMs)
+	channels      map[string]*Channel
 	conns         map[*conn]bool
 	current       *conn
 }
@@ -113,6 +114,7 @@ func New(opts Options) *Server {
 		eventsChanged: make(chan struct{}),
 		sessions:      make(map[string]int),
 		channelGuild:  make(map[string]string),
+		channels:      make(map[string]*Channel),
 		conns:         make(map[*conn]bool),
 	}
 	mux := http.NewServeMux()

@@ -247,6 +247,7 @@ type storedMessage struct {
 	Mentions               []User
 	Reference              *MessageReference
 	Thread                 string
+	Reactions              map[string][]string // emoji → user IDs
 	Time                   time.Time
 	Edited                 *time.Time
 }

@@ -200,6 +200,8 @@ var restRoutes = []restRoute{
 	{http.MethodPost, "/channels/*/messages", (*Server).createMessage},
 	{"", "/channels/*/messages/*", (*Server).channelMessage},
 	{http.MethodPost, "/channels/*/messages/*/threads", (*Server).startThread},
+	{http.MethodPut, "/channels/*/messages/*/reactions/*/@me", (*Server).addReaction},
+	{"", "/channels/*", (*Server).channel},
 }
 
 // matches reports whether c is a request for rt; seg is c.Path split into
