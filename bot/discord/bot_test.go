@@ -56,6 +56,7 @@ func TestCommandRegistration(t *testing.T) {
 	}
 	var cmds []struct {
 		Name        string   `json:"name"`
+		Type        int      `json:"type"`
 		Description string   `json:"description"`
 		Perms       *string  `json:"default_member_permissions"`
 		Contexts    []int    `json:"contexts"`
@@ -66,7 +67,7 @@ func TestCommandRegistration(t *testing.T) {
 	for i, c := range cmds {
 		byName[c.Name] = i
 	}
-	if len(cmds) != 4 {
+	if len(cmds) != 6 {
 		t.Fatalf("registered %d commands: %+v", len(cmds), cmds)
 	}
 	reload := cmds[byName["reload"]]
@@ -82,8 +83,14 @@ func TestCommandRegistration(t *testing.T) {
 		}
 	}
 	ask := cmds[byName["ask"]]
-	if len(ask.Options) != 2 || ask.Options[0] != (option{Name: "question", Type: 3, Required: true, MaxLength: bot.DefaultMaxQuestionRunes}) || ask.Options[1].Name != "private" || ask.Options[1].Type != 5 {
+	if len(ask.Options) != 3 || ask.Options[0] != (option{Name: "question", Type: 3, Required: true, MaxLength: bot.DefaultMaxQuestionRunes}) || ask.Options[1].Name != "private" || ask.Options[1].Type != 5 ||
+		ask.Options[2] != (option{Name: "article", Type: 3, Autocomplete: true}) {
 		t.Errorf("/ask options = %+v", ask.Options)
+	}
+	for _, name := range []string{"Ask Verbatim", "Find quote"} {
+		if c, ok := byName[name]; !ok || cmds[c].Type != 3 || cmds[c].Description != "" || len(cmds[c].Options) != 0 {
+			t.Errorf("message command %q not registered as one: %+v", name, cmds[min(c, len(cmds)-1)])
+		}
 	}
 	quote := cmds[byName["quote"]]
 	if len(quote.Options) != 2 || !quote.Options[1].Autocomplete || quote.Options[1].Name != "article" {

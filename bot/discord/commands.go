@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -36,6 +37,7 @@ func commands() []command {
 				Options: []*discordgo.ApplicationCommandOption{
 					{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: min(b.cfg.MaxQuestionRunes, maxOptionRunes)},
 					{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Show the answer to you only"},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "Only search this article", Autocomplete: true},
 				},
 			}
 		},
@@ -53,6 +55,18 @@ func commands() []command {
 		},
 		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
 			b.quote(ctx, in, data)
+		},
+	}, {
+		name:   menuAsk,
+		define: messageCommand,
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
+			b.askText(ctx, in, SourceMenu, targetText(data), "", 0, arrived)
+		},
+	}, {
+		name:   menuQuote,
+		define: messageCommand,
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			b.findQuote(ctx, in, truncateWords(targetText(data), maxQuoteRunes), "")
 		},
 	}, {
 		name: "articles",
@@ -101,6 +115,46 @@ func commands() []command {
 		timeout: reloadTimeout,
 		admin:   &adminNotices{dm: noticeAddDM, notAdmin: noticeAddNotAdm},
 	}}
+}
+
+// Message context-menu commands (right-click a message → Apps).
+const (
+	menuAsk   = "Ask Verbatim" // answers the message as a question
+	menuQuote = "Find quote"   // finds where the articles say what the message claims
+)
+
+// SourceMenu is a question asked with the Ask Verbatim menu on a message.
+const SourceMenu = "menu"
+
+func messageCommand(*Bot) *discordgo.ApplicationCommand {
+	return &discordgo.ApplicationCommand{Type: discordgo.MessageApplicationCommand}
+}
+
+// targetText is the text of the message a context-menu command was used
+// on, without mentions; Discord sends it with the interaction, whatever
+// the bot's intents.
+func targetText(data discordgo.ApplicationCommandInteractionData) string {
+	if data.Resolved == nil {
+		return ""
+	}
+	m := data.Resolved.Messages[data.TargetID]
+	if m == nil {
+		return ""
+	}
+	return stripMentions(m.Content)
+}
+
+// truncateWords cuts s to at most n runes, at a word boundary when there
+// is one.
+func truncateWords(s string, n int) string {
+	if runes(s) <= n {
+		return s
+	}
+	cut := truncateRunes(s, n)
+	if i := strings.LastIndexByte(cut, ' '); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimSpace(cut)
 }
 
 // findCommand returns the command called name, nil if there is none.

@@ -134,8 +134,19 @@ func (b *Bot) deferResponse(ctx context.Context, in *discordgo.Interaction, flag
 // ask answers /ask: checks that cost nothing, then the deferred
 // acknowledgement, and only then the answer.
 func (b *Bot) ask(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
-	b.metrics.question(SourceSlash)
-	text := strings.TrimSpace(optString(data, "question"))
+	var flags discordgo.MessageFlags
+	if optBool(data, "private") {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	b.askText(ctx, in, SourceSlash, optString(data, "question"), strings.TrimSpace(optString(data, "article")), flags, arrived)
+}
+
+// askText answers text asked by an interaction (/ask, or the Ask
+// Verbatim menu on a message), searching only the article named (if any)
+// among those of the channel's collection.
+func (b *Bot) askText(ctx context.Context, in *discordgo.Interaction, source, text, article string, flags discordgo.MessageFlags, arrived time.Time) {
+	b.metrics.question(source)
+	text = strings.TrimSpace(text)
 	switch {
 	case in.GuildID != "" && !b.channelAllowed(b.s, in.ChannelID):
 		b.notice(ctx, in, noticeChannel)
@@ -144,32 +155,53 @@ func (b *Bot) ask(ctx context.Context, in *discordgo.Interaction, data discordgo
 		b.notice(ctx, in, noticeEmpty)
 		return
 	}
+	var articleID string
+	if article != "" {
+		a := b.findArticle(in.ChannelID, article)
+		if a == nil {
+			b.notice(ctx, in, noticeUnknownArticle(article))
+			return
+		}
+		articleID = a.ID
+	}
 	user := interactionUser(in)
 	if notice := b.admit(text, user.ID); notice != "" {
 		b.notice(ctx, in, notice)
 		return
 	}
-	var flags discordgo.MessageFlags
-	if optBool(data, "private") {
-		flags = discordgo.MessageFlagsEphemeral
-	}
 	if err := b.deferResponse(ctx, in, flags); err != nil {
 		b.queue.leave()
 		b.metrics.answerError()
-		b.log.Error("acknowledging /ask", "interaction_id", in.ID, "err", err)
+		b.log.Error("acknowledging a question", "interaction_id", in.ID, "err", err)
 		return
 	}
 	b.metrics.acked(time.Since(arrived))
 	b.answerQuestion(ctx, question{
-		source: SourceSlash, text: text, userID: user.ID, guildID: in.GuildID, channelID: in.ChannelID,
+		source: source, text: text, userID: user.ID, guildID: in.GuildID, channelID: in.ChannelID,
 		eventID: in.ID, dest: &interactionDest{s: b.s, in: in, flags: flags}, arrived: arrived,
+		articleID: articleID, articles: b.scope(in.ChannelID, ""),
 	})
+}
+
+// noticeUnknownArticle answers an article option that names no article.
+func noticeUnknownArticle(name string) string {
+	return fmt.Sprintf("I don't know an article called “%s” — pick one from the list as you type.", escapeQuote(inert(truncate(name, 100))))
 }
 
 // quote answers /quote with the passages that contain the phrase word for
 // word, or else the closest ones. No LLM is involved.
 func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
 	text := strings.TrimSpace(optString(data, "text"))
+	if runes(text) > maxQuoteRunes {
+		b.notice(ctx, in, fmt.Sprintf("That is too long to look up (the limit is %d characters).", maxQuoteRunes))
+		return
+	}
+	b.findQuote(ctx, in, text, strings.TrimSpace(optString(data, "article")))
+}
+
+// findQuote looks text up in the articles of the channel's collection (or
+// the one article named) and shows where they say it.
+func (b *Bot) findQuote(ctx context.Context, in *discordgo.Interaction, text, article string) {
 	switch {
 	case in.GuildID != "" && !b.channelAllowed(b.s, in.ChannelID):
 		b.notice(ctx, in, noticeChannel)
@@ -177,26 +209,23 @@ func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discord
 	case text == "":
 		b.notice(ctx, in, "Give me some words to look for.")
 		return
-	case runes(text) > maxQuoteRunes:
-		b.notice(ctx, in, fmt.Sprintf("That is too long to look up (the limit is %d characters).", maxQuoteRunes))
-		return
 	}
 	if err := b.deferResponse(ctx, in, 0); err != nil {
-		b.log.Error("acknowledging /quote", "interaction_id", in.ID, "err", err)
+		b.log.Error("acknowledging a quote lookup", "interaction_id", in.ID, "err", err)
 		return
 	}
 	dest := &interactionDest{s: b.s, in: in}
 	var articleID string
-	if name := strings.TrimSpace(optString(data, "article")); name != "" {
-		a := b.findArticle(name)
+	if article != "" {
+		a := b.findArticle(in.ChannelID, article)
 		if a == nil {
-			b.sendNotice(ctx, dest, in.ID, fmt.Sprintf("I don't know an article called “%s” — pick one from the list as you type.", escapeQuote(truncate(name, 100))))
+			b.sendNotice(ctx, dest, in.ID, noticeUnknownArticle(article))
 			return
 		}
 		articleID = a.ID
 	}
 	start := time.Now()
-	hits, err := b.lib.Quote(ctx, text, retrieval.QuoteOptions{K: 5, ArticleID: articleID})
+	hits, err := b.quoteIn(ctx, in.ChannelID, text, articleID)
 	if err != nil {
 		if !errors.Is(err, retrieval.ErrEmptyQuery) {
 			b.log.Error("looking up a quote", "interaction_id", in.ID, "err", err)
@@ -235,14 +264,18 @@ func (b *Bot) sendNotice(ctx context.Context, d destination, eventID, text strin
 	}
 }
 
-// findArticle resolves an /quote article option: an ID (what autocomplete
-// fills in), else a title, else the one title containing it.
-func (b *Bot) findArticle(name string) *corpus.Article {
-	if a, ok := b.lib.Article(name); ok {
-		return a
+// findArticle resolves an article option among the articles of the
+// channel's collection: an ID (what autocomplete fills in), else a title,
+// else the one title containing it.
+func (b *Bot) findArticle(channelID, name string) *corpus.Article {
+	arts := b.articlesFor(channelID)
+	for _, a := range arts {
+		if a.ID == name {
+			return a
+		}
 	}
 	var found []*corpus.Article
-	for _, a := range b.lib.Articles() {
+	for _, a := range arts {
 		if strings.EqualFold(a.Title, name) {
 			return a
 		}

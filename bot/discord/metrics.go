@@ -91,7 +91,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}),
 	}
 	// Known label values start at zero so rates work from the first scrape.
-	for _, s := range []string{SourceMention, SourceReply, SourceDM, SourceSlash, SourceForum} {
+	for _, s := range []string{SourceMention, SourceReply, SourceDM, SourceSlash, SourceForum, SourceMenu} {
 		m.questions.WithLabelValues(s)
 	}
 	for _, r := range []string{"rate", "busy"} {

@@ -271,13 +271,23 @@ func (s *Server) putCommands(app, guild string, body []byte) reply {
 
 func checkCommand(cmd map[string]any) string {
 	name, _ := cmd["name"].(string)
-	if !commandName.MatchString(name) {
-		return "command name must be 1-32 lowercase characters: " + name
-	}
 	typ, _ := cmd["type"].(float64)
 	if typ == 0 || typ == 1 {
+		if !commandName.MatchString(name) {
+			return "name: command name must be 1-32 lowercase characters: " + name
+		}
 		if d, _ := cmd["description"].(string); d == "" || utf8.RuneCountInString(d) > 100 {
-			return name + ": description must be 1-100 characters"
+			return name + ".description: must be 1-100 characters"
+		}
+	} else { // a user or message context-menu command
+		if n := utf8.RuneCountInString(name); n == 0 || n > 32 {
+			return "name: a context-menu command's name must be 1-32 characters: " + name
+		}
+		if d, _ := cmd["description"].(string); d != "" {
+			return name + ".description: a context-menu command has no description"
+		}
+		if opts, _ := cmd["options"].([]any); len(opts) > 0 {
+			return name + ".options: a context-menu command has no options"
 		}
 	}
 	opts, _ := cmd["options"].([]any)
