@@ -4,7 +4,10 @@
 // runs, and typographic versus straight quotes, dashes and ellipses.
 package corpus
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Article is one source document, split into paragraphs.
 type Article struct {
@@ -28,6 +31,17 @@ type Article struct {
 	// corpus root, with ":N" appended for line N of a JSONL file.
 	Source     string
 	Paragraphs []Paragraph
+}
+
+// Collection is the sub-folder of the corpus root the article was loaded
+// from (the first element of Source's path), "" for an article at the
+// root. A collection is what a channel may be limited to.
+func (a *Article) Collection() string {
+	dir, _, ok := strings.Cut(a.Source, "/")
+	if !ok {
+		return ""
+	}
+	return dir
 }
 
 // Paragraph is one passage of an article: the unit that is embedded,
