@@ -77,6 +77,11 @@ type Config struct {
 	// its thread without a mention; the asker's 👍 on the answer marks the
 	// post resolved.
 	ForumChannels []string
+	// ChannelCollections limits channels (channel ID → collection, a
+	// sub-folder of the articles folder) to the articles of that
+	// collection, in their threads too; other channels search every
+	// article.
+	ChannelCollections map[string]string
 	// MaxQuestionRunes bounds a question's length; 0 means
 	// bot.DefaultMaxQuestionRunes.
 	MaxQuestionRunes int
@@ -172,7 +177,7 @@ type Bot struct {
 	feedback  *feedbackLog
 	questions *recent[string, string]     // answer ID → question, for feedback
 	turns     *recent[string, turnRecord] // bot message ID → the turn it shows
-	threads   *recent[string, bool]       // threads the bot started
+	threads   *recent[string, string]     // threads the bot started → their channel
 	handled   *recent[string, bool]       // message and interaction IDs seen: Discord may deliver one twice
 	posts     *recent[string, forumPost]  // forum thread ID → the post, until answered
 	answers   *recent[string, forumPost]  // forum answer ID → the post it answers
@@ -249,7 +254,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		queue:     newQueue(cfg.MaxConcurrent, cfg.MaxWaiting),
 		questions: newRecent[string, string](memory),
 		turns:     newRecent[string, turnRecord](memory),
-		threads:   newRecent[string, bool](memory),
+		threads:   newRecent[string, string](memory),
 		handled:   newRecent[string, bool](memory),
 		noticed:   newNoticeThrottle(time.Minute),
 		fatal:     make(chan error, 1),

@@ -79,7 +79,7 @@ func commands() []command {
 			}
 		},
 		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
-			r := renderArticles(b.lib.Articles(), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
+			r := renderArticles(b.articlesFor(in.ChannelID), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
 			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
 		},
 	}, {

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
 // noMentions is put on every message the bot sends: nothing in it pings,
@@ -343,7 +344,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	waited := time.Since(waitStart)
 
 	st := startStream(ctx, q.dest, b.cfg.StreamInterval, b.log)
-	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta, ArticleID: q.articleID})
+	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta, ArticleID: q.articleID, Collection: q.articles})
 	st.finish()
 	// The slot bounds answers being computed, not delivered: an answer
 	// waiting out Discord's rate limit does not hold up the next one.
@@ -422,6 +423,8 @@ func (b *Bot) answerFailed(ctx context.Context, q question, err error) {
 		notice = noticeEmpty
 	case errors.Is(err, bot.ErrQuestionTooLong):
 		notice = b.tooLong(q.text)
+	case errors.Is(err, retrieval.ErrUnknownCollection):
+		notice = noticeEmptyCollection(q.articles)
 	}
 	b.log.LogAttrs(ctx, slog.LevelError, "question not answered",
 		slog.String("source", q.source), slog.String("event_id", q.eventID), slog.String("user_id", q.userID),

@@ -65,7 +65,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 		case strings.HasPrefix(id, feedbackPrefix):
 			b.recordFeedback(ctx, in, id)
 		case isArticles:
-			b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.lib.Articles(), search, page), 0)
+			b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.articlesFor(in.ChannelID), search, page), 0)
 		default:
 			b.notice(ctx, in, noticeStaleButton)
 		}
@@ -236,6 +236,8 @@ func (b *Bot) findQuote(ctx context.Context, in *discordgo.Interaction, text, ar
 			notice = "No articles are loaded yet."
 		case errors.Is(err, retrieval.ErrEmptyQuery):
 			notice = noticeNoWords
+		case errors.Is(err, retrieval.ErrUnknownCollection):
+			notice = noticeEmptyCollection(b.scope(in.ChannelID, ""))
 		}
 		b.sendNotice(ctx, dest, in.ID, notice)
 		return
@@ -426,6 +428,9 @@ func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 			"added", st.Added, "changed", st.Changed, "removed", st.Removed, "cached", st.Cached,
 			"embedded", st.Embedded, "skipped", len(st.Skipped), "took", st.Duration)
 		msg = renderReload(st)
+		if col := b.scope(in.ChannelID, ""); col != "" {
+			msg += fmt.Sprintf(" This channel searches the “%s” collection: %s.", escapeQuote(col), plural(len(b.articlesFor(in.ChannelID)), "article"))
+		}
 	}
 	b.sendNotice(ctx, &interactionDest{s: b.s, in: in, flags: discordgo.MessageFlagsEphemeral}, in.ID, msg)
 }

@@ -185,7 +185,7 @@ func (b *Bot) messageDest(ctx context.Context, s *discordgo.Session, m *discordg
 			}, discordgo.WithContext(ctx))
 		})
 		if err == nil {
-			b.threads.put(th.ID, true)
+			b.threads.put(th.ID, m.ChannelID)
 			return &channelDest{s: s, channelID: th.ID}
 		}
 		b.log.Warn("starting a thread; replying instead", "message_id", m.ID, "err", err)

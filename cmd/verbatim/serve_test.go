@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +47,41 @@ func TestServeRevokedToken(t *testing.T) {
 			}
 			if strings.Contains(out.String()+errb.String(), secret) {
 				t.Error("serve printed the token")
+			}
+		})
+	}
+}
+
+// TestChannelCollectionsSetting checks DISCORD_CHANNEL_COLLECTIONS: pairs
+// of channel and ARTICLES_DIR sub-folder, each folder checked to exist.
+func TestChannelCollectionsSetting(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		value, dir string
+		want       map[string]string
+		err        string
+	}{
+		{"111:docs", dir, map[string]string{"111": "docs"}, ""},
+		{"111:docs,222:docs", dir, map[string]string{"111": "docs", "222": "docs"}, ""},
+		{"111:nope", dir, nil, `collection "nope" is not a folder in ARTICLES_DIR`},
+		{"111:../docs", dir, nil, "is not channel:folder"},
+		{"111:docs", "", nil, "ARTICLES_DIR, which is not set"},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			offline(t)
+			t.Setenv("ARTICLES_DIR", tc.dir)
+			t.Setenv("DISCORD_CHANNEL_COLLECTIONS", tc.value)
+			c, err := loadConfig()
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatal(err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			case tc.err == "" && !maps.Equal(c.DiscordCollections, tc.want):
+				t.Errorf("collections = %v, want %v", c.DiscordCollections, tc.want)
 			}
 		})
 	}
