@@ -51,24 +51,7 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 		return
 	}
 	b.metrics.question(source)
-
-	if text == "" {
-		notice := noticeEmpty
-		if source == SourceReply && len(m.Attachments) == 0 {
-			notice = noticeNeedPing // Discord hides the text of a reply that does not mention us
-		}
-		b.replyNotice(ctx, m, notice)
-		return
-	}
-	if notice := b.admit(text, m.Author.ID); notice != "" {
-		// One such notice a minute per user: a burst is not answered by
-		// a burst of notices. (Interactions always get theirs, unseen by
-		// others.)
-		sent := b.noticed.allow(m.Author.ID, time.Now())
-		b.log.Info("question turned away", "message_id", m.ID, "user_id", m.Author.ID, "notice_sent", sent)
-		if sent {
-			b.replyNotice(ctx, m, notice)
-		}
+	if b.turnedAway(ctx, m, source, text) {
 		return
 	}
 	var dest *channelDest
@@ -90,6 +73,33 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 		q.history = b.history(ctx, s, m.ChannelID, parent)
 	}
 	b.answerQuestion(ctx, q)
+}
+
+// turnedAway answers a message question that will not be answered — empty,
+// too long, over the user's rate or the queue — with a notice, and reports
+// whether it did; otherwise the question is admitted.
+func (b *Bot) turnedAway(ctx context.Context, m *discordgo.Message, source, text string) bool {
+	if text == "" {
+		notice := noticeEmpty
+		if source == SourceReply && len(m.Attachments) == 0 {
+			notice = noticeNeedPing // Discord hides the text of a reply that does not mention us
+		}
+		b.replyNotice(ctx, m, notice)
+		return true
+	}
+	notice := b.admit(text, m.Author.ID)
+	if notice == "" {
+		return false
+	}
+	// One such notice a minute per user: a burst is not answered by a
+	// burst of notices. (Interactions always get theirs, unseen by
+	// others.)
+	sent := b.noticed.allow(m.Author.ID, time.Now())
+	b.log.Info("question turned away", "message_id", m.ID, "user_id", m.Author.ID, "notice_sent", sent)
+	if sent {
+		b.replyNotice(ctx, m, notice)
+	}
+	return true
 }
 
 // classify says whether m is a question for the bot, and how it came:
