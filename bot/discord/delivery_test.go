@@ -265,3 +265,57 @@ func TestRateLimitStorm(t *testing.T) {
 		t.Errorf("%d of %d questions answered; the waits fit the delivery budget", answers, n)
 	}
 }
+
+// TestFailedInteractionEditFallsBack checks what an /ask user sees when
+// Discord refuses the edit of the deferred response: the answer as a
+// follow-up; when that fails too, as a message in the channel — but never
+// a private answer in public: that user gets the failure notice instead.
+func TestFailedInteractionEditFallsBack(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	scripted := make(chan struct{})
+	a := answerFunc(func(ctx context.Context, q string, o bot.Options) (*bot.Answer, error) {
+		<-scripted // the test has scripted Discord's failures for this interaction
+		return real.Answer(ctx, q, o)
+	})
+	h := start(t, f, Config{}, a, ix, nil)
+	h.allowed[http.StatusInternalServerError] = true
+	fail := discordfake.Response{Status: http.StatusInternalServerError, Body: map[string]any{"message": "500: Internal Server Error", "code": 0}}
+	isAnswer := func(path string) func(discordfake.Call) bool {
+		return func(c discordfake.Call) bool {
+			p, err := c.Message()
+			return c.OK() && c.Is(http.MethodPost, path) && err == nil && isBaku(p.Content)
+		}
+	}
+	ask := func(n int, private bool, failFollowup bool) discordfake.Interaction {
+		in := h.command(member(n, 0), "ask", discordfake.StringOption("question", capitalQ), discordfake.BoolOption("private", private))
+		f.Script(http.MethodPatch, in.OriginalPath(), fail)
+		if failFollowup {
+			f.Script(http.MethodPost, in.FollowupPath(), fail)
+		}
+		scripted <- struct{}{}
+		return in
+	}
+
+	in := ask(1, false, false) // the edit fails: a follow-up carries the answer
+	h.wait(isAnswer(in.FollowupPath()))
+	ask(2, false, true) // the edit and the follow-up fail: a message in the channel
+	h.wait(isAnswer("/channels/" + general + "/messages"))
+
+	in = ask(3, true, true) // private: never in the channel
+	h.waitLog("sending an answer", "event_id", in.ID)
+	notice := h.wait(func(c discordfake.Call) bool { return c.Is(http.MethodPatch, in.OriginalPath()) && c.OK() })
+	if p := h.payload(notice); p.Content != noticeFailed {
+		t.Errorf("private answer undeliverable: the user sees %q", p.Content)
+	}
+	public := 0
+	for _, c := range f.Calls() {
+		if isAnswer("/channels/" + general + "/messages")(c) {
+			public++
+		}
+	}
+	if public != 1 {
+		t.Errorf("%d public answers, want only the second question's", public)
+	}
+}

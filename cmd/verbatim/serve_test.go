@@ -52,6 +52,37 @@ func TestServeRevokedToken(t *testing.T) {
 	}
 }
 
+// TestServeTokenRevokedWhileServing revokes the token while serve is
+// running (the gateway then drops with 4000 and refuses every IDENTIFY
+// with 4000; REST answers 400 with code 40001): serve must stop on its
+// own, non-zero, naming DISCORD_TOKEN.
+func TestServeTokenRevokedWhileServing(t *testing.T) {
+	f := discordfake.New(discordfake.Options{})
+	defer f.Close()
+	offline(t)
+	t.Setenv("ARTICLES_DIR", "")
+	t.Setenv("DATA_DIR", t.TempDir())
+	t.Setenv("DISCORD_TOKEN", "MTAwMA.good.token-value")
+	t.Setenv("DISCORD_API_URL", f.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve"}, &out, &errb) }()
+	if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut && c.OK() }); err != nil {
+		t.Fatal(err) // the commands were registered: serve is up
+	}
+	f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+	f.Drop(4000)
+	c := <-code
+	if ctx.Err() != nil {
+		t.Fatalf("serve still running a minute after the token was revoked")
+	}
+	if c == 0 || !strings.Contains(errb.String(), "DISCORD_TOKEN") || strings.Contains(errb.String(), "token-value") {
+		t.Errorf("serve exited %d; stderr:\n%s", c, errb.String())
+	}
+}
+
 // TestChannelCollectionsSetting checks DISCORD_CHANNEL_COLLECTIONS: pairs
 // of channel and ARTICLES_DIR sub-folder, each folder checked to exist.
 func TestChannelCollectionsSetting(t *testing.T) {
