@@ -182,6 +182,7 @@ type Bot struct {
 	posts     *recent[string, forumPost]  // forum thread ID → the post, until answered
 	answers   *recent[string, forumPost]  // forum answer ID → the post it answers
 	noticed   *noticeThrottle             // limit notices sent in channels
+	gates     *sendGates                  // queue messages per channel
 	reloading atomic.Bool
 	started   atomic.Bool
 
@@ -257,6 +258,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 		threads:   newRecent[string, string](memory),
 		handled:   newRecent[string, bool](memory),
 		noticed:   newNoticeThrottle(time.Minute),
+		gates:     newSendGates(),
 		fatal:     make(chan error, 1),
 		drops:     make(chan struct{}, 1),
 	}
@@ -667,18 +669,18 @@ func unauthorized(err error) bool {
 
 // Permissions returns the channel permissions the bot uses: read and send
 // messages, in threads too, embed links (sources), read history (reply
-// chains); create public threads when it answers in threads; add
-// reactions and manage threads in forums (the 👍 that marks a post
-// resolved, and its tag).
+// chains), add reactions (⚠️ on a question when not even a notice can be
+// sent; the 👍 on forum answers); create public threads when it answers
+// in threads; manage threads in forums (the resolved tag or title).
 func Permissions(cfg Config) int64 {
 	p := int64(discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
 		discordgo.PermissionSendMessagesInThreads | discordgo.PermissionEmbedLinks |
-		discordgo.PermissionReadMessageHistory)
+		discordgo.PermissionReadMessageHistory | discordgo.PermissionAddReactions)
 	if cfg.UseThreads {
 		p |= discordgo.PermissionCreatePublicThreads
 	}
 	if len(cfg.ForumChannels) > 0 {
-		p |= discordgo.PermissionAddReactions | discordgo.PermissionManageThreads
+		p |= discordgo.PermissionManageThreads
 	}
 	return p
 }

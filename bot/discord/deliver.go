@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -26,14 +27,43 @@ type destination interface {
 	first(ctx context.Context, r reply) (id string, err error)
 	// more posts a further message.
 	more(ctx context.Context, r reply) (id string, err error)
+	// signal tells the asker, by a route other than a message, that no
+	// answer is coming: the last resort when even the notice cannot be
+	// sent.
+	signal(ctx context.Context) error
 }
 
 // channelDest answers in a channel, as a reply to ref when set.
 type channelDest struct {
 	s         *discordgo.Session
+	gates     *sendGates
 	channelID string
 	ref       *discordgo.MessageReference
+	asked     *discordgo.MessageReference // the question, for signal
 	firstID   string
+}
+
+// channelDest answers in channelID, as a reply to m when m is not nil.
+func (b *Bot) channelDest(s *discordgo.Session, channelID string, m *discordgo.Message) *channelDest {
+	d := &channelDest{s: s, gates: b.gates, channelID: channelID}
+	if m != nil {
+		d.ref, d.asked = m.SoftReference(), m.SoftReference()
+	}
+	return d
+}
+
+// failEmoji is the reaction put on a question whose answer and notice
+// could not be sent.
+const failEmoji = "⚠️"
+
+// signal reacts to the question with failEmoji: reactions are limited
+// apart from messages, so it gets through when a channel's message
+// limit does not.
+func (d *channelDest) signal(ctx context.Context) error {
+	if d.asked == nil {
+		return errors.New("discord: no question to react to")
+	}
+	return d.s.MessageReactionAdd(d.asked.ChannelID, d.asked.MessageID, failEmoji, discordgo.WithContext(ctx))
 }
 
 // first sends the answer's first message, or edits the draft already
@@ -68,6 +98,11 @@ func (d *channelDest) first(ctx context.Context, r reply) (string, error) {
 func (d *channelDest) more(ctx context.Context, r reply) (string, error) { return d.send(ctx, r, nil) }
 
 func (d *channelDest) send(ctx context.Context, r reply, ref *discordgo.MessageReference) (string, error) {
+	release, err := d.gates.enter(ctx, d.s, d.channelID)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	m, err := d.s.ChannelMessageSendComplex(d.channelID, &discordgo.MessageSend{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Reference: ref,
 		AllowedMentions: noMentions(),
@@ -121,6 +156,11 @@ func (d *interactionDest) first(ctx context.Context, r reply) (string, error) {
 	}, discordgo.WithContext(ctx)))
 }
 
+// signal is not possible: an interaction's routes are its messages.
+func (d *interactionDest) signal(context.Context) error {
+	return errors.New("discord: an interaction has no other route")
+}
+
 func (d *interactionDest) more(ctx context.Context, r reply) (string, error) {
 	return messageID(d.s.FollowupMessageCreate(d.in, true, &discordgo.WebhookParams{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Flags: d.flags,
@@ -140,6 +180,55 @@ func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageCompone
 		return []discordgo.MessageComponent{}
 	}
 	return c
+}
+
+// sendGates queue the bot's messages to each channel. discordgo waits out
+// a channel's rate limit holding the route's lock, deaf to contexts, so
+// messages queued behind it would be sent however late — and one sent as
+// its context ends may be delivered yet reported failed. Behind a gate, a
+// message that cannot start in time gives up unsent.
+type sendGates struct {
+	gates *recent[string, chan struct{}]
+}
+
+func newSendGates() *sendGates { return &sendGates{gates: newRecent[string, chan struct{}](memory)} }
+
+// sendMargin is the least time a message Discord makes wait needs left
+// before its deadline, once the wait is over, to be sent.
+const sendMargin = 2 * time.Second
+
+// errNoTime is a message given up unsent: it could not be sent before its
+// deadline.
+var errNoTime = errors.New("discord: no time left to send the message")
+
+// enter waits for channelID's turn, then checks that the wait discordgo
+// knows Discord asks for, if any, still leaves sendMargin before ctx's
+// deadline.
+// The caller sends, then calls release.
+func (g *sendGates) enter(ctx context.Context, s *discordgo.Session, channelID string) (release func(), err error) {
+	gate := make(chan struct{}, 1)
+	if !g.gates.add(channelID, gate) {
+		gate, _ = g.gates.get(channelID)
+	}
+	select {
+	case gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", errNoTime, ctx.Err())
+	}
+	release = func() { <-gate }
+	dl, ok := ctx.Deadline()
+	if !ok || s.Ratelimiter == nil {
+		return release, nil
+	}
+	bk := s.Ratelimiter.GetBucket(discordgo.EndpointChannelMessages(channelID))
+	bk.Lock()
+	wait := s.Ratelimiter.GetWaitTime(bk, 1)
+	bk.Unlock()
+	if wait > 0 && time.Until(dl) < wait+sendMargin {
+		release()
+		return nil, errNoTime
+	}
+	return release, nil
 }
 
 // Bounds on retrying a REST call Discord rate-limited: discordgo's own
@@ -401,9 +490,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		// the answer's.
 		nctx, ncancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 		defer ncancel()
-		if _, err := post(nctx, q.dest.first, reply{Content: noticeFailed}); err != nil {
-			b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
-		}
+		b.tellFailed(nctx, q, noticeFailed)
 		return
 	}
 	b.log.LogAttrs(ctx, slog.LevelInfo, "question answered", attrs...)
@@ -432,7 +519,25 @@ func (b *Bot) answerFailed(ctx context.Context, q question, err error) {
 	// The question's context may be what ended: tell the user regardless.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 	defer cancel()
-	if _, err := post(sctx, q.dest.first, reply{Content: notice}); err != nil {
-		b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+	b.tellFailed(sctx, q, notice)
+}
+
+// signalTimeout bounds the reaction that stands in for a notice.
+const signalTimeout = 5 * time.Second
+
+// tellFailed sends the asker the notice that no answer is coming or, when
+// that cannot be sent, signals it with a reaction on the question.
+func (b *Bot) tellFailed(ctx context.Context, q question, notice string) {
+	_, err := post(ctx, q.dest.first, reply{Content: notice})
+	if err == nil {
+		return
 	}
+	b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signalTimeout)
+	defer cancel()
+	if err := q.dest.signal(sctx); err != nil {
+		b.log.Warn("signalling an unanswered question", "event_id", q.eventID, "err", err)
+		return
+	}
+	b.log.Info("unanswered question signalled with a reaction", "event_id", q.eventID)
 }

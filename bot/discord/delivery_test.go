@@ -319,3 +319,27 @@ func TestFailedInteractionEditFallsBack(t *testing.T) {
 		t.Errorf("%d public answers, want only the second question's", public)
 	}
 }
+
+// TestUnsendableNoticeBecomesReaction: Discord rate-limits the channel's
+// messages for longer than the answer and the notice may wait. The asker
+// still learns that no answer is coming — a ⚠️ on their question, as
+// reactions are limited apart from messages — and no message is sent
+// late.
+func TestUnsendableNoticeBecomesReaction(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	h := start(t, f, Config{}, real, ix, nil)
+	h.allowed[http.StatusTooManyRequests] = true
+	f.Script(http.MethodPost, "/channels/"+general+"/messages", discordfake.RateLimited(deliverTimeout+time.Second))
+	q := h.mention(general, user(1), capitalQ)
+	h.waitLog("unanswered question signalled with a reaction", "event_id", q)
+	if got := f.Reactions(q, failEmoji); len(got) != 1 || got[0] != f.BotUser().ID {
+		t.Errorf("reactions on the question: %v", got)
+	}
+	for _, c := range f.Calls() {
+		if isReplyTo(q)(c) {
+			t.Errorf("a message was sent despite the rate limit: %q", h.payload(c).Content)
+		}
+	}
+}

@@ -56,7 +56,7 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 	}
 	var dest *channelDest
 	if isPost { // answered in the post's thread
-		dest = &channelDest{s: s, channelID: m.ChannelID, ref: m.SoftReference()}
+		dest = b.channelDest(s, m.ChannelID, m)
 	} else {
 		dest = b.messageDest(ctx, s, m, text)
 	}
@@ -165,7 +165,7 @@ func (b *Bot) tooLong(text string) string {
 func (b *Bot) replyNotice(ctx context.Context, m *discordgo.Message, notice string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 	defer cancel()
-	d := &channelDest{s: b.s, channelID: m.ChannelID, ref: m.SoftReference()}
+	d := b.channelDest(b.s, m.ChannelID, m)
 	if _, err := post(ctx, d.first, reply{Content: notice}); err != nil {
 		b.log.Warn("sending a notice", "message_id", m.ID, "err", err)
 	}
@@ -196,11 +196,13 @@ func (b *Bot) messageDest(ctx context.Context, s *discordgo.Session, m *discordg
 		})
 		if err == nil {
 			b.threads.put(th.ID, m.ChannelID)
-			return &channelDest{s: s, channelID: th.ID}
+			d := b.channelDest(s, th.ID, nil)
+			d.asked = m.SoftReference()
+			return d
 		}
 		b.log.Warn("starting a thread; replying instead", "message_id", m.ID, "err", err)
 	}
-	return &channelDest{s: s, channelID: m.ChannelID, ref: m.SoftReference()}
+	return b.channelDest(s, m.ChannelID, m)
 }
 
 func (b *Bot) inThread(s *discordgo.Session, channelID string) bool {

@@ -460,7 +460,7 @@ func TestInviteURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	if q.Get("client_id") != "123" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "274877991936" {
+	if q.Get("client_id") != "123" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "274877992000" {
 		t.Errorf("InviteURL = %s", got)
 	}
 	b, err := New(Config{Token: "t", APIURL: "http://127.0.0.1:8081/api"}, answerFunc(nil), struct{ Library }{}, nil)

@@ -14,8 +14,9 @@ import (
 // BenchmarkRateLimitStorm asks n questions at once (n users, one each) in
 // a channel where Discord lets 5 messages through every 5 s and answers
 // the rest 429 — a sustained storm lasting as long as the bot has messages
-// to send. It reports what the askers see: the answer, one notice,
-// nothing, or both, and when the last answer arrived. Run with
+// to send. It reports what the askers see: the answer, one notice, only
+// the ⚠️ reaction on their question, nothing, or an answer and a notice,
+// and when the last answer arrived. Run with
 // -benchtime 1x: one op is one storm.
 func BenchmarkRateLimitStorm(b *testing.B) {
 	for _, n := range []int{40, 80} {
@@ -50,7 +51,7 @@ func stormOnce(b *testing.B, n int) {
 	}
 	// Give notices for failed answers their budget to arrive.
 	time.Sleep(noticeTimeout + time.Second)
-	var answered, noticed, nothing, both int
+	var answered, noticed, signalled, nothing, both int
 	var last time.Time
 	for _, q := range qs {
 		var answers, notices int
@@ -73,6 +74,8 @@ func stormOnce(b *testing.B, n int) {
 			answered++
 		case answers == 0 && notices == 1:
 			noticed++
+		case answers == 0 && notices == 0 && len(f.Reactions(q, failEmoji)) == 1:
+			signalled++
 		case answers == 0 && notices == 0:
 			nothing++
 		default:
@@ -87,6 +90,7 @@ func stormOnce(b *testing.B, n int) {
 	}
 	b.ReportMetric(float64(answered), "answered")
 	b.ReportMetric(float64(noticed), "notice")
+	b.ReportMetric(float64(signalled), "reaction")
 	b.ReportMetric(float64(nothing), "nothing")
 	b.ReportMetric(float64(both), "answer+notice")
 	b.ReportMetric(float64(limited), "429s")
