@@ -267,7 +267,9 @@ func TestForumPost(t *testing.T) {
 		}
 	})
 	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { events <- seen{"message", m.ID, m.ChannelID} })
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) { events <- seen{"reaction " + r.Emoji.Name, r.MessageID, r.UserID} })
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
+		events <- seen{"reaction " + r.Emoji.Name, r.MessageID, r.UserID}
+	})
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}
