@@ -203,12 +203,13 @@ var errNoTime = errors.New("discord: no time left to send the message")
 
 // enter waits for channelID's turn, then checks that the wait discordgo
 // knows Discord asks for, if any, still leaves sendMargin before ctx's
-// deadline.
-// The caller sends, then calls release.
+// deadline. The caller sends, then calls release.
 func (g *sendGates) enter(ctx context.Context, s *discordgo.Session, channelID string) (release func(), err error) {
 	gate := make(chan struct{}, 1)
 	if !g.gates.add(channelID, gate) {
-		gate, _ = g.gates.get(channelID)
+		if known, ok := g.gates.get(channelID); ok && known != nil {
+			gate = known
+		}
 	}
 	select {
 	case gate <- struct{}{}:
