@@ -36,8 +36,7 @@ func TestForumPostsAnswered(t *testing.T) {
 		t.Errorf("IDENTIFY intents %d lack message content or reactions", id.Intents)
 	}
 
-	asker := user(1)
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		forum   string
 		resolve func(t *testing.T, post discordfake.Channel)
 	}{
@@ -52,6 +51,7 @@ func TestForumPostsAnswered(t *testing.T) {
 			}
 		}},
 	} {
+		asker := user(1 + i) // one post and one follow-up each, within the rate limit
 		thread, err := f.Post(tc.forum, asker, "Azerbaijan's capital", capitalQ, "7001")
 		if err != nil {
 			t.Fatal(err)
@@ -63,13 +63,19 @@ func TestForumPostsAnswered(t *testing.T) {
 		h.wait(func(c discordfake.Call) bool {
 			return c.Method == http.MethodPut && c.Path == "/channels/"+thread+"/messages/"+answer.ResponseID()+"/reactions/👍/@me" && c.OK()
 		})
-		if err := f.React(answer.ResponseID(), user(2), "👍"); err != nil { // not the asker
+		if err := f.React(answer.ResponseID(), user(8), "👍"); err != nil { // not the asker
 			t.Fatal(err)
 		}
 		if err := f.React(answer.ResponseID(), asker, "👍"); err != nil {
 			t.Fatal(err)
 		}
 		h.waitLog("forum post resolved", "thread_id", thread, "user_id", asker.ID)
+		// A follow-up in the post, mentioning the bot, is answered there
+		// too, though the forum is not an allowed channel.
+		follow := h.mention(thread, asker, "When do trains run a normal timetable?")
+		if c, p := h.replyTo(follow); c.Path != "/channels/"+thread+"/messages" || !strings.Contains(p.Content, "normal timetable") {
+			t.Errorf("follow-up in the post answered at %s: %q", c.Path, p.Content)
+		}
 		post, _ := f.Channel(thread)
 		tc.resolve(t, post)
 		patches := 0
@@ -84,10 +90,10 @@ func TestForumPostsAnswered(t *testing.T) {
 	}
 
 	// A message in a plain channel without a mention is still ignored.
-	if _, err := f.SendMessage(discordfake.Message{ChannelID: general, GuildID: f.GuildID(), Author: asker, Content: "What is the capital of Azerbaijan?"}); err != nil {
+	if _, err := f.SendMessage(discordfake.Message{ChannelID: general, GuildID: f.GuildID(), Author: user(7), Content: "What is the capital of Azerbaijan?"}); err != nil {
 		t.Fatal(err)
 	}
-	q := h.mention(general, asker, capitalQ)
+	q := h.mention(general, user(7), capitalQ)
 	h.replyTo(q)
 	for _, c := range f.Calls() {
 		if p, err := c.Message(); err == nil && c.Is(http.MethodPost, "/channels/"+general+"/messages") && (p.MessageReference == nil || p.MessageReference.MessageID != q) {

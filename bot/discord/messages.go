@@ -172,13 +172,16 @@ func (b *Bot) replyNotice(ctx context.Context, m *discordgo.Message, notice stri
 }
 
 // channelAllowed applies Config.AllowedChannels to a guild channel: a
-// listed channel, a thread the bot started, or a thread of a listed
-// channel.
+// listed channel, a thread the bot started, a post in one of the forums,
+// or a thread of a listed channel.
 func (b *Bot) channelAllowed(s *discordgo.Session, channelID string) bool {
 	if len(b.allowed) == 0 || b.allowed[channelID] {
 		return true
 	}
 	if _, ok := b.threads.get(channelID); ok {
+		return true
+	}
+	if _, ok := b.posts.get(channelID); ok { // a post in one of the forums
 		return true
 	}
 	ch, err := s.State.Channel(channelID)
