@@ -166,6 +166,9 @@ type Options struct {
 	OnDelta func(partial string)
 	// ArticleID restricts retrieval to one article; "" for all.
 	ArticleID string
+	// Collection restricts retrieval to one collection (a sub-folder of
+	// the corpus, see corpus.Article.Collection); "" for all.
+	Collection string
 }
 
 // Turn is one earlier question and the reply text shown for it.

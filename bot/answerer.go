@@ -180,7 +180,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 // alone finds a more relevant best passage (a change of subject). It
 // returns the query whose results it chose.
 func (a *Answerer) retrieve(ctx context.Context, q string, opts Options) (string, []retrieval.Result, error) {
-	so := retrieval.SearchOptions{K: a.topK, ArticleID: opts.ArticleID}
+	so := retrieval.SearchOptions{K: a.topK, ArticleID: opts.ArticleID, Collection: opts.Collection}
 	results, err := a.search.Search(ctx, q, so)
 	if err != nil || len(opts.History) == 0 {
 		return q, results, err

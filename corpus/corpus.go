@@ -6,6 +6,7 @@ package corpus
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,17 @@ type Article struct {
 	// Fragments counts the source's paragraphs too short to stand alone,
 	// which are not indexed.
 	Fragments int
+}
+
+// Collection is the sub-folder of the corpus root the article was loaded
+// from (the first element of Source's path), "" for an article at the
+// root. A collection is what a channel may be limited to.
+func (a *Article) Collection() string {
+	dir, _, ok := strings.Cut(a.Source, "/")
+	if !ok {
+		return ""
+	}
+	return dir
 }
 
 // Paragraph is one passage of an article: the unit that is embedded,

@@ -249,6 +249,9 @@ type snapshot struct {
 	sorted   []*corpus.Article // by title
 	byID     map[string]int32  // article ID → index in articles
 	first    []int32           // passages of article a: first[a] to first[a+1]-1
+	// collections holds the passages [lo, hi) of each collection, laid
+	// out together.
+	collections map[string][2]int32
 
 	// Passage i is paras[i], in article art[i]; passages are laid out
 	// article by article, in corpus order.
@@ -320,12 +323,33 @@ func (ix *Index) build(ctx context.Context, c *corpus.Corpus, progress func(done
 	return s, stats, ctx.Err()
 }
 
+// groupCollections returns a copy of arts in which the articles of each
+// collection follow one another, so that a collection is one range of
+// passages. corpus.Load's lexical walk already groups them; the order is
+// then unchanged.
+func groupCollections(arts []corpus.Article) []corpus.Article {
+	out := slices.Clone(arts)
+	last, seen, grouped := "", map[string]bool{}, true
+	for i := range out {
+		col := out[i].Collection()
+		if col != last && seen[col] && col != "" {
+			grouped = false
+			break
+		}
+		seen[col], last = true, col
+	}
+	if !grouped {
+		slices.SortStableFunc(out, func(a, b corpus.Article) int { return cmp.Compare(a.Collection(), b.Collection()) })
+	}
+	return out
+}
+
 // layout lays out the passages of c article by article, skipping (with a
 // warning) paragraphs whose ID was already seen: corpus.Load gives unique
 // IDs, but a corpus merged from several loads may repeat one.
 func layout(c *corpus.Corpus, log *slog.Logger) *snapshot {
 	s := &snapshot{
-		articles: slices.Clone(c.Articles),
+		articles: groupCollections(c.Articles),
 		byID:     make(map[string]int32, len(c.Articles)),
 		byPID:    make(map[string]int32, c.Paragraphs()),
 	}
@@ -351,6 +375,17 @@ func layout(c *corpus.Corpus, log *slog.Logger) *snapshot {
 		}
 	}
 	s.first = append(s.first, int32(len(s.paras)))
+	s.collections = make(map[string][2]int32)
+	for a := range s.articles {
+		if col := s.articles[a].Collection(); col != "" {
+			r, seen := s.collections[col]
+			if !seen {
+				r[0] = s.first[a]
+			}
+			r[1] = s.first[a+1]
+			s.collections[col] = r
+		}
+	}
 	s.sorted = make([]*corpus.Article, len(s.articles))
 	for i := range s.articles {
 		s.sorted[i] = &s.articles[i]

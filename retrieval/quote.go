@@ -124,7 +124,7 @@ func (ix *Index) Quote(ctx context.Context, phrase string, opts QuoteOptions) ([
 	if k <= 0 {
 		k = 5
 	}
-	lo, hi, err := s.passages(opts.ArticleID)
+	lo, hi, err := s.passages(opts.ArticleID, opts.Collection)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (ix *Index) Quote(ctx context.Context, phrase string, opts QuoteOptions) ([
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return ix.closest(ctx, s, phrase, opts.ArticleID, k)
+	return ix.closest(ctx, s, phrase, opts.ArticleID, opts.Collection, k)
 }
 
 // exact returns up to k passages in [lo, hi) that contain the folded
@@ -184,8 +184,8 @@ const fuzzyPassages = 20
 // corpus.Similarity with the whole sentence and with its best window of as
 // many words as the phrase has, so a fragment of a long sentence with a
 // changed word still ranks that sentence first.
-func (ix *Index) closest(ctx context.Context, s *snapshot, phrase, articleID string, k int) ([]QuoteHit, error) {
-	res, err := ix.search(ctx, s, phrase, SearchOptions{K: max(fuzzyPassages, k), ArticleID: articleID}, ix.fusion)
+func (ix *Index) closest(ctx context.Context, s *snapshot, phrase, articleID, collection string, k int) ([]QuoteHit, error) {
+	res, err := ix.search(ctx, s, phrase, SearchOptions{K: max(fuzzyPassages, k), ArticleID: articleID, Collection: collection}, ix.fusion)
 	if err != nil {
 		return nil, err
 	}

@@ -38,10 +38,17 @@ var ErrEmptyQuery = errors.New("retrieval: empty query")
 // option names no article being served.
 var ErrUnknownArticle = errors.New("retrieval: unknown article")
 
+// ErrUnknownCollection is returned by Search and Quote when the
+// Collection option names no sub-folder with articles being served.
+var ErrUnknownCollection = errors.New("retrieval: unknown collection")
+
 // SearchOptions tune Index.Search.
 type SearchOptions struct {
 	K         int    // number of results; 0 means 5
 	ArticleID string // restrict to one article; "" for all
+	// Collection restricts to the articles of one collection (see
+	// corpus.Article.Collection); "" for all.
+	Collection string
 }
 
 // Result is one retrieved passage.
@@ -66,6 +73,9 @@ type Result struct {
 type QuoteOptions struct {
 	K         int    // number of hits; 0 means 5
 	ArticleID string // restrict to one article; "" for all
+	// Collection restricts to the articles of one collection (see
+	// corpus.Article.Collection); "" for all.
+	Collection string
 }
 
 // QuoteHit is a passage sentence that contains (Exact) or resembles a phrase.

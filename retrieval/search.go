@@ -71,14 +71,22 @@ func (ix *Index) Search(ctx context.Context, query string, opts SearchOptions) (
 	return ix.search(ctx, s, query, opts, ix.fusion)
 }
 
-// passages returns the range [lo, hi) of the passages of article id, or of
-// all passages when id is "".
-func (s *snapshot) passages(id string) (lo, hi int32, err error) {
+// passages returns the range [lo, hi) of the passages of article id, or
+// of all passages when id is "", within collection when it is not "".
+func (s *snapshot) passages(id, collection string) (lo, hi int32, err error) {
+	lo, hi = 0, int32(len(s.paras))
+	if collection != "" {
+		r, ok := s.collections[collection]
+		if !ok {
+			return 0, 0, fmt.Errorf("%w: %q", ErrUnknownCollection, collection)
+		}
+		lo, hi = r[0], r[1]
+	}
 	if id == "" {
-		return 0, int32(len(s.paras)), nil
+		return lo, hi, nil
 	}
 	a, ok := s.byID[id]
-	if !ok {
+	if !ok || collection != "" && s.articles[a].Collection() != collection {
 		return 0, 0, fmt.Errorf("%w: %q", ErrUnknownArticle, id)
 	}
 	return s.first[a], s.first[a+1], nil
@@ -114,7 +122,7 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	if k <= 0 {
 		k = 5
 	}
-	lo, hi, err := s.passages(opts.ArticleID)
+	lo, hi, err := s.passages(opts.ArticleID, opts.Collection)
 	if err != nil {
 		return nil, err
 	}

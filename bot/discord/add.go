@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -81,14 +82,15 @@ func (b *Bot) runAdd(ctx context.Context, in *discordgo.Interaction, data discor
 		// Released before the report, so a reload may follow at once, and
 		// even if the work panics.
 		defer b.reloading.Store(false)
-		return b.addArticle(ctx, in.ID, user.ID, link, att)
+		return b.addArticle(ctx, in.ID, user.ID, b.scope(in.ChannelID, ""), link, att)
 	}()
 	b.sendNotice(ctx, &interactionDest{s: b.s, in: in, flags: discordgo.MessageFlagsEphemeral}, in.ID, msg)
 }
 
-// addArticle downloads, saves and reloads for /add, and returns the report
-// for the admin.
-func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att *discordgo.MessageAttachment) string {
+// addArticle downloads, saves (in the folder of collection, when the
+// channel has one) and reloads for /add, and returns the report for the
+// admin.
+func (b *Bot) addArticle(ctx context.Context, eventID, userID, collection, link string, att *discordgo.MessageAttachment) string {
 	source := link
 	fetchCtx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	var (
@@ -121,7 +123,10 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, link string, att 
 	if err != nil {
 		return "Couldn't add it: " + b.addReason(err, "") + ". Nothing was saved."
 	}
-	imp, err := corpus.Import(ctx, b.cfg.ArticlesDir, name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log})
+	if collection != "" {
+		file = collection + "/" + file
+	}
+	imp, err := corpus.Import(ctx, filepath.Join(b.cfg.ArticlesDir, collection), name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log})
 	if err != nil {
 		b.log.Warn("add: refused", "event_id", eventID, "user_id", userID, "source", source, "err", err)
 		return "Couldn't add it: " + b.addReason(err, file) + ". Nothing was saved."

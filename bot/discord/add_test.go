@@ -311,3 +311,41 @@ func TestReloadAfterPanic(t *testing.T) {
 		t.Errorf("reload ran %d times, want 2", n)
 	}
 }
+
+// TestAddInCollection checks that /add in a channel limited to a
+// collection saves the article in that collection's folder, where the
+// channel then finds it.
+func TestAddInCollection(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, a := library(t)
+	srv := pages(t)
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		t.Skip("the test server is not on 127.0.0.1")
+	}
+	dir := articlesDir(t)
+	if err := os.Mkdir(filepath.Join(dir, "news"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	reload := func(ctx context.Context) (retrieval.Stats, error) {
+		c, err := corpus.LoadDir(ctx, dir, corpus.Options{})
+		if err != nil {
+			return retrieval.Stats{}, err
+		}
+		return ix.Load(ctx, c, nil)
+	}
+	h := start(t, f, Config{ArticlesDir: dir, FetchClient: srv.Client(), ChannelCollections: map[string]string{other: "news"}}, a, ix, reload)
+	admin := discordfake.Invoker{User: user(2), ChannelID: other, GuildID: f.GuildID(), Permissions: 32}
+	in := h.command(admin, "add", discordfake.StringOption("url", srv.URL+"/news/lighthouse"))
+	file := "news/127-0-0-1-news-lighthouse.txt"
+	if _, p := h.original(in); !strings.HasPrefix(p.Content, "Added “Lighthouse Relit” (`"+file+"`). Reloaded in ") {
+		t.Errorf("report = %q", p.Content)
+	}
+	if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+		t.Error(err)
+	}
+	q := h.mention(other, user(3), "When was the old lighthouse relit?")
+	if _, p := h.replyTo(q); !strings.Contains(p.Content, "relit on Sunday") {
+		t.Errorf("#other does not find the article added to its collection: %q", p.Content)
+	}
+}

@@ -75,6 +75,15 @@ type Config struct {
 	// UseThreads answers a mention in a new thread started from the
 	// question instead of as a reply.
 	UseThreads bool
+	// ForumChannels are forum channels whose every new post is answered in
+	// its thread without a mention; the asker's 👍 on the answer marks the
+	// post resolved.
+	ForumChannels []string
+	// ChannelCollections limits channels (channel ID → collection, a
+	// sub-folder of the articles folder) to the articles of that
+	// collection, in their threads too; other channels search every
+	// article.
+	ChannelCollections map[string]string
 	// MaxQuestionRunes bounds a question's length; 0 means
 	// bot.DefaultMaxQuestionRunes.
 	MaxQuestionRunes int
@@ -108,6 +117,10 @@ type Config struct {
 	// commands again after a failure (doubling up to an hour); 0 means
 	// DefaultCommandRetry.
 	CommandRetry time.Duration
+	// ReconnectWait is the first wait before reopening the gateway after a
+	// failed attempt (doubling up to two minutes); 0 means
+	// DefaultReconnectWait.
+	ReconnectWait time.Duration
 	// ArticlesDir is the folder the corpus is loaded from, where /add
 	// saves articles before it reloads; "" (the embedded articles) does
 	// not offer /add.
@@ -150,6 +163,7 @@ const (
 	DefaultStreamInterval  = time.Second
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultCommandRetry    = 5 * time.Second
+	DefaultReconnectWait   = time.Second
 )
 
 // Bot is a Verbatim Discord bot. Create it with New and start it with Run.
@@ -164,16 +178,19 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
-	allowed, admins, adminRoles map[string]bool
+	allowed, admins, adminRoles, forums map[string]bool
 
 	limits    *userLimits
 	queue     *queue
 	feedback  *feedbackLog
 	questions *recent[string, string]     // answer ID → question, for feedback
 	turns     *recent[string, turnRecord] // bot message ID → the turn it shows
-	threads   *recent[string, bool]       // threads the bot started
+	threads   *recent[string, string]     // threads the bot started → their channel
 	handled   *recent[string, bool]       // message and interaction IDs seen: Discord may deliver one twice
+	posts     *recent[string, forumPost]  // forum thread ID → the post, until answered
+	answers   *recent[string, forumPost]  // forum answer ID → the post it answers
 	noticed   *noticeThrottle             // limit notices sent in channels
+	gates     *sendGates                  // queue messages per channel
 	reloading atomic.Bool
 	started   atomic.Bool
 
@@ -184,6 +201,7 @@ type Bot struct {
 	work       context.Context // parent of every handler's context
 	cancelWork context.CancelFunc
 	fatal      chan error
+	drops      chan struct{} // the gateway connection dropped
 
 	mu       sync.Mutex
 	closing  bool
@@ -223,7 +241,7 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 	for _, d := range []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&cfg.AnswerTimeout, DefaultAnswerTimeout}, {&cfg.StreamInterval, DefaultStreamInterval}, {&cfg.ShutdownTimeout, DefaultShutdownTimeout}, {&cfg.CommandRetry, DefaultCommandRetry}} {
+	}{{&cfg.AnswerTimeout, DefaultAnswerTimeout}, {&cfg.StreamInterval, DefaultStreamInterval}, {&cfg.ShutdownTimeout, DefaultShutdownTimeout}, {&cfg.CommandRetry, DefaultCommandRetry}, {&cfg.ReconnectWait, DefaultReconnectWait}} {
 		if *d.v <= 0 {
 			*d.v = d.d
 		}
@@ -238,14 +256,19 @@ func New(cfg Config, a Answerer, lib Library, reload Reload) (*Bot, error) {
 	b := &Bot{
 		cfg: cfg, answerer: a, lib: lib, reload: reload, log: log, metrics: cfg.Metrics,
 		allowed: set(cfg.AllowedChannels), admins: set(cfg.AdminUserIDs), adminRoles: set(cfg.AdminRoleIDs),
+		forums:    set(cfg.ForumChannels),
+		posts:     newRecent[string, forumPost](memory),
+		answers:   newRecent[string, forumPost](memory),
 		limits:    newUserLimits(cfg.RatePerUser, cfg.RateBurst),
 		queue:     newQueue(cfg.MaxConcurrent, cfg.MaxWaiting),
 		questions: newRecent[string, string](memory),
 		turns:     newRecent[string, turnRecord](memory),
-		threads:   newRecent[string, bool](memory),
+		threads:   newRecent[string, string](memory),
 		handled:   newRecent[string, bool](memory),
 		noticed:   newNoticeThrottle(time.Minute),
+		gates:     newSendGates(),
 		fatal:     make(chan error, 1),
+		drops:     make(chan struct{}, 1),
 	}
 	if cfg.APIURL != "" {
 		u, err := url.Parse(cfg.APIURL)
@@ -274,8 +297,16 @@ func set(ids []string) map[string]bool {
 	return m
 }
 
-// Intents the bot identifies with: none is privileged.
-const intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+// Intents the bot identifies with: none is privileged, unless forums are
+// answered — a post does not mention the bot, so reading it takes the
+// privileged Message Content intent, and its 👍 the reactions intent.
+func (b *Bot) intents() discordgo.Intent {
+	i := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if len(b.forums) > 0 {
+		i |= discordgo.IntentsMessageContent | discordgo.IntentsGuildMessageReactions
+	}
+	return i
+}
 
 // Run connects to Discord, registers the slash commands with one bulk
 // overwrite (in Config.GuildID, or globally), logs the invite URL and
@@ -299,14 +330,23 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.work, b.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancelWork()
 
-	if err := b.connect(s); err != nil {
+	if err := b.connect(ctx, s); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
+	reconnectCtx, stopReconnect := context.WithCancel(ctx)
+	reconnected := make(chan struct{})
+	go func() { defer close(reconnected); b.reconnect(reconnectCtx, s) }()
+	stopReconnecting := sync.OnceFunc(func() { stopReconnect(); <-reconnected })
+	defer stopReconnecting()
 	b.appID = b.applicationID(s, me)
 	n, rerr := b.registerCommands(ctx, s)
 	switch {
 	case rerr == nil:
 	case ctx.Err() != nil || unauthorized(rerr):
+		stopReconnecting()
 		b.shutdown()
 		s.Close()
 		return runError(ctx, "registering commands", rerr)
@@ -320,12 +360,13 @@ func (b *Bot) Run(ctx context.Context) error {
 		scope = "guild " + b.cfg.GuildID
 	}
 	b.log.Info("connected to Discord", "user", me.Username, "bot_id", b.botID, "app_id", b.appID,
-		"commands", n, "scope", scope, "invite", InviteURL(b.appID, b.cfg.UseThreads))
+		"commands", n, "scope", scope, "invite", b.InviteURL())
 
 	select {
 	case <-ctx.Done():
 	case err = <-b.fatal:
 	}
+	stopReconnecting()
 	b.shutdown()
 	if cerr := s.Close(); cerr != nil && err == nil {
 		b.log.Warn("closing the Discord session", "err", cerr)
@@ -377,10 +418,11 @@ func (b *Bot) session() (*discordgo.Session, error) {
 	}
 	s.Client = b.httpClient()
 	s.ShouldRetryOnRateLimit = false // retryRateLimited bounds the waits instead
+	s.ShouldReconnectOnError = false // onDisconnect reconnects, within bounds
 	if b.cfg.Dialer != nil {
 		s.Dialer = b.cfg.Dialer
 	}
-	s.Identify.Intents = intents
+	s.Identify.Intents = b.intents()
 	b.s = s
 	return s, nil
 }
@@ -397,24 +439,76 @@ func runError(ctx context.Context, doing string, err error) error {
 	return fmt.Errorf("bot: %s: %w", doing, err)
 }
 
-// connect adds the handlers and opens the gateway connection.
-func (b *Bot) connect(s *discordgo.Session) error {
+// connect adds the handlers and opens the gateway connection, trying
+// again (see open) while Discord closes it with 4000 on IDENTIFY.
+func (b *Bot) connect(ctx context.Context, s *discordgo.Session) error {
 	s.AddHandler(b.onMessage)
 	s.AddHandler(b.onInteraction)
-	s.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.metrics.setConnected(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { b.metrics.setConnected(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { b.metrics.setConnected(true) })
 	s.AddHandler(b.onDisconnect)
-	err := s.Open()
-	if err == nil {
-		return nil
+	b.addForumHandlers(s)
+	return b.open(ctx, s, true)
+}
+
+// Bounds on reconnecting to the gateway. Discord closes an IDENTIFY with
+// 4000 (unknown error) for a token it no longer accepts as well as for a
+// passing fault: after identifyTries such closes in a row the token is
+// taken to be revoked.
+const (
+	identifyTries = 5
+	reconnectMax  = 2 * time.Minute
+)
+
+// open opens the gateway connection, again and again with backoff until it
+// succeeds, ctx is done or Discord refuses the bot for good: close 4004,
+// 4014, a REST check of the token answered 401 or 40001, or identifyTries
+// closes with 4000 in a row. At start (first) any other failure is
+// returned at once, so a wrong DISCORD_API_URL is reported rather than
+// retried.
+func (b *Bot) open(ctx context.Context, s *discordgo.Session, first bool) error {
+	bo := &backoff.ExponentialBackOff{InitialInterval: b.cfg.ReconnectWait, RandomizationFactor: 0.25, Multiplier: 2, MaxInterval: reconnectMax}
+	bo.Reset()
+	closes := 0
+	for {
+		err := s.Open()
+		var ce *websocket.CloseError
+		switch {
+		case err == nil, errors.Is(err, discordgo.ErrWSAlreadyOpen):
+			return nil
+		case errors.As(err, &ce) && ce.Code == 4004:
+			return ErrInvalidToken
+		case errors.As(err, &ce) && ce.Code == 4014:
+			return ErrDisallowedIntents
+		case errors.As(err, &ce) && ce.Code == 4000:
+			if closes++; closes >= identifyTries {
+				return fmt.Errorf("%w: the gateway closed IDENTIFY with 4000 %d times in a row", ErrInvalidToken, closes)
+			}
+		case first:
+			return fmt.Errorf("bot: connecting to the gateway: %w", err)
+		}
+		if b.tokenRejected(ctx, s) {
+			return ErrInvalidToken
+		}
+		wait := bo.NextBackOff()
+		b.log.Warn("connecting to the gateway failed; retrying", "err", err, "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
-	var ce *websocket.CloseError
-	switch {
-	case errors.As(err, &ce) && ce.Code == 4004:
-		return ErrInvalidToken
-	case errors.As(err, &ce) && ce.Code == 4014:
-		return ErrDisallowedIntents
-	}
-	return fmt.Errorf("bot: connecting to the gateway: %w", err)
+}
+
+// tokenRejected asks Discord who the bot is and reports whether it
+// refused the token.
+func (b *Bot) tokenRejected(ctx context.Context, s *discordgo.Session) bool {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := s.User("@me", discordgo.WithContext(ctx), discordgo.WithRestRetries(0))
+	return unauthorized(err)
 }
 
 // applicationID is Config.AppID, or else the application READY named, or
@@ -532,50 +626,88 @@ func (b *Bot) recoverHandler(event, eventID string, notify func(context.Context)
 	notify(ctx)
 }
 
-// onDisconnect checks the token whenever the gateway drops: discordgo
-// reconnects forever, even when Discord closed with 4004 because the token
-// was reset, so a 401 from REST ends Run instead.
-func (b *Bot) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
+// onDisconnect has the gateway connection reopened (discordgo's own
+// reconnect is off: it retries forever, even a token Discord no longer
+// accepts).
+func (b *Bot) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
 	b.metrics.setConnected(false)
-	ctx, end, ok := b.begin(10 * time.Second)
-	if !ok {
-		return
-	}
-	defer end()
-	_, err := s.User("@me", discordgo.WithContext(ctx), discordgo.WithRestRetries(0))
-	if unauthorized(err) {
-		b.log.Error("Discord rejects the token: stopping")
-		select {
-		case b.fatal <- ErrInvalidToken:
-		default:
-		}
+	select {
+	case b.drops <- struct{}{}:
+	default: // a reconnect is already due
 	}
 }
 
+// reconnect reopens the gateway connection after each drop until ctx is
+// done; a refused token or the bounds of open end Run.
+func (b *Bot) reconnect(ctx context.Context, s *discordgo.Session) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.drops:
+		}
+		b.mu.Lock()
+		closing := b.closing
+		b.mu.Unlock()
+		if closing {
+			return
+		}
+		err := b.open(ctx, s, false)
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		b.log.Error("Discord refuses the bot: stopping", "err", err)
+		select {
+		case b.fatal <- err:
+		default:
+		}
+		return
+	}
+}
+
+// unauthorized reports whether err is Discord refusing the token: 401, or
+// 400 with code 40001 (Unauthorized), as a revoked token may get.
 func unauthorized(err error) bool {
 	var re *discordgo.RESTError
-	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
+	if !errors.As(err, &re) || re.Response == nil {
+		return false
+	}
+	return re.Response.StatusCode == http.StatusUnauthorized || (re.Message != nil && re.Message.Code == discordgo.ErrCodeUnauthorized)
 }
 
 // Permissions returns the channel permissions the bot uses: read and send
 // messages, in threads too, embed links (sources), read history (reply
-// chains), and create public threads when it answers in threads.
-func Permissions(useThreads bool) int64 {
+// chains), add reactions (⚠️ on a question when not even a notice can be
+// sent; the 👍 on forum answers); create public threads when it answers
+// in threads; manage threads in forums (the resolved tag or title).
+func Permissions(cfg Config) int64 {
 	p := int64(discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
 		discordgo.PermissionSendMessagesInThreads | discordgo.PermissionEmbedLinks |
-		discordgo.PermissionReadMessageHistory)
-	if useThreads {
+		discordgo.PermissionReadMessageHistory | discordgo.PermissionAddReactions)
+	if cfg.UseThreads {
 		p |= discordgo.PermissionCreatePublicThreads
+	}
+	if len(cfg.ForumChannels) > 0 {
+		p |= discordgo.PermissionManageThreads
 	}
 	return p
 }
 
 // InviteURL is the link a server admin opens to add the bot with the bot
-// and applications.commands scopes and the permissions it uses.
-func InviteURL(appID string, useThreads bool) string {
+// and applications.commands scopes and the permissions it uses, on
+// Discord or, with Config.APIURL, on that server.
+func (b *Bot) InviteURL() string {
+	base := "https://discord.com"
+	if b.api != nil {
+		base = (&url.URL{Scheme: b.api.Scheme, Host: b.api.Host}).String()
+	}
+	return inviteURL(base, b.appID, Permissions(b.cfg))
+}
+
+func inviteURL(base, appID string, perms int64) string {
 	v := url.Values{}
 	v.Set("client_id", appID)
 	v.Set("scope", "bot applications.commands")
-	v.Set("permissions", strconv.FormatInt(Permissions(useThreads), 10))
-	return "https://discord.com/oauth2/authorize?" + v.Encode()
+	v.Set("permissions", strconv.FormatInt(perms, 10))
+	return base + "/oauth2/authorize?" + v.Encode()
 }

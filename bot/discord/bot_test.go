@@ -56,6 +56,7 @@ func TestCommandRegistration(t *testing.T) {
 	}
 	var cmds []struct {
 		Name        string   `json:"name"`
+		Type        int      `json:"type"`
 		Description string   `json:"description"`
 		Perms       *string  `json:"default_member_permissions"`
 		Contexts    []int    `json:"contexts"`
@@ -66,7 +67,7 @@ func TestCommandRegistration(t *testing.T) {
 	for i, c := range cmds {
 		byName[c.Name] = i
 	}
-	if len(cmds) != 4 {
+	if len(cmds) != 6 {
 		t.Fatalf("registered %d commands: %+v", len(cmds), cmds)
 	}
 	reload := cmds[byName["reload"]]
@@ -82,8 +83,14 @@ func TestCommandRegistration(t *testing.T) {
 		}
 	}
 	ask := cmds[byName["ask"]]
-	if len(ask.Options) != 2 || ask.Options[0] != (option{Name: "question", Type: 3, Required: true, MaxLength: bot.DefaultMaxQuestionRunes}) || ask.Options[1].Name != "private" || ask.Options[1].Type != 5 {
+	if len(ask.Options) != 3 || ask.Options[0] != (option{Name: "question", Type: 3, Required: true, MaxLength: bot.DefaultMaxQuestionRunes}) || ask.Options[1].Name != "private" || ask.Options[1].Type != 5 ||
+		ask.Options[2] != (option{Name: "article", Type: 3, Autocomplete: true}) {
 		t.Errorf("/ask options = %+v", ask.Options)
+	}
+	for _, name := range []string{"Ask Verbatim", "Find quote"} {
+		if c, ok := byName[name]; !ok || cmds[c].Type != 3 || cmds[c].Description != "" || len(cmds[c].Options) != 0 {
+			t.Errorf("message command %q not registered as one: %+v", name, cmds[min(c, len(cmds)-1)])
+		}
 	}
 	quote := cmds[byName["quote"]]
 	if len(quote.Options) != 2 || !quote.Options[1].Autocomplete || quote.Options[1].Name != "article" {
@@ -743,7 +750,7 @@ func TestInvalidToken(t *testing.T) {
 	t.Parallel()
 	ix, a := library(t)
 	run := func(t *testing.T, f *discordfake.Server, token string) (*Bot, chan error) {
-		b, err := New(Config{Token: token, HTTPClient: f.Client(), Dialer: f.Dialer()}, a, ix, nil)
+		b, err := New(Config{Token: token, HTTPClient: f.Client(), Dialer: f.Dialer(), ReconnectWait: 50 * time.Millisecond}, a, ix, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -803,6 +810,48 @@ func TestInvalidToken(t *testing.T) {
 		f.Drop(4004)
 		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("revoked mid-session: 400 with 40001, close 4000", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, discordfake.Options{Token: "good"})
+		_, errc := run(t, f, "good")
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut }); err != nil {
+			t.Fatal(err)
+		}
+		f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+		f.Drop(4000)
+		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("revoked before start: 400 with 40001", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, discordfake.Options{})
+		f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+		_, errc := run(t, f, "any")
+		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+	})
+	t.Run("4000 on every IDENTIFY, REST fine", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, discordfake.Options{})
+		f.FailIdentify(4000)
+		_, errc := run(t, f, "any")
+		if err := wait(t, errc); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("Run = %v, want ErrInvalidToken", err)
+		}
+		identifies := 0
+		for _, fr := range f.Frames() {
+			if fr.Op == discordfake.OpIdentify {
+				identifies++
+			}
+		}
+		if identifies != identifyTries {
+			t.Errorf("%d IDENTIFY tries, want %d", identifies, identifyTries)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -36,6 +37,7 @@ func commands() []command {
 				Options: []*discordgo.ApplicationCommandOption{
 					{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What do you want to know?", Required: true, MaxLength: min(b.cfg.MaxQuestionRunes, maxOptionRunes)},
 					{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Show the answer to you only"},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "Only search this article", Autocomplete: true},
 				},
 			}
 		},
@@ -55,6 +57,18 @@ func commands() []command {
 			b.quote(ctx, in, data)
 		},
 	}, {
+		name:   menuAsk,
+		define: messageCommand,
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
+			b.askText(ctx, in, SourceMenu, targetText(data), "", 0, arrived)
+		},
+	}, {
+		name:   menuQuote,
+		define: messageCommand,
+		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
+			b.findQuote(ctx, in, truncateWords(targetText(data), maxQuoteRunes), "")
+		},
+	}, {
 		name: "articles",
 		define: func(*Bot) *discordgo.ApplicationCommand {
 			return &discordgo.ApplicationCommand{
@@ -65,7 +79,7 @@ func commands() []command {
 			}
 		},
 		run: func(b *Bot, ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, _ time.Time) {
-			r := renderArticles(b.lib.Articles(), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
+			r := renderArticles(b.articlesFor(in.ChannelID), truncateRunes(optString(data, "search"), maxSearchRunes), 0)
 			b.respond(ctx, in, discordgo.InteractionResponseChannelMessageWithSource, r, discordgo.MessageFlagsEphemeral)
 		},
 	}, {
@@ -120,6 +134,46 @@ const (
 	noticeSourcesNotAdm = "Only server managers can list the subscriptions."
 )
 
+// Message context-menu commands (right-click a message → Apps).
+const (
+	menuAsk   = "Ask Verbatim" // answers the message as a question
+	menuQuote = "Find quote"   // finds where the articles say what the message claims
+)
+
+// SourceMenu is a question asked with the Ask Verbatim menu on a message.
+const SourceMenu = "menu"
+
+func messageCommand(*Bot) *discordgo.ApplicationCommand {
+	return &discordgo.ApplicationCommand{Type: discordgo.MessageApplicationCommand}
+}
+
+// targetText is the text of the message a context-menu command was used
+// on, without mentions; Discord sends it with the interaction, whatever
+// the bot's intents.
+func targetText(data discordgo.ApplicationCommandInteractionData) string {
+	if data.Resolved == nil {
+		return ""
+	}
+	m := data.Resolved.Messages[data.TargetID]
+	if m == nil {
+		return ""
+	}
+	return stripMentions(m.Content)
+}
+
+// truncateWords cuts s to at most n runes, at a word boundary when there
+// is one.
+func truncateWords(s string, n int) string {
+	if runes(s) <= n {
+		return s
+	}
+	cut := truncateRunes(s, n)
+	if i := strings.LastIndexByte(cut, ' '); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimSpace(cut)
+}
+
 // findCommand returns the command called name, nil if there is none.
 func findCommand(name string) *command {
 	for _, c := range commands() {
@@ -150,12 +204,12 @@ func (b *Bot) registrations() []*discordgo.ApplicationCommand {
 }
 
 // runCommand runs a slash command (nil: one the bot does not know).
-func (b *Bot) runCommand(ctx context.Context, c *command, in *discordgo.Interaction, arrived time.Time) {
+func (b *Bot) runCommand(ctx context.Context, c *command, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
 	switch {
 	case c == nil:
 		b.notice(ctx, in, noticeUnknown)
 	case c.admin != nil && !b.admitAdmin(ctx, in, c.name, c.admin.dm, c.admin.notAdmin):
 	default:
-		c.run(b, ctx, in, in.ApplicationCommandData(), arrived)
+		c.run(b, ctx, in, data, arrived)
 	}
 }

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/verbatim-bot/verbatim/bot"
+	"github.com/verbatim-bot/verbatim/retrieval"
 )
 
 // noMentions is put on every message the bot sends: nothing in it pings,
@@ -25,14 +27,43 @@ type destination interface {
 	first(ctx context.Context, r reply) (id string, err error)
 	// more posts a further message.
 	more(ctx context.Context, r reply) (id string, err error)
+	// signal tells the asker, by a route other than a message, that no
+	// answer is coming: the last resort when even the notice cannot be
+	// sent.
+	signal(ctx context.Context) error
 }
 
 // channelDest answers in a channel, as a reply to ref when set.
 type channelDest struct {
 	s         *discordgo.Session
+	gates     *sendGates
 	channelID string
 	ref       *discordgo.MessageReference
+	asked     *discordgo.MessageReference // the question, for signal
 	firstID   string
+}
+
+// channelDest answers in channelID, as a reply to m when m is not nil.
+func (b *Bot) channelDest(s *discordgo.Session, channelID string, m *discordgo.Message) *channelDest {
+	d := &channelDest{s: s, gates: b.gates, channelID: channelID}
+	if m != nil {
+		d.ref, d.asked = m.SoftReference(), m.SoftReference()
+	}
+	return d
+}
+
+// failEmoji is the reaction put on a question whose answer and notice
+// could not be sent.
+const failEmoji = "⚠️"
+
+// signal reacts to the question with failEmoji: reactions are limited
+// apart from messages, so it gets through when a channel's message
+// limit does not.
+func (d *channelDest) signal(ctx context.Context) error {
+	if d.asked == nil {
+		return errors.New("discord: no question to react to")
+	}
+	return d.s.MessageReactionAdd(d.asked.ChannelID, d.asked.MessageID, failEmoji, discordgo.WithContext(ctx))
 }
 
 // first sends the answer's first message, or edits the draft already
@@ -67,6 +98,11 @@ func (d *channelDest) first(ctx context.Context, r reply) (string, error) {
 func (d *channelDest) more(ctx context.Context, r reply) (string, error) { return d.send(ctx, r, nil) }
 
 func (d *channelDest) send(ctx context.Context, r reply, ref *discordgo.MessageReference) (string, error) {
+	release, err := d.gates.enter(ctx, d.s, d.channelID)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	m, err := d.s.ChannelMessageSendComplex(d.channelID, &discordgo.MessageSend{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Reference: ref,
 		AllowedMentions: noMentions(),
@@ -120,6 +156,11 @@ func (d *interactionDest) first(ctx context.Context, r reply) (string, error) {
 	}, discordgo.WithContext(ctx)))
 }
 
+// signal is not possible: an interaction's routes are its messages.
+func (d *interactionDest) signal(context.Context) error {
+	return errors.New("discord: an interaction has no other route")
+}
+
 func (d *interactionDest) more(ctx context.Context, r reply) (string, error) {
 	return messageID(d.s.FollowupMessageCreate(d.in, true, &discordgo.WebhookParams{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Flags: d.flags,
@@ -141,6 +182,56 @@ func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageCompone
 	return c
 }
 
+// sendGates queue the bot's messages to each channel. discordgo waits out
+// a channel's rate limit holding the route's lock, deaf to contexts, so
+// messages queued behind it would be sent however late — and one sent as
+// its context ends may be delivered yet reported failed. Behind a gate, a
+// message that cannot start in time gives up unsent.
+type sendGates struct {
+	gates *recent[string, chan struct{}]
+}
+
+func newSendGates() *sendGates { return &sendGates{gates: newRecent[string, chan struct{}](memory)} }
+
+// sendMargin is the least time a message Discord makes wait needs left
+// before its deadline, once the wait is over, to be sent.
+const sendMargin = 2 * time.Second
+
+// errNoTime is a message given up unsent: it could not be sent before its
+// deadline.
+var errNoTime = errors.New("discord: no time left to send the message")
+
+// enter waits for channelID's turn, then checks that the wait discordgo
+// knows Discord asks for, if any, still leaves sendMargin before ctx's
+// deadline. The caller sends, then calls release.
+func (g *sendGates) enter(ctx context.Context, s *discordgo.Session, channelID string) (release func(), err error) {
+	gate := make(chan struct{}, 1)
+	if !g.gates.add(channelID, gate) {
+		if known, ok := g.gates.get(channelID); ok && known != nil {
+			gate = known
+		}
+	}
+	select {
+	case gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", errNoTime, ctx.Err())
+	}
+	release = func() { <-gate }
+	dl, ok := ctx.Deadline()
+	if !ok || s.Ratelimiter == nil {
+		return release, nil
+	}
+	bk := s.Ratelimiter.GetBucket(discordgo.EndpointChannelMessages(channelID))
+	bk.Lock()
+	wait := s.Ratelimiter.GetWaitTime(bk, 1)
+	bk.Unlock()
+	if wait > 0 && time.Until(dl) < wait+sendMargin {
+		release()
+		return nil, errNoTime
+	}
+	return release, nil
+}
+
 // Bounds on retrying a REST call Discord rate-limited: discordgo's own
 // retry (turned off in Run) waits without limit and ignores the context.
 const (
@@ -152,17 +243,24 @@ const (
 // while it is rate-limited: at most rateLimitTries calls, never a wait
 // longer than rateLimitMaxWait or past ctx.
 func retryRateLimited[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	return retryLimited(ctx, rateLimitTries, rateLimitMaxWait, f)
+}
+
+// retryLimited calls f until it is not rate-limited, at most tries times
+// (0: no limit), waiting as Discord asks unless the wait is longer than
+// maxWait or would end after ctx's deadline.
+func retryLimited[T any](ctx context.Context, tries int, maxWait time.Duration, f func() (T, error)) (T, error) {
 	for try := 1; ; try++ {
 		v, err := f()
 		var rl *discordgo.RateLimitError
-		if !errors.As(err, &rl) || try == rateLimitTries {
+		if !errors.As(err, &rl) || try == tries {
 			return v, err
 		}
 		wait := time.Duration(0)
 		if rl.RateLimit != nil && rl.TooManyRequests != nil {
 			wait = rl.RetryAfter
 		}
-		if wait > rateLimitMaxWait {
+		if dl, ok := ctx.Deadline(); wait > maxWait || ok && time.Until(dl) < wait {
 			return v, err
 		}
 		t := time.NewTimer(wait)
@@ -175,10 +273,15 @@ func retryRateLimited[T any](ctx context.Context, f func() (T, error)) (T, error
 	}
 }
 
-// post sends r with f (a destination's first or more), retrying while
-// Discord rate-limits it.
+// deliverTimeout bounds delivering an answer once it is made, waits for
+// Discord's rate limits included: a late answer rather than none. A
+// notice then has noticeTimeout of its own.
+const deliverTimeout = time.Minute
+
+// post sends r with f (a destination's first or more), waiting out
+// Discord's rate limits until ctx is done.
 func post(ctx context.Context, f func(context.Context, reply) (string, error), r reply) (string, error) {
-	return retryRateLimited(ctx, func() (string, error) { return f(ctx, r) })
+	return retryLimited(ctx, 0, deliverTimeout, func() (string, error) { return f(ctx, r) })
 }
 
 // send delivers replies to d in order and returns the message IDs.
@@ -289,8 +392,13 @@ type question struct {
 	history   []bot.Turn
 	parent    string // the bot message a follow-up replied to
 	dest      destination
+	articleID string // the article option of /ask, "" for all
+	articles  string // the collection searched, "" for all
 	arrived   time.Time
 	answered  func() // called when the answer is ready, before it is sent
+	// delivered, if set, is called with the answer's message IDs once it
+	// was delivered.
+	delivered func(ctx context.Context, ids []string)
 }
 
 // noticeTimeout bounds sending a notice outside a question's context.
@@ -323,12 +431,14 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		b.answerFailed(ctx, q, err)
 		return
 	}
-	defer b.queue.release()
 	waited := time.Since(waitStart)
 
 	st := startStream(ctx, q.dest, b.cfg.StreamInterval, b.log)
-	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta})
+	ans, err := b.answerer.Answer(ctx, q.text, bot.Options{History: q.history, OnDelta: st.delta, ArticleID: q.articleID, Collection: q.articles})
 	st.finish()
+	// The slot bounds answers being computed, not delivered: an answer
+	// waiting out Discord's rate limit does not hold up the next one.
+	b.queue.release()
 	finished()
 	if err != nil {
 		b.answerFailed(ctx, q, err)
@@ -345,7 +455,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 	// The question's context may have ended while the answer was made
 	// (its deadline counts the wait for a slot; shutdown cancels it): the
 	// answer is sent regardless, within its own bound.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliverTimeout)
 	defer cancel()
 	ids, err := send(sctx, q.dest, replies)
 	if err == nil {
@@ -354,7 +464,7 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		}
 	}
 	total := time.Since(q.arrived)
-	b.metrics.answered(ans.Refused, ans.Note != "", ans.Check.Dropped, total)
+	b.metrics.answered(ans.Refused, ans.Note != "", ans.Check.Dropped, total, err == nil)
 
 	attrs := []slog.Attr{
 		slog.String("source", q.source), slog.String("event_id", q.eventID),
@@ -381,12 +491,13 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		// the answer's.
 		nctx, ncancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 		defer ncancel()
-		if _, err := post(nctx, q.dest.first, reply{Content: noticeFailed}); err != nil {
-			b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
-		}
+		b.tellFailed(nctx, q, noticeFailed)
 		return
 	}
 	b.log.LogAttrs(ctx, slog.LevelInfo, "question answered", attrs...)
+	if q.delivered != nil {
+		q.delivered(sctx, ids)
+	}
 }
 
 // answerFailed tells the asker that no answer is coming, and logs why.
@@ -400,6 +511,8 @@ func (b *Bot) answerFailed(ctx context.Context, q question, err error) {
 		notice = noticeEmpty
 	case errors.Is(err, bot.ErrQuestionTooLong):
 		notice = b.tooLong(q.text)
+	case errors.Is(err, retrieval.ErrUnknownCollection):
+		notice = noticeEmptyCollection(q.articles)
 	}
 	b.log.LogAttrs(ctx, slog.LevelError, "question not answered",
 		slog.String("source", q.source), slog.String("event_id", q.eventID), slog.String("user_id", q.userID),
@@ -407,7 +520,25 @@ func (b *Bot) answerFailed(ctx context.Context, q question, err error) {
 	// The question's context may be what ended: tell the user regardless.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 	defer cancel()
-	if _, err := post(sctx, q.dest.first, reply{Content: notice}); err != nil {
-		b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+	b.tellFailed(sctx, q, notice)
+}
+
+// signalTimeout bounds the reaction that stands in for a notice.
+const signalTimeout = 5 * time.Second
+
+// tellFailed sends the asker the notice that no answer is coming or, when
+// that cannot be sent, signals it with a reaction on the question.
+func (b *Bot) tellFailed(ctx context.Context, q question, notice string) {
+	_, err := post(ctx, q.dest.first, reply{Content: notice})
+	if err == nil {
+		return
 	}
+	b.log.Warn("sending a notice", "event_id", q.eventID, "err", err)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signalTimeout)
+	defer cancel()
+	if err := q.dest.signal(sctx); err != nil {
+		b.log.Warn("signalling an unanswered question", "event_id", q.eventID, "err", err)
+		return
+	}
+	b.log.Info("unanswered question signalled with a reaction", "event_id", q.eventID)
 }

@@ -72,16 +72,20 @@ func TestFailedDraftEditPostsTheAnswer(t *testing.T) {
 }
 
 // TestNoticeHasItsOwnBudget checks that when Discord rate-limits the
-// answer past its send budget, the user still gets the notice: it is sent
-// within a budget of its own, not the answer's spent one.
+// answer past its delivery budget, the user still gets the notice: it is
+// sent within a budget of its own, not the answer's spent one.
 func TestNoticeHasItsOwnBudget(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, discordfake.Options{})
 	ix, real := library(t)
 	h := start(t, f, Config{}, real, ix, nil)
 	h.allowed[http.StatusTooManyRequests] = true
-	f.Script(http.MethodPost, "/channels/"+general+"/messages",
-		discordfake.RateLimited(6*time.Second), discordfake.RateLimited(6*time.Second), discordfake.RateLimited(6*time.Second))
+	// A 429 for longer than the answer may wait, from a limit other than
+	// the route's bucket (no X-RateLimit headers), as for a shared
+	// resource.
+	beyond := discordfake.RateLimited(deliverTimeout + time.Second)
+	beyond.Header = http.Header{"Retry-After": beyond.Header["Retry-After"]}
+	f.Script(http.MethodPost, "/channels/"+general+"/messages", beyond)
 	q := h.mention(general, user(1), capitalQ)
 	h.waitLog("sending an answer", "event_id", q)
 	notice := h.wait(func(c discordfake.Call) bool {
@@ -214,5 +218,128 @@ func TestHandledOnce(t *testing.T) {
 	}
 	if replies != 1 {
 		t.Errorf("%d replies to a message delivered twice, want 1", replies)
+	}
+}
+
+// TestRateLimitStorm: 20 questions at once in a channel where Discord
+// lets 5 messages through every 9 s and answers the rest 429 with a
+// retry_after of up to 9 s. Every asker gets the answer or exactly one
+// notice — never nothing, never both; here the waits fit the answer's
+// delivery budget, so every one gets the answer, late.
+func TestRateLimitStorm(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	const n = 20
+	h := start(t, f, Config{}, real, ix, nil)
+	h.allowed[http.StatusTooManyRequests] = true
+	f.Limit(http.MethodPost, "/channels/"+general+"/messages", 5, 9*time.Second)
+	var qs []string
+	for i := range n {
+		qs = append(qs, h.mention(general, user(200+i), capitalQ))
+	}
+	for _, q := range qs {
+		if _, err := h.logs.waitFunc(h.ctx, func(r logRecord) bool {
+			return r.Attrs["event_id"] == q && (r.Msg == "question answered" || r.Msg == "sending an answer")
+		}); err != nil {
+			t.Fatalf("question %s: %v", q, err)
+		}
+	}
+	answers := 0
+	for _, q := range qs {
+		var shown []string
+		for _, c := range f.Calls() {
+			if isReplyTo(q)(c) {
+				shown = append(shown, h.payload(c).Content)
+			}
+		}
+		switch {
+		case len(shown) == 1 && isBaku(shown[0]):
+			answers++
+		case len(shown) == 1 && shown[0] == noticeFailed:
+		default:
+			t.Errorf("question %s: the asker sees %q, want the answer or one notice", q, shown)
+		}
+	}
+	if answers != n {
+		t.Errorf("%d of %d questions answered; the waits fit the delivery budget", answers, n)
+	}
+}
+
+// TestFailedInteractionEditFallsBack checks what an /ask user sees when
+// Discord refuses the edit of the deferred response: the answer as a
+// follow-up; when that fails too, as a message in the channel — but never
+// a private answer in public: that user gets the failure notice instead.
+func TestFailedInteractionEditFallsBack(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	scripted := make(chan struct{})
+	a := answerFunc(func(ctx context.Context, q string, o bot.Options) (*bot.Answer, error) {
+		<-scripted // the test has scripted Discord's failures for this interaction
+		return real.Answer(ctx, q, o)
+	})
+	h := start(t, f, Config{}, a, ix, nil)
+	h.allowed[http.StatusInternalServerError] = true
+	fail := discordfake.Response{Status: http.StatusInternalServerError, Body: map[string]any{"message": "500: Internal Server Error", "code": 0}}
+	isAnswer := func(path string) func(discordfake.Call) bool {
+		return func(c discordfake.Call) bool {
+			p, err := c.Message()
+			return c.OK() && c.Is(http.MethodPost, path) && err == nil && isBaku(p.Content)
+		}
+	}
+	ask := func(n int, private bool, failFollowup bool) discordfake.Interaction {
+		in := h.command(member(n, 0), "ask", discordfake.StringOption("question", capitalQ), discordfake.BoolOption("private", private))
+		f.Script(http.MethodPatch, in.OriginalPath(), fail)
+		if failFollowup {
+			f.Script(http.MethodPost, in.FollowupPath(), fail)
+		}
+		scripted <- struct{}{}
+		return in
+	}
+
+	in := ask(1, false, false) // the edit fails: a follow-up carries the answer
+	h.wait(isAnswer(in.FollowupPath()))
+	ask(2, false, true) // the edit and the follow-up fail: a message in the channel
+	h.wait(isAnswer("/channels/" + general + "/messages"))
+
+	in = ask(3, true, true) // private: never in the channel
+	h.waitLog("sending an answer", "event_id", in.ID)
+	notice := h.wait(func(c discordfake.Call) bool { return c.Is(http.MethodPatch, in.OriginalPath()) && c.OK() })
+	if p := h.payload(notice); p.Content != noticeFailed {
+		t.Errorf("private answer undeliverable: the user sees %q", p.Content)
+	}
+	public := 0
+	for _, c := range f.Calls() {
+		if isAnswer("/channels/" + general + "/messages")(c) {
+			public++
+		}
+	}
+	if public != 1 {
+		t.Errorf("%d public answers, want only the second question's", public)
+	}
+}
+
+// TestUnsendableNoticeBecomesReaction: Discord rate-limits the channel's
+// messages for longer than the answer and the notice may wait. The asker
+// still learns that no answer is coming — a ⚠️ on their question, as
+// reactions are limited apart from messages — and no message is sent
+// late.
+func TestUnsendableNoticeBecomesReaction(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	h := start(t, f, Config{}, real, ix, nil)
+	h.allowed[http.StatusTooManyRequests] = true
+	f.Script(http.MethodPost, "/channels/"+general+"/messages", discordfake.RateLimited(deliverTimeout+time.Second))
+	q := h.mention(general, user(1), capitalQ)
+	h.waitLog("unanswered question signalled with a reaction", "event_id", q)
+	if got := f.Reactions(q, failEmoji); len(got) != 1 || got[0] != f.BotUser().ID {
+		t.Errorf("reactions on the question: %v", got)
+	}
+	for _, c := range f.Calls() {
+		if isReplyTo(q)(c) {
+			t.Errorf("a message was sent despite the rate limit: %q", h.payload(c).Content)
+		}
 	}
 }

@@ -207,7 +207,8 @@ func (h *harness) checkCalls() {
 			if cb.Type == discordfake.CallbackMessage || cb.Type == discordfake.CallbackUpdateMessage {
 				p = cb.Data
 			}
-		case strings.HasSuffix(c.Path, "/typing"), strings.HasSuffix(c.Path, "/threads"), strings.HasSuffix(c.Path, "/commands"):
+		case strings.HasSuffix(c.Path, "/typing"), strings.HasSuffix(c.Path, "/threads"), strings.HasSuffix(c.Path, "/commands"),
+			strings.HasPrefix(c.Path, "/channels/") && strings.Count(c.Path, "/") == 2: // a thread's edit
 		case c.Method == http.MethodPost || c.Method == http.MethodPatch:
 			m, err := c.Message()
 			if err != nil {

@@ -37,8 +37,9 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	arrived := time.Now()
 	var cmd *command
 	timeout := b.cfg.AnswerTimeout
-	if in.Type == discordgo.InteractionApplicationCommand {
-		if cmd = findCommand(in.ApplicationCommandData().Name); cmd != nil && cmd.timeout > 0 {
+	data, hasData := in.Data.(discordgo.ApplicationCommandInteractionData)
+	if in.Type == discordgo.InteractionApplicationCommand && hasData {
+		if cmd = findCommand(data.Name); cmd != nil && cmd.timeout > 0 {
 			timeout = cmd.timeout
 		}
 	}
@@ -54,7 +55,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer end()
 	switch in.Type {
 	case discordgo.InteractionApplicationCommand:
-		b.runCommand(ctx, cmd, in, arrived)
+		b.runCommand(ctx, cmd, in, data, arrived)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		b.autocomplete(ctx, in)
 	case discordgo.InteractionMessageComponent:
@@ -64,7 +65,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 		case strings.HasPrefix(id, feedbackPrefix):
 			b.recordFeedback(ctx, in, id)
 		case isArticles:
-			b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.lib.Articles(), search, page), 0)
+			b.respond(ctx, in, discordgo.InteractionResponseUpdateMessage, renderArticles(b.articlesFor(in.ChannelID), search, page), 0)
 		default:
 			b.notice(ctx, in, noticeStaleButton)
 		}
@@ -83,8 +84,13 @@ const (
 )
 
 // failInteraction tells the user an interaction failed: as its response,
-// or, once it was acknowledged, by editing that response.
+// or, once it was acknowledged, by editing that response. An autocomplete
+// gets no suggestions: it cannot show a message.
 func (b *Bot) failInteraction(ctx context.Context, in *discordgo.Interaction) {
+	if in.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		b.suggest(ctx, in, nil)
+		return
+	}
 	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Content: noticeFailed, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
@@ -128,8 +134,19 @@ func (b *Bot) deferResponse(ctx context.Context, in *discordgo.Interaction, flag
 // ask answers /ask: checks that cost nothing, then the deferred
 // acknowledgement, and only then the answer.
 func (b *Bot) ask(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData, arrived time.Time) {
-	b.metrics.question(SourceSlash)
-	text := strings.TrimSpace(optString(data, "question"))
+	var flags discordgo.MessageFlags
+	if optBool(data, "private") {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	b.askText(ctx, in, SourceSlash, optString(data, "question"), strings.TrimSpace(optString(data, "article")), flags, arrived)
+}
+
+// askText answers text asked by an interaction (/ask, or the Ask
+// Verbatim menu on a message), searching only the article named (if any)
+// among those of the channel's collection.
+func (b *Bot) askText(ctx context.Context, in *discordgo.Interaction, source, text, article string, flags discordgo.MessageFlags, arrived time.Time) {
+	b.metrics.question(source)
+	text = strings.TrimSpace(text)
 	switch {
 	case in.GuildID != "" && !b.channelAllowed(b.s, in.ChannelID):
 		b.notice(ctx, in, noticeChannel)
@@ -138,32 +155,53 @@ func (b *Bot) ask(ctx context.Context, in *discordgo.Interaction, data discordgo
 		b.notice(ctx, in, noticeEmpty)
 		return
 	}
+	var articleID string
+	if article != "" {
+		a := b.findArticle(in.ChannelID, article)
+		if a == nil {
+			b.notice(ctx, in, noticeUnknownArticle(article))
+			return
+		}
+		articleID = a.ID
+	}
 	user := interactionUser(in)
 	if notice := b.admit(text, user.ID); notice != "" {
 		b.notice(ctx, in, notice)
 		return
 	}
-	var flags discordgo.MessageFlags
-	if optBool(data, "private") {
-		flags = discordgo.MessageFlagsEphemeral
-	}
 	if err := b.deferResponse(ctx, in, flags); err != nil {
 		b.queue.leave()
 		b.metrics.answerError()
-		b.log.Error("acknowledging /ask", "interaction_id", in.ID, "err", err)
+		b.log.Error("acknowledging a question", "interaction_id", in.ID, "err", err)
 		return
 	}
 	b.metrics.acked(time.Since(arrived))
 	b.answerQuestion(ctx, question{
-		source: SourceSlash, text: text, userID: user.ID, guildID: in.GuildID, channelID: in.ChannelID,
+		source: source, text: text, userID: user.ID, guildID: in.GuildID, channelID: in.ChannelID,
 		eventID: in.ID, dest: &interactionDest{s: b.s, in: in, flags: flags}, arrived: arrived,
+		articleID: articleID, articles: b.scope(in.ChannelID, ""),
 	})
+}
+
+// noticeUnknownArticle answers an article option that names no article.
+func noticeUnknownArticle(name string) string {
+	return fmt.Sprintf("I don't know an article called “%s” — pick one from the list as you type.", escapeQuote(inert(truncate(name, 100))))
 }
 
 // quote answers /quote with the passages that contain the phrase word for
 // word, or else the closest ones. No LLM is involved.
 func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {
 	text := strings.TrimSpace(optString(data, "text"))
+	if runes(text) > maxQuoteRunes {
+		b.notice(ctx, in, fmt.Sprintf("That is too long to look up (the limit is %d characters).", maxQuoteRunes))
+		return
+	}
+	b.findQuote(ctx, in, text, strings.TrimSpace(optString(data, "article")))
+}
+
+// findQuote looks text up in the articles of the channel's collection (or
+// the one article named) and shows where they say it.
+func (b *Bot) findQuote(ctx context.Context, in *discordgo.Interaction, text, article string) {
 	switch {
 	case in.GuildID != "" && !b.channelAllowed(b.s, in.ChannelID):
 		b.notice(ctx, in, noticeChannel)
@@ -171,26 +209,23 @@ func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discord
 	case text == "":
 		b.notice(ctx, in, "Give me some words to look for.")
 		return
-	case runes(text) > maxQuoteRunes:
-		b.notice(ctx, in, fmt.Sprintf("That is too long to look up (the limit is %d characters).", maxQuoteRunes))
-		return
 	}
 	if err := b.deferResponse(ctx, in, 0); err != nil {
-		b.log.Error("acknowledging /quote", "interaction_id", in.ID, "err", err)
+		b.log.Error("acknowledging a quote lookup", "interaction_id", in.ID, "err", err)
 		return
 	}
 	dest := &interactionDest{s: b.s, in: in}
 	var articleID string
-	if name := strings.TrimSpace(optString(data, "article")); name != "" {
-		a := b.findArticle(name)
+	if article != "" {
+		a := b.findArticle(in.ChannelID, article)
 		if a == nil {
-			b.sendNotice(ctx, dest, in.ID, fmt.Sprintf("I don't know an article called “%s” — pick one from the list as you type.", escapeQuote(truncate(name, 100))))
+			b.sendNotice(ctx, dest, in.ID, noticeUnknownArticle(article))
 			return
 		}
 		articleID = a.ID
 	}
 	start := time.Now()
-	hits, err := b.lib.Quote(ctx, text, retrieval.QuoteOptions{K: 5, ArticleID: articleID})
+	hits, err := b.quoteIn(ctx, in.ChannelID, text, articleID)
 	if err != nil {
 		if !errors.Is(err, retrieval.ErrEmptyQuery) {
 			b.log.Error("looking up a quote", "interaction_id", in.ID, "err", err)
@@ -201,6 +236,8 @@ func (b *Bot) quote(ctx context.Context, in *discordgo.Interaction, data discord
 			notice = "No articles are loaded yet."
 		case errors.Is(err, retrieval.ErrEmptyQuery):
 			notice = noticeNoWords
+		case errors.Is(err, retrieval.ErrUnknownCollection):
+			notice = noticeEmptyCollection(b.scope(in.ChannelID, ""))
 		}
 		b.sendNotice(ctx, dest, in.ID, notice)
 		return
@@ -229,14 +266,18 @@ func (b *Bot) sendNotice(ctx context.Context, d destination, eventID, text strin
 	}
 }
 
-// findArticle resolves an /quote article option: an ID (what autocomplete
-// fills in), else a title, else the one title containing it.
-func (b *Bot) findArticle(name string) *corpus.Article {
-	if a, ok := b.lib.Article(name); ok {
-		return a
+// findArticle resolves an article option among the articles of the
+// channel's collection: an ID (what autocomplete fills in), else a title,
+// else the one title containing it.
+func (b *Bot) findArticle(channelID, name string) *corpus.Article {
+	arts := b.articlesFor(channelID)
+	for _, a := range arts {
+		if a.ID == name {
+			return a
+		}
 	}
 	var found []*corpus.Article
-	for _, a := range b.lib.Articles() {
+	for _, a := range arts {
 		if strings.EqualFold(a.Title, name) {
 			return a
 		}
@@ -250,23 +291,35 @@ func (b *Bot) findArticle(name string) *corpus.Article {
 	return nil
 }
 
-// autocomplete suggests articles for /quote's article option: titles
-// starting with what was typed first, then titles or IDs containing it.
+// autocomplete suggests articles for the article option of /ask and
+// /quote: titles starting with what was typed first, then titles or IDs
+// containing it, among the articles the channel searches. An
+// autocomplete without data, or for another option, gets no suggestions.
 func (b *Bot) autocomplete(ctx context.Context, in *discordgo.Interaction) {
-	data, ok := in.Data.(discordgo.ApplicationCommandInteractionData)
-	if !ok {
-		b.log.Warn("autocomplete ignored: no command data", "interaction_id", in.ID)
-		return
-	}
+	data, _ := in.Data.(discordgo.ApplicationCommandInteractionData)
 	var typed string
+	focused := false
 	for _, o := range data.Options {
-		if o.Focused {
+		if o.Focused && o.Name == "article" {
 			typed, _ = o.Value.(string)
+			focused = true
 		}
+	}
+	var choices []*discordgo.ApplicationCommandOptionChoice
+	if focused {
+		choices = articleChoices(b.articlesFor(in.ChannelID), typed)
+	}
+	b.suggest(ctx, in, choices)
+}
+
+// suggest answers an autocomplete with choices (none when nil).
+func (b *Bot) suggest(ctx context.Context, in *discordgo.Interaction, choices []*discordgo.ApplicationCommandOptionChoice) {
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
 	}
 	err := b.s.InteractionRespond(in, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-		Data: &discordgo.InteractionResponseData{Choices: articleChoices(b.lib.Articles(), typed)},
+		Data: &discordgo.InteractionResponseData{Choices: choices},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
 		b.log.Warn("answering autocomplete", "interaction_id", in.ID, "err", err)
@@ -375,6 +428,9 @@ func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 			"added", st.Added, "changed", st.Changed, "removed", st.Removed, "cached", st.Cached,
 			"embedded", st.Embedded, "skipped", len(st.Skipped), "took", st.Duration)
 		msg = renderReload(st)
+		if col := b.scope(in.ChannelID, ""); col != "" {
+			msg += fmt.Sprintf(" This channel searches the “%s” collection: %s.", escapeQuote(col), plural(len(b.articlesFor(in.ChannelID)), "article"))
+		}
 	}
 	b.sendNotice(ctx, &interactionDest{s: b.s, in: in, flags: discordgo.MessageFlagsEphemeral}, in.ID, msg)
 }

@@ -27,54 +27,79 @@ func (b *Bot) onMessage(s *discordgo.Session, mc *discordgo.MessageCreate) {
 		b.log.Debug("message ignored: from a bot", "message_id", m.ID)
 		return
 	}
-	source, text, parent := b.classify(m)
-	if source == "" {
-		return
-	}
-	if m.GuildID != "" && !b.channelAllowed(s, m.ChannelID) {
-		b.log.Debug("message ignored: channel not allowed", "message_id", m.ID, "channel_id", m.ChannelID)
-		return
-	}
 	arrived := time.Now()
 	ctx, end, ok := b.begin(b.cfg.AnswerTimeout)
 	if !ok {
-		ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
-		defer cancel()
-		b.replyNotice(ctx, m, noticeClosing)
+		if source, _, _ := b.classify(m); source != "" && (m.GuildID == "" || b.channelAllowed(s, m.ChannelID)) {
+			ctx, cancel := context.WithTimeout(context.Background(), noticeTimeout)
+			defer cancel()
+			b.replyNotice(ctx, m, noticeClosing)
+		}
 		return
 	}
 	defer end()
+	source, text, parent := b.classify(m)
+	post, isPost := b.forumPostOf(ctx, s, m)
+	if isPost {
+		source, text, parent = SourceForum, forumQuestion(post, m), ""
+	}
+	if source == "" {
+		return
+	}
+	if m.GuildID != "" && !isPost && !b.channelAllowed(s, m.ChannelID) {
+		b.log.Debug("message ignored: channel not allowed", "message_id", m.ID, "channel_id", m.ChannelID)
+		return
+	}
 	b.metrics.question(source)
+	if b.turnedAway(ctx, m, source, text) {
+		return
+	}
+	var dest *channelDest
+	if isPost { // answered in the post's thread
+		dest = b.channelDest(s, m.ChannelID, m)
+	} else {
+		dest = b.messageDest(ctx, s, m, text)
+	}
+	stopTyping := b.typing(ctx, s, dest.channelID)
+	q := question{
+		source: source, text: text, userID: m.Author.ID, guildID: m.GuildID, channelID: m.ChannelID,
+		eventID: m.ID, parent: parent, dest: dest, arrived: arrived, answered: stopTyping,
+		articles: b.scope(m.ChannelID, post.forumID),
+	}
+	if isPost {
+		q.delivered = func(ctx context.Context, ids []string) { b.forumAnswered(ctx, post, ids) }
+	}
+	if parent != "" {
+		q.history = b.history(ctx, s, m.ChannelID, parent)
+	}
+	b.answerQuestion(ctx, q)
+}
 
+// turnedAway answers a message question that will not be answered — empty,
+// too long, over the user's rate or the queue — with a notice, and reports
+// whether it did; otherwise the question is admitted.
+func (b *Bot) turnedAway(ctx context.Context, m *discordgo.Message, source, text string) bool {
 	if text == "" {
 		notice := noticeEmpty
 		if source == SourceReply && len(m.Attachments) == 0 {
 			notice = noticeNeedPing // Discord hides the text of a reply that does not mention us
 		}
 		b.replyNotice(ctx, m, notice)
-		return
+		return true
 	}
-	if notice := b.admit(text, m.Author.ID); notice != "" {
-		// One such notice a minute per user: a burst is not answered by
-		// a burst of notices. (Interactions always get theirs, unseen by
-		// others.)
-		sent := b.noticed.allow(m.Author.ID, time.Now())
-		b.log.Info("question turned away", "message_id", m.ID, "user_id", m.Author.ID, "notice_sent", sent)
-		if sent {
-			b.replyNotice(ctx, m, notice)
-		}
-		return
+	notice := b.admit(text, m.Author.ID)
+	if notice == "" {
+		return false
 	}
-	dest := b.messageDest(ctx, s, m, text)
-	stopTyping := b.typing(ctx, s, dest.channelID)
-	q := question{
-		source: source, text: text, userID: m.Author.ID, guildID: m.GuildID, channelID: m.ChannelID,
-		eventID: m.ID, parent: parent, dest: dest, arrived: arrived, answered: stopTyping,
+	// One such notice a minute per user: a burst is not answered by a
+	// burst of notices. (Interactions always get theirs, unseen by
+	// others.)
+	sent := b.noticed.allow(m.Author.ID, time.Now())
+	b.log.Info("question turned away", "message_id", m.ID, "user_id", m.Author.ID, "notice_sent", sent)
+	if sent {
+		b.replyNotice(ctx, m, notice)
 	}
-	if parent != "" {
-		q.history = b.history(ctx, s, m.ChannelID, parent)
-	}
-	b.answerQuestion(ctx, q)
+	return true
 }
 
 // classify says whether m is a question for the bot, and how it came:
@@ -140,20 +165,23 @@ func (b *Bot) tooLong(text string) string {
 func (b *Bot) replyNotice(ctx context.Context, m *discordgo.Message, notice string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
 	defer cancel()
-	d := &channelDest{s: b.s, channelID: m.ChannelID, ref: m.SoftReference()}
+	d := b.channelDest(b.s, m.ChannelID, m)
 	if _, err := post(ctx, d.first, reply{Content: notice}); err != nil {
 		b.log.Warn("sending a notice", "message_id", m.ID, "err", err)
 	}
 }
 
 // channelAllowed applies Config.AllowedChannels to a guild channel: a
-// listed channel, a thread the bot started, or a thread of a listed
-// channel.
+// listed channel, a thread the bot started, a post in one of the forums,
+// or a thread of a listed channel.
 func (b *Bot) channelAllowed(s *discordgo.Session, channelID string) bool {
 	if len(b.allowed) == 0 || b.allowed[channelID] {
 		return true
 	}
 	if _, ok := b.threads.get(channelID); ok {
+		return true
+	}
+	if _, ok := b.posts.get(channelID); ok { // a post in one of the forums
 		return true
 	}
 	ch, err := s.State.Channel(channelID)
@@ -170,12 +198,14 @@ func (b *Bot) messageDest(ctx context.Context, s *discordgo.Session, m *discordg
 			}, discordgo.WithContext(ctx))
 		})
 		if err == nil {
-			b.threads.put(th.ID, true)
-			return &channelDest{s: s, channelID: th.ID}
+			b.threads.put(th.ID, m.ChannelID)
+			d := b.channelDest(s, th.ID, nil)
+			d.asked = m.SoftReference()
+			return d
 		}
 		b.log.Warn("starting a thread; replying instead", "message_id", m.ID, "err", err)
 	}
-	return &channelDest{s: s, channelID: m.ChannelID, ref: m.SoftReference()}
+	return b.channelDest(s, m.ChannelID, m)
 }
 
 func (b *Bot) inThread(s *discordgo.Session, channelID string) bool {

@@ -19,7 +19,7 @@ import (
 type Metrics struct {
 	reg        *prometheus.Registry
 	connected  atomic.Bool
-	commands   atomic.Bool            // slash commands registered
+	commands   atomic.Int32           // commandsPending, commandsRegistered or commandsRetrying
 	questions  *prometheus.CounterVec // by source
 	limited    *prometheus.CounterVec // by reason
 	restErrors *prometheus.CounterVec // by status
@@ -37,6 +37,8 @@ const (
 	SourceReply   = "reply"
 	SourceDM      = "dm"
 	SourceSlash   = "slash"
+	// SourceForum (forum posts) and SourceMenu (message context menus)
+	// are defined with those features.
 )
 
 // NewMetrics registers the bot's collectors, and the Go runtime and process
@@ -79,7 +81,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "verbatim_answer_seconds",
-			Help:    "Time from a question's arrival to its answer being sent.",
+			Help:    "Time from a question's arrival to its answer being delivered (undelivered answers are not counted).",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
 		}),
 		ack: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -89,7 +91,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}),
 	}
 	// Known label values start at zero so rates work from the first scrape.
-	for _, s := range []string{SourceMention, SourceReply, SourceDM, SourceSlash} {
+	for _, s := range []string{SourceMention, SourceReply, SourceDM, SourceSlash, SourceForum, SourceMenu} {
 		m.questions.WithLabelValues(s)
 	}
 	for _, r := range []string{"rate", "busy"} {
@@ -98,8 +100,13 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	reg.MustRegister(
 		m.questions, m.limited, m.restErrors, m.refusals, m.fallbacks, m.errors, m.dropped, m.latency, m.ack,
 		boolGauge("verbatim_discord_connected", "Whether the gateway connection is up.", &m.connected),
-		boolGauge("verbatim_discord_commands_registered",
-			"Whether the slash commands are registered (0 while registration is being retried).", &m.commands),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "verbatim_discord_commands_registered",
+			Help: "Whether the slash commands are registered (0 while registration is being retried)."}, func() float64 {
+			if m.commands.Load() == commandsRegistered {
+				return 1
+			}
+			return 0
+		}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -152,13 +159,27 @@ func (m *Metrics) setConnected(up bool) {
 	}
 }
 
+// States of the slash-command registration.
+const (
+	commandsPending    = iota // not tried yet
+	commandsRegistered        // registered
+	commandsRetrying          // failed; retried with backoff
+)
+
 func (m *Metrics) setCommands(ok bool) {
-	if m != nil {
-		m.commands.Store(ok)
+	if m == nil {
+		return
+	}
+	if ok {
+		m.commands.Store(commandsRegistered)
+	} else {
+		m.commands.Store(commandsRetrying)
 	}
 }
 
-func (m *Metrics) answered(refused bool, fallback bool, dropped int, d time.Duration) {
+// answered counts an answer made; d, the time to deliver it, only when
+// it was delivered.
+func (m *Metrics) answered(refused bool, fallback bool, dropped int, d time.Duration, delivered bool) {
 	if m == nil {
 		return
 	}
@@ -169,21 +190,26 @@ func (m *Metrics) answered(refused bool, fallback bool, dropped int, d time.Dura
 		m.fallbacks.Inc()
 	}
 	m.dropped.Add(float64(dropped))
-	m.latency.Observe(d.Seconds())
+	if delivered {
+		m.latency.Observe(d.Seconds())
+	}
 }
 
 // Handler serves /metrics from the registry given to NewMetrics, and
-// /healthz: 503 while the gateway is disconnected, else 200 with "ok", or
-// "degraded" while the slash commands are not registered (mentions are
-// answered; registration is retried).
+// /healthz: 503 until the gateway session is ready (READY or RESUMED
+// received) and the slash commands were registered once or are being
+// retried; then 200 with "ok", or "degraded" while registration is
+// retried (mentions are answered).
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		switch {
 		case !m.connected.Load():
-			http.Error(w, "disconnected from Discord", http.StatusServiceUnavailable)
-		case !m.commands.Load():
+			http.Error(w, "not connected to Discord", http.StatusServiceUnavailable)
+		case m.commands.Load() == commandsPending:
+			http.Error(w, "starting: registering the slash commands", http.StatusServiceUnavailable)
+		case m.commands.Load() == commandsRetrying:
 			io.WriteString(w, "degraded: slash commands not registered (retrying); mentions are answered\n")
 		default:
 			io.WriteString(w, "ok\n")

@@ -22,8 +22,9 @@ func TestMetricsRecorded(t *testing.T) {
 	m.restError("error")
 	m.answerError()
 	m.acked(20 * time.Millisecond)
-	m.answered(true, false, 0, 300*time.Millisecond)
-	m.answered(false, true, 2, 2*time.Second)
+	m.answered(true, false, 0, 300*time.Millisecond, true)
+	m.answered(false, true, 2, 2*time.Second, true)
+	m.answered(false, false, 0, 40*time.Second, false) // not delivered: no latency
 	m.setConnected(true)
 
 	body := scrape(t, m, "/metrics")
@@ -69,28 +70,40 @@ func TestMetricsRecorded(t *testing.T) {
 	}
 }
 
+// TestMetricsHealthz checks that /healthz says ready only once the
+// gateway session is ready and the commands were registered (or are being
+// retried, degraded).
 func TestMetricsHealthz(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics(nil)
 	for _, tc := range []struct {
-		name string
-		up   bool
-		code int
+		name     string
+		up       bool
+		commands *bool // nil: leave as it is
+		code     int
+		body     string
 	}{
-		{"before connecting", false, http.StatusServiceUnavailable},
-		{"connected", true, http.StatusOK},
-		{"disconnected", false, http.StatusServiceUnavailable},
+		{"before READY", false, nil, http.StatusServiceUnavailable, "not connected to Discord\n"},
+		{"READY, commands not yet registered", true, nil, http.StatusServiceUnavailable, "starting: registering the slash commands\n"},
+		{"registration failed, retrying", true, ptr(false), http.StatusOK, "degraded: slash commands not registered (retrying); mentions are answered\n"},
+		{"registered", true, ptr(true), http.StatusOK, "ok\n"},
+		{"disconnected", false, nil, http.StatusServiceUnavailable, "not connected to Discord\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m.setConnected(tc.up)
+			if tc.commands != nil {
+				m.setCommands(*tc.commands)
+			}
 			rec := httptest.NewRecorder()
 			m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-			if rec.Code != tc.code {
-				t.Errorf("/healthz = %d, want %d", rec.Code, tc.code)
+			if rec.Code != tc.code || rec.Body.String() != tc.body {
+				t.Errorf("/healthz = %d %q, want %d %q", rec.Code, rec.Body.String(), tc.code, tc.body)
 			}
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestNilMetricsRecordsNothing(t *testing.T) {
 	t.Parallel()
@@ -101,7 +114,7 @@ func TestNilMetricsRecordsNothing(t *testing.T) {
 	m.answerError()
 	m.acked(time.Second)
 	m.setConnected(true)
-	m.answered(true, true, 1, time.Second)
+	m.answered(true, true, 1, time.Second, true)
 	rt := countingTransport{base: roundTripFunc(func(*http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusInternalServerError}, nil
 	}), m: m}

@@ -454,16 +454,27 @@ func TestRenderReload(t *testing.T) {
 }
 
 func TestInviteURL(t *testing.T) {
-	got := InviteURL("123", false)
+	got := inviteURL("https://discord.com", "123", Permissions(Config{}))
 	u, err := url.Parse(got)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	if q.Get("client_id") != "123" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "274877991936" {
+	if q.Get("client_id") != "123" || q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "274877992000" {
 		t.Errorf("InviteURL = %s", got)
 	}
-	if Permissions(true)&discordgo.PermissionCreatePublicThreads == 0 || Permissions(false)&discordgo.PermissionCreatePublicThreads != 0 {
+	b, err := New(Config{Token: "t", APIURL: "http://127.0.0.1:8081/api"}, answerFunc(nil), struct{ Library }{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.appID = "123"
+	if got := b.InviteURL(); !strings.HasPrefix(got, "http://127.0.0.1:8081/oauth2/authorize?client_id=123&") {
+		t.Errorf("invite URL with DISCORD_API_URL = %s, want it on that server", got)
+	}
+	if p := Permissions(Config{ForumChannels: []string{"1"}}); p&discordgo.PermissionAddReactions == 0 || p&discordgo.PermissionManageThreads == 0 {
+		t.Error("forums do not ask for the reaction and manage-threads permissions")
+	}
+	if Permissions(Config{UseThreads: true})&discordgo.PermissionCreatePublicThreads == 0 || Permissions(Config{})&discordgo.PermissionCreatePublicThreads != 0 {
 		t.Error("create-threads permission not tied to UseThreads")
 	}
 }

@@ -63,18 +63,21 @@ type Config struct {
 	MaxQuestionChars int     `env:"MAX_QUESTION_CHARS"` // 0 = bot.DefaultMaxQuestionRunes
 
 	// Discord.
-	DiscordToken    string        `env:"DISCORD_TOKEN"`
-	DiscordAPIURL   string        `env:"DISCORD_API_URL"` // "" = Discord itself
-	DiscordGuildID  string        `env:"DISCORD_GUILD_ID"`
-	DiscordChannels []string      `env:"DISCORD_CHANNELS"`
-	AdminUserIDs    []string      `env:"ADMIN_USER_IDS"`
-	AdminRoleIDs    []string      `env:"ADMIN_ROLE_IDS"`
-	UseThreads      bool          `env:"DISCORD_THREADS"`
-	RatePerMinute   int           `env:"RATE_PER_USER_PER_MINUTE"` // 0 = discord.DefaultRatePerUser
-	RateBurst       int           `env:"RATE_BURST"`               // 0 = discord.DefaultRateBurst
-	MaxConcurrent   int           `env:"MAX_CONCURRENT_ANSWERS"`   // 0 = discord.DefaultMaxConcurrent
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT"`         // 0 = discord.DefaultShutdownTimeout
-	MetricsAddr     string        `env:"METRICS_ADDR"`
+	DiscordToken    string   `env:"DISCORD_TOKEN"`
+	DiscordAPIURL   string   `env:"DISCORD_API_URL"` // "" = Discord itself
+	DiscordGuildID  string   `env:"DISCORD_GUILD_ID"`
+	DiscordChannels []string `env:"DISCORD_CHANNELS"`
+	AdminUserIDs    []string `env:"ADMIN_USER_IDS"`
+	AdminRoleIDs    []string `env:"ADMIN_ROLE_IDS"`
+	UseThreads      bool     `env:"DISCORD_THREADS"`
+	DiscordForums   []string `env:"DISCORD_FORUM_CHANNELS"`
+	// DiscordCollections maps channel IDs to ARTICLES_DIR sub-folders.
+	DiscordCollections map[string]string `env:"DISCORD_CHANNEL_COLLECTIONS" envKeyValSeparator:":"`
+	RatePerMinute      int               `env:"RATE_PER_USER_PER_MINUTE"` // 0 = discord.DefaultRatePerUser
+	RateBurst          int               `env:"RATE_BURST"`               // 0 = discord.DefaultRateBurst
+	MaxConcurrent      int               `env:"MAX_CONCURRENT_ANSWERS"`   // 0 = discord.DefaultMaxConcurrent
+	ShutdownTimeout    time.Duration     `env:"SHUTDOWN_TIMEOUT"`         // 0 = discord.DefaultShutdownTimeout
+	MetricsAddr        string            `env:"METRICS_ADDR"`
 
 	// Logging.
 	LogLevel   string `env:"LOG_LEVEL"`                    // debug, info, warn, error; "" = info for serve, warn otherwise
@@ -134,6 +137,9 @@ func loadConfig() (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("configuration: LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
+	if err := c.checkCollections(); err != nil {
+		return Config{}, fmt.Errorf("configuration: DISCORD_CHANNEL_COLLECTIONS: %w", err)
+	}
 	return c, nil
 }
 
@@ -143,6 +149,26 @@ func (c Config) limitsText() string {
 		cmp.Or(c.MaxParagraphs, corpus.DefaultMaxParagraphs),
 		cmp.Or(c.MaxCorpusBytes, corpus.DefaultMaxCorpusBytes),
 		cmp.Or(c.MaxArticleParagraphs, corpus.DefaultMaxArticleParagraphs))
+}
+
+// checkCollections checks that every collection named in
+// DISCORD_CHANNEL_COLLECTIONS is a sub-folder of ARTICLES_DIR.
+func (c Config) checkCollections() error {
+	if len(c.DiscordCollections) == 0 {
+		return nil
+	}
+	if c.ArticlesDir == "" {
+		return errors.New("collections are sub-folders of ARTICLES_DIR, which is not set")
+	}
+	for ch, col := range c.DiscordCollections {
+		if strings.TrimSpace(ch) == "" || col == "" || col == "." || col == ".." || strings.ContainsAny(col, `/\`) {
+			return fmt.Errorf("%q:%q is not channel:folder, with a folder directly in ARTICLES_DIR", ch, col)
+		}
+		if fi, err := os.Stat(filepath.Join(c.ArticlesDir, col)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("collection %q is not a folder in ARTICLES_DIR", col)
+		}
+	}
+	return nil
 }
 
 // generating reports whether an LLM is configured.

@@ -59,9 +59,10 @@ type Server struct {
 
 	mu            sync.Mutex
 	nextID        uint64
-	revoked       bool
+	revoked       *Revocation
 	failIdentify  int
 	scripts       map[string][]Response
+	limits        map[string]*bucket // by "METHOD /path"
 	messages      map[string]*storedMessage
 	interactions  map[string]*interactionState // by ID
 	byToken       map[string]*interactionState
@@ -73,6 +74,7 @@ type Server struct {
 	delivered     int               // events written to some connection
 	sessions      map[string]int    // session ID → first event index it may receive
 	channelGuild  map[string]string // channel ID → guild ID ("" for DMs)
+	channels      map[string]*Channel
 	conns         map[*conn]bool
 	current       *conn
 }
@@ -103,6 +105,7 @@ func New(opts Options) *Server {
 		frames:        newRecord[Frame](),
 		nextID:        1_000_000,
 		scripts:       make(map[string][]Response),
+		limits:        make(map[string]*bucket),
 		messages:      make(map[string]*storedMessage),
 		interactions:  make(map[string]*interactionState),
 		byToken:       make(map[string]*interactionState),
@@ -111,6 +114,7 @@ func New(opts Options) *Server {
 		eventsChanged: make(chan struct{}),
 		sessions:      make(map[string]int),
 		channelGuild:  make(map[string]string),
+		channels:      make(map[string]*Channel),
 		conns:         make(map[*conn]bool),
 	}
 	mux := http.NewServeMux()
@@ -317,6 +321,46 @@ func RateLimited(d time.Duration) Response {
 	}}
 }
 
+// Limit rate-limits method requests to path (as in Call.Path) the way
+// Discord limits a route's bucket: at most n requests in each window of
+// length per, the window starting at the first request after the last one
+// ended. Requests beyond n get a 429 whose retry_after is the rest of the
+// window; every response on the route carries the X-RateLimit headers.
+// Scripted responses are answered first and not counted.
+func (s *Server) Limit(method, path string, n int, per time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits[method+" "+path] = &bucket{n: n, per: per}
+}
+
+// bucket is one rate-limited route.
+type bucket struct {
+	n     int
+	per   time.Duration
+	start time.Time
+	used  int
+}
+
+// take counts a request at now: ok, with the headers to send, or the 429
+// to answer.
+func (b *bucket) take(now time.Time) (h http.Header, limited *Response) {
+	if now.Sub(b.start) >= b.per {
+		b.start, b.used = now, 0
+	}
+	left := b.per - now.Sub(b.start)
+	if b.used >= b.n {
+		r := RateLimited(left)
+		return nil, &r
+	}
+	b.used++
+	h = http.Header{}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(b.n))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(b.n-b.used))
+	h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(left.Seconds(), 'f', 3, 64))
+	h.Set("X-RateLimit-Bucket", "fake-bucket")
+	return h, nil
+}
+
 // Script queues responses for method requests to path (as in Call.Path);
 // each matching request consumes one, then the fake's normal behaviour
 // resumes.
@@ -331,9 +375,22 @@ func (s *Server) Script(method, path string, rs ...Response) {
 // IDENTIFY or RESUME close with 4004, as after the token is reset in the
 // developer portal.
 func (s *Server) RevokeToken() {
+	s.RevokeTokenWith(Revocation{Status: http.StatusUnauthorized, Close: 4004})
+}
+
+// Revocation is how the fake refuses a revoked token: REST calls get
+// Status with error Code in the body, IDENTIFY and RESUME are closed with
+// Close. Discord has been seen to answer 400 with code 40001 and to close
+// with 4000 rather than 4004.
+type Revocation struct {
+	Status, Code, Close int
+}
+
+// RevokeTokenWith revokes the token, refusing it as r says.
+func (s *Server) RevokeTokenWith(r Revocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revoked = true
+	s.revoked = &r
 }
 
 // FailIdentify makes the gateway answer every later IDENTIFY and RESUME by
@@ -405,7 +462,7 @@ func (s *Server) newID() string {
 }
 
 func (s *Server) tokenOK(tok string) bool {
-	if s.revoked {
+	if s.revoked != nil {
 		return false
 	}
 	return s.opts.Token == "" || strings.TrimPrefix(tok, "Bot ") == strings.TrimPrefix(s.opts.Token, "Bot ")

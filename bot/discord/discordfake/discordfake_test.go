@@ -2,8 +2,10 @@ package discordfake_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,8 +185,24 @@ func TestLimits(t *testing.T) {
 	if !errors.As(err, &rest) || rest.Response.StatusCode != http.StatusBadRequest {
 		t.Fatalf("2,001 characters: err = %v, want 400", err)
 	}
+	var body struct {
+		Code   int `json:"code"`
+		Errors struct {
+			Content struct {
+				Errors []struct{ Code, Message string } `json:"_errors"`
+			} `json:"content"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(rest.ResponseBody, &body); err != nil || body.Code != 50035 || len(body.Errors.Content.Errors) != 1 ||
+		body.Errors.Content.Errors[0].Code != "BASE_TYPE_MAX_LENGTH" {
+		t.Errorf("2,001 characters: body %s, want Discord's nested form errors", rest.ResponseBody)
+	}
 	if _, err := s.ChannelMessageSend("7", string(long[:2000])); err != nil {
 		t.Fatalf("2,000 characters: %v", err)
+	}
+	_, err = s.ChannelMessageSend("7", "")
+	if !errors.As(err, &rest) || rest.Message == nil || rest.Message.Code != 50006 {
+		t.Errorf("empty message: err = %v, want 50006", err)
 	}
 }
 
@@ -196,5 +214,80 @@ func recv[T any](t *testing.T, ctx context.Context, ch <-chan T) T {
 	case <-ctx.Done():
 		t.Fatal("timed out waiting for an event")
 		panic("unreachable")
+	}
+}
+
+// TestRouteLimit checks that Limit refuses a route's requests beyond its
+// count with a 429 whose retry_after is the rest of the window, sends
+// Discord's X-RateLimit headers on the requests it lets through, and
+// starts a new window once the old one is over.
+func TestRouteLimit(t *testing.T) {
+	f := discordfake.New(discordfake.Options{})
+	defer f.Close()
+	f.Limit(http.MethodPost, "/channels/7/messages", 2, 300*time.Millisecond)
+	c := f.DirectClient()
+	post := func() *http.Response {
+		t.Helper()
+		resp, err := c.Post(f.URL()+"/api/v10/channels/7/messages", "application/json", strings.NewReader(`{"content":"hi"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i, want := range []string{"1", "0"} {
+		if r := post(); r.StatusCode != http.StatusOK || r.Header.Get("X-RateLimit-Remaining") != want {
+			t.Errorf("request %d: %d, remaining %q", i+1, r.StatusCode, r.Header.Get("X-RateLimit-Remaining"))
+		}
+	}
+	if r := post(); r.StatusCode != http.StatusTooManyRequests || r.Header.Get("X-RateLimit-Reset-After") == "" {
+		t.Errorf("third request in the window: %d, reset after %q", r.StatusCode, r.Header.Get("X-RateLimit-Reset-After"))
+	}
+	time.Sleep(350 * time.Millisecond) // the window ends
+	if r := post(); r.StatusCode != http.StatusOK {
+		t.Errorf("first request of the next window: %d", r.StatusCode)
+	}
+}
+
+// TestForumPost checks the events of a forum post as Discord sends them:
+// THREAD_CREATE (newly created, in the forum) before the first message,
+// whose ID is the thread's; and a reaction dispatched as
+// MESSAGE_REACTION_ADD.
+func TestForumPost(t *testing.T) {
+	f := discordfake.New(discordfake.Options{})
+	defer f.Close()
+	ctx := ctxT(t)
+	s := session(t, f, "x")
+	s.SyncEvents = true // to see the order events arrive in
+	type seen struct{ kind, id, parent string }
+	events := make(chan seen, 10)
+	s.AddHandler(func(_ *discordgo.Session, tc *discordgo.ThreadCreate) {
+		if tc.NewlyCreated {
+			events <- seen{"thread", tc.ID, tc.ParentID}
+		}
+	})
+	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { events <- seen{"message", m.ID, m.ChannelID} })
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
+		events <- seen{"reaction " + r.Emoji.Name, r.MessageID, r.UserID}
+	})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f.AddForum("90", "help", discordfake.ForumTag{ID: "91", Name: "Resolved"})
+	id, err := f.Post("90", discordfake.User{ID: "5", Username: "asker"}, "Title", "Body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.React(id, discordfake.User{ID: "5"}, "👍"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []seen{{"thread", id, "90"}, {"message", id, id}, {"reaction 👍", id, "5"}} {
+		if got := recv(t, ctx, events); got != want {
+			t.Errorf("event %+v, want %+v", got, want)
+		}
+	}
+	if ch, ok := f.Channel(id); !ok || ch.ParentID != "90" || ch.OwnerID != "5" || ch.Name != "Title" {
+		t.Errorf("post = %+v", ch)
 	}
 }

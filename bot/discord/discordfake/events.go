@@ -166,6 +166,13 @@ func (s *Server) Autocomplete(inv Invoker, name string, opts ...Option) (Interac
 	return s.interact(inv, 4, name, opts, "", "")
 }
 
+// MessageCommand dispatches a message context-menu command (an
+// application command of type 3) used on the stored message targetID,
+// which Discord sends in the interaction's data.resolved.messages.
+func (s *Server) MessageCommand(inv Invoker, name, targetID string) (Interaction, error) {
+	return s.interact(inv, 2, name, nil, targetID, "")
+}
+
 // Click dispatches a button click (type 3) on the stored message messageID.
 func (s *Server) Click(inv Invoker, messageID, customID string) (Interaction, error) {
 	return s.interact(inv, 3, "", nil, messageID, customID)
@@ -202,6 +209,14 @@ func (s *Server) interact(inv Invoker, typ int, name string, opts []Option, mess
 			opts = []Option{}
 		}
 		data := map[string]any{"id": cmdID, "name": name, "type": 1, "options": opts}
+		if messageID != "" { // a message context-menu command
+			m := s.messages[messageID]
+			if m == nil {
+				return Interaction{}, errors.New("discordfake: command on unknown message " + messageID)
+			}
+			data = map[string]any{"id": cmdID, "name": name, "type": 3, "target_id": messageID,
+				"resolved": map[string]any{"messages": map[string]any{messageID: m.wire(s, true)}}}
+		}
 		attachments := map[string]*Attachment{}
 		for _, o := range opts {
 			if o.attachment != nil {

@@ -61,6 +61,8 @@ func closeText(code int) string {
 		return "Authentication failed."
 	case 4014:
 		return "Disallowed intent(s)."
+	case 4000:
+		return "Unknown error."
 	}
 	return ""
 }
@@ -168,6 +170,9 @@ func (s *Server) rejectCode(token string) int {
 		return s.failIdentify
 	}
 	if !s.tokenOK(token) {
+		if s.revoked != nil && s.revoked.Close != 0 {
+			return s.revoked.Close
+		}
 		return 4004
 	}
 	return 0

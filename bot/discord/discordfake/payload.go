@@ -133,7 +133,7 @@ func (p MessagePayload) validate(create bool) string {
 		return msg
 	}
 	if create && p.Content == "" && len(p.Embeds) == 0 && len(p.Components) == 0 {
-		return "Cannot send an empty message"
+		return emptyMessage
 	}
 	return ""
 }
@@ -247,6 +247,7 @@ type storedMessage struct {
 	Mentions               []User
 	Reference              *MessageReference
 	Thread                 string
+	Reactions              map[string][]string // emoji → user IDs
 	Time                   time.Time
 	Edited                 *time.Time
 }

@@ -32,11 +32,37 @@ func apiError(status, code int, msg string) reply {
 	return reply{status: status, body: map[string]any{"message": msg, "code": code}}
 }
 
+// formError is Discord's 400 for a request that breaks its limits. msg is
+// "path.to.field: what is wrong" (or just what is wrong, for the request
+// as a whole); the body nests it as Discord does:
+// {"code": 50035, "errors": {"path": {"to": {"field": {"_errors": [{"code":
+// …, "message": …}]}}}}}. An empty message is Discord's 50006 instead.
 func formError(msg string) reply {
+	if msg == emptyMessage {
+		return apiError(http.StatusBadRequest, 50006, emptyMessage)
+	}
+	field, text, ok := strings.Cut(msg, ": ")
+	if !ok || strings.ContainsAny(field, " ") {
+		field, text = "", msg
+	}
+	code := "BASE_TYPE_INVALID"
+	if strings.Contains(text, "or fewer in length") {
+		code = "BASE_TYPE_MAX_LENGTH"
+	}
+	errs := map[string]any{"_errors": []any{map[string]any{"code": code, "message": text}}}
+	if field != "" {
+		path := strings.Split(field, ".")
+		for i := len(path) - 1; i >= 0; i-- {
+			errs = map[string]any{path[i]: errs}
+		}
+	}
 	return reply{status: http.StatusBadRequest, body: map[string]any{
-		"message": "Invalid Form Body", "code": 50035, "errors": msg,
+		"message": "Invalid Form Body", "code": 50035, "errors": errs,
 	}}
 }
+
+// emptyMessage is Discord's reason for a message with nothing to show.
+const emptyMessage = "Cannot send an empty message"
 
 var notFound = apiError(http.StatusNotFound, 0, "404: Not Found")
 
@@ -80,12 +106,35 @@ func (s *Server) route(c Call) reply {
 	if rep, ok := s.scripted(c.Method + " " + c.Path); ok {
 		return rep
 	}
+	if b := s.limits[c.Method+" "+c.Path]; b != nil {
+		h, limited := b.take(c.Time)
+		if limited != nil {
+			return reply{status: limited.Status, header: limited.Header, body: limited.Body}
+		}
+		rep := s.routeAuthorized(c)
+		if rep.header == nil {
+			rep.header = http.Header{}
+		}
+		for k, v := range h {
+			rep.header[k] = v
+		}
+		return rep
+	}
+	return s.routeAuthorized(c)
+}
+
+// routeAuthorized answers gateway discovery, which needs no token, else
+// the first entry of restRoutes that matches, once the token is checked.
+func (s *Server) routeAuthorized(c Call) reply {
 	seg := strings.Split(strings.Trim(c.Path, "/"), "/")
 	if seg[0] == "gateway" && c.Method == http.MethodGet {
 		return s.gatewayBot()
 	}
 	// Interaction callbacks and webhooks authenticate by their token.
 	if seg[0] != "interactions" && seg[0] != "webhooks" && !s.tokenOK(c.Header.Get("Authorization")) {
+		if r := s.revoked; r != nil && r.Status != http.StatusUnauthorized {
+			return apiError(r.Status, r.Code, "401: Unauthorized")
+		}
 		return apiError(http.StatusUnauthorized, 0, "401: Unauthorized")
 	}
 	for _, rt := range restRoutes {
@@ -151,6 +200,8 @@ var restRoutes = []restRoute{
 	{http.MethodPost, "/channels/*/messages", (*Server).createMessage},
 	{"", "/channels/*/messages/*", (*Server).channelMessage},
 	{http.MethodPost, "/channels/*/messages/*/threads", (*Server).startThread},
+	{http.MethodPut, "/channels/*/messages/*/reactions/*/@me", (*Server).addReaction},
+	{"", "/channels/*", (*Server).channel},
 }
 
 // matches reports whether c is a request for rt; seg is c.Path split into
@@ -220,13 +271,23 @@ func (s *Server) putCommands(app, guild string, body []byte) reply {
 
 func checkCommand(cmd map[string]any) string {
 	name, _ := cmd["name"].(string)
-	if !commandName.MatchString(name) {
-		return "command name must be 1-32 lowercase characters: " + name
-	}
 	typ, _ := cmd["type"].(float64)
 	if typ == 0 || typ == 1 {
+		if !commandName.MatchString(name) {
+			return "name: command name must be 1-32 lowercase characters: " + name
+		}
 		if d, _ := cmd["description"].(string); d == "" || utf8.RuneCountInString(d) > 100 {
-			return name + ": description must be 1-100 characters"
+			return name + ".description: must be 1-100 characters"
+		}
+	} else { // a user or message context-menu command
+		if n := utf8.RuneCountInString(name); n == 0 || n > 32 {
+			return "name: a context-menu command's name must be 1-32 characters: " + name
+		}
+		if d, _ := cmd["description"].(string); d != "" {
+			return name + ".description: a context-menu command has no description"
+		}
+		if opts, _ := cmd["options"].([]any); len(opts) > 0 {
+			return name + ".options: a context-menu command has no options"
 		}
 	}
 	opts, _ := cmd["options"].([]any)
@@ -285,7 +346,9 @@ func (s *Server) callback(id, token string, c Call) reply {
 	var msg string
 	switch cb.Type {
 	case CallbackMessage:
-		msg = s.respondWithMessage(in, p, cb.Data)
+		if msg = s.respondWithMessage(in, p, cb.Data); msg != "" && msg != emptyMessage {
+			msg = "data." + msg
+		}
 	case CallbackDeferredMessage:
 		s.deferMessage(in, p.Flags)
 	case CallbackDeferredUpdate, CallbackUpdateMessage:

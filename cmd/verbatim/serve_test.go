@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/bot/discord/discordfake"
+)
+
+// TestServeRevokedToken runs serve against a fake Discord that refuses the
+// token the way a revoked one is refused (400 with code 40001, the gateway
+// closed with 4000): serve must stop on its own, non-zero, with an error
+// naming DISCORD_TOKEN and never showing its value.
+func TestServeRevokedToken(t *testing.T) {
+	for _, r := range []discordfake.Revocation{
+		{Status: http.StatusUnauthorized, Close: 4004},
+		{Status: http.StatusBadRequest, Code: 40001, Close: 4000},
+	} {
+		t.Run(http.StatusText(r.Status), func(t *testing.T) {
+			f := discordfake.New(discordfake.Options{})
+			defer f.Close()
+			f.RevokeTokenWith(r)
+			offline(t)
+			const secret = "MTAwMA.revoked.token-value"
+			t.Setenv("ARTICLES_DIR", "")
+			t.Setenv("DATA_DIR", t.TempDir())
+			t.Setenv("DISCORD_TOKEN", secret)
+			t.Setenv("DISCORD_API_URL", f.URL())
+			// serve does not stop by itself within the minute: the test
+			// fails on its exit status, not on a measured time.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out, errb bytes.Buffer
+			code := run(ctx, []string{"serve"}, &out, &errb)
+			if ctx.Err() != nil {
+				t.Fatalf("serve still running after a minute with a revoked token; stderr:\n%s", errb.String())
+			}
+			if code == 0 || !strings.Contains(errb.String(), "DISCORD_TOKEN") {
+				t.Errorf("serve exited %d; stderr:\n%s", code, errb.String())
+			}
+			if strings.Contains(out.String()+errb.String(), secret) {
+				t.Error("serve printed the token")
+			}
+		})
+	}
+}
+
+// TestServeTokenRevokedWhileServing revokes the token while serve is
+// running (the gateway then drops with 4000 and refuses every IDENTIFY
+// with 4000; REST answers 400 with code 40001): serve must stop on its
+// own, non-zero, naming DISCORD_TOKEN.
+func TestServeTokenRevokedWhileServing(t *testing.T) {
+	f := discordfake.New(discordfake.Options{})
+	defer f.Close()
+	offline(t)
+	t.Setenv("ARTICLES_DIR", "")
+	t.Setenv("DATA_DIR", t.TempDir())
+	t.Setenv("DISCORD_TOKEN", "MTAwMA.good.token-value")
+	t.Setenv("DISCORD_API_URL", f.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve"}, &out, &errb) }()
+	if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut && c.OK() }); err != nil {
+		t.Fatal(err) // the commands were registered: serve is up
+	}
+	f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+	f.Drop(4000)
+	c := <-code
+	if ctx.Err() != nil {
+		t.Fatalf("serve still running a minute after the token was revoked")
+	}
+	if c == 0 || !strings.Contains(errb.String(), "DISCORD_TOKEN") || strings.Contains(errb.String(), "token-value") {
+		t.Errorf("serve exited %d; stderr:\n%s", c, errb.String())
+	}
+}
+
+// TestChannelCollectionsSetting checks DISCORD_CHANNEL_COLLECTIONS: pairs
+// of channel and ARTICLES_DIR sub-folder, each folder checked to exist.
+func TestChannelCollectionsSetting(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		value, dir string
+		want       map[string]string
+		err        string
+	}{
+		{"111:docs", dir, map[string]string{"111": "docs"}, ""},
+		{"111:docs,222:docs", dir, map[string]string{"111": "docs", "222": "docs"}, ""},
+		{"111:nope", dir, nil, `collection "nope" is not a folder in ARTICLES_DIR`},
+		{"111:../docs", dir, nil, "is not channel:folder"},
+		{"111:docs", "", nil, "ARTICLES_DIR, which is not set"},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			offline(t)
+			t.Setenv("ARTICLES_DIR", tc.dir)
+			t.Setenv("DISCORD_CHANNEL_COLLECTIONS", tc.value)
+			c, err := loadConfig()
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatal(err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			case tc.err == "" && !maps.Equal(c.DiscordCollections, tc.want):
+				t.Errorf("collections = %v, want %v", c.DiscordCollections, tc.want)
+			}
+		})
+	}
+}
