@@ -105,7 +105,7 @@ func commands() []command {
 				Description: "Add an article from a link or a file, then reload (server managers only).",
 				Options: []*discordgo.ApplicationCommandOption{
 					{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Link to a web page, text or Markdown file, or a feed or sitemap to subscribe to", MaxLength: 2000},
-					{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .txt, .md, .html or .jsonl file (UTF-8, up to 5 MiB)"},
+					{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .txt, .md, .html, .jsonl or .pdf file (text UTF-8, up to 5 MiB)"},
 				},
 			}
 		},

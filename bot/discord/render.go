@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -120,7 +121,7 @@ func sourceEmbeds(s bot.Source) []*discordgo.MessageEmbed {
 	title := fmt.Sprintf("[%d] %s", s.N, neutralizeMentions(s.Title))
 	link := httpURL(s.URL)
 	if link != "" && len(s.Quotes) > 0 {
-		link = TextFragmentURL(link, s.Quotes[0].Text)
+		link = corpus.TextFragmentURL(link, s.Quotes[0].Text)
 	}
 	header := strings.Replace(s.Paragraph.Cite(), "¶", "¶ ", 1)
 	var blocks []string
@@ -140,7 +141,22 @@ func sourceEmbeds(s bot.Source) []*discordgo.MessageEmbed {
 		}
 		e.Description += "\n\n" + b
 	}
+	if by := byline(s); by != "" {
+		out[0].Footer = &discordgo.MessageEmbedFooter{Text: by}
+	}
 	return out
+}
+
+// byline is "date · author" for what is known of a source's article.
+func byline(s bot.Source) string {
+	var parts []string
+	if !s.Published.IsZero() {
+		parts = append(parts, s.Published.Format("2006-01-02"))
+	}
+	if s.Author != "" {
+		parts = append(parts, truncate(inert(s.Author), 100))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // attachEmbeds adds embeds to the last of msgs while the message stays
@@ -291,7 +307,7 @@ func hitEmbed(h retrieval.QuoteHit, exact bool) *discordgo.MessageEmbed {
 		title, link = h.Article.Title, httpURL(h.Article.URL)
 	}
 	if link != "" {
-		link = TextFragmentURL(link, h.Text)
+		link = corpus.TextFragmentURL(link, h.Text)
 	}
 	text := h.Paragraph.Text
 	before, match, after := text[:h.Span.Start], text[h.Span.Start:h.Span.End], text[h.Span.End:]
@@ -345,11 +361,11 @@ const (
 )
 
 // renderArticles shows one page of the articles whose title or ID
-// contains search, with Prev/Next buttons whose custom IDs carry the page
-// and the search.
+// contains search, newest first (undated ones after, in load order), with
+// Prev/Next buttons whose custom IDs carry the page and the search.
 func renderArticles(all []*corpus.Article, search string, page int) reply {
 	search = strings.TrimSpace(search)
-	arts := filterArticles(all, search)
+	arts := byDate(filterArticles(all, search))
 	if len(arts) == 0 {
 		if search == "" {
 			return reply{Content: "No articles are loaded yet."}
@@ -364,7 +380,7 @@ func renderArticles(all []*corpus.Article, search string, page int) reply {
 		if u := httpURL(a.URL); u != "" && runes(u) <= maxArticleURL {
 			title = "[" + title + "](" + u + ")"
 		}
-		line := fmt.Sprintf("%d. %s — %s\n", page*articlesPerPage+i+1, title, plural(len(a.Paragraphs), "paragraph"))
+		line := fmt.Sprintf("%d. %s — %s%s\n", page*articlesPerPage+i+1, title, plural(len(a.Paragraphs), "paragraph"), dated(a))
 		if runes(b.String())+runes(line) > maxEmbedDesc {
 			break
 		}
@@ -377,7 +393,7 @@ func renderArticles(all []*corpus.Article, search string, page int) reply {
 	r := reply{Embeds: []*discordgo.MessageEmbed{{
 		Title:       heading,
 		Description: truncate(b.String(), maxEmbedDesc),
-		Footer:      &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d of %d · %s", page+1, pages, plural(len(arts), "article"))},
+		Footer:      &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d of %d · %s%s", page+1, pages, plural(len(arts), "article"), newest(arts))},
 	}}}
 	if pages > 1 {
 		r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -386,6 +402,45 @@ func renderArticles(all []*corpus.Article, search string, page int) reply {
 		}}}
 	}
 	return r
+}
+
+// byDate returns arts newest first; undated articles follow in their
+// order.
+func byDate(arts []*corpus.Article) []*corpus.Article {
+	out := slices.Clone(arts)
+	slices.SortStableFunc(out, func(a, b *corpus.Article) int {
+		switch {
+		case a.Published.IsZero() || b.Published.IsZero():
+			return cmp.Compare(boolInt(a.Published.IsZero()), boolInt(b.Published.IsZero()))
+		default:
+			return b.Published.Compare(a.Published)
+		}
+	})
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dated is " · date" for an article with a publication date, or "".
+func dated(a *corpus.Article) string {
+	if a.Published.IsZero() {
+		return ""
+	}
+	return " · " + a.Published.Format("2006-01-02")
+}
+
+// newest says how fresh arts (sorted by byDate) are: " · newest
+// 2006-01-02", or "" when none is dated.
+func newest(arts []*corpus.Article) string {
+	if len(arts) == 0 || arts[0].Published.IsZero() {
+		return ""
+	}
+	return " · newest " + arts[0].Published.Format("2006-01-02")
 }
 
 func filterArticles(all []*corpus.Article, search string) []*corpus.Article {
@@ -440,42 +495,6 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
-}
-
-// TextFragmentURL returns articleURL with a text fragment (#:~:text=) that
-// makes browsers scroll to and highlight quote: the whole quote when it is
-// short, else its first and last few words as textStart,textEnd. The
-// terms are percent-encoded so that the fragment's own syntax characters
-// ('-', '&', ',') in the quote stay literal. A URL that is not http(s) is
-// returned unchanged.
-func TextFragmentURL(articleURL, quote string) string {
-	u, err := url.Parse(articleURL)
-	words := strings.Fields(quote)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || len(words) == 0 {
-		return articleURL
-	}
-	u.Fragment, u.RawFragment = "", ""
-	const edge = 4 // words kept at each end of a long quote
-	text := fragmentEncode(strings.Join(words, " "))
-	if len(words) > 2*edge+2 {
-		text = fragmentEncode(strings.Join(words[:edge], " ")) + "," + fragmentEncode(strings.Join(words[len(words)-edge:], " "))
-	}
-	return u.String() + "#:~:text=" + text
-}
-
-// fragmentEncode percent-encodes everything but ASCII letters, digits and
-// ".~_" (over-encoding is always valid; '-', '&' and ',' must be encoded).
-func fragmentEncode(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '~' || c == '_' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }
 
 // httpURL returns u if it is an absolute http(s) URL, else "", with the

@@ -162,31 +162,6 @@ func TestSplitLongAnswer(t *testing.T) {
 	checkChunks(t, text, chunks, maxContent, units)
 }
 
-func TestTextFragmentURL(t *testing.T) {
-	tests := []struct{ url, quote, want string }{
-		{"https://example.com/a", "Baku is the capital", "https://example.com/a#:~:text=Baku%20is%20the%20capital"},
-		{"https://example.com/a#top", "x", "https://example.com/a#:~:text=x"},
-		{"https://example.com/a?p=1", "well-known, safe & sound", "https://example.com/a?p=1#:~:text=well%2Dknown%2C%20safe%20%26%20sound"},
-		{"https://example.com/a", "Sa’ar wrote “X”", "https://example.com/a#:~:text=Sa%E2%80%99ar%20wrote%20%E2%80%9CX%E2%80%9D"},
-		{
-			"https://example.com/a",
-			"one two three four five six seven eight nine ten eleven",
-			"https://example.com/a#:~:text=one%20two%20three%20four,eight%20nine%20ten%20eleven",
-		},
-		{"ftp://example.com/a", "x", "ftp://example.com/a"},
-		{"https://example.com/a", "   ", "https://example.com/a"},
-	}
-	for _, tt := range tests {
-		got := TextFragmentURL(tt.url, tt.quote)
-		if got != tt.want {
-			t.Errorf("TextFragmentURL(%q, %q) = %q, want %q", tt.url, tt.quote, got, tt.want)
-		}
-		if _, err := url.Parse(got); err != nil {
-			t.Errorf("%q does not parse: %v", got, err)
-		}
-	}
-}
-
 func TestEscapeMarkdown(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain words", "plain words"},
@@ -596,5 +571,40 @@ func TestSplitQuoteLines(t *testing.T) {
 	}
 	if last := chunks[len(chunks)-1]; !strings.HasSuffix(last, "word [1]") {
 		t.Errorf("citation cut from its word: %q", chunks)
+	}
+}
+
+// TestRenderArticlesByDate checks that /articles lists the newest first,
+// with dates, undated articles after, and says how fresh the corpus is.
+func TestRenderArticlesByDate(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	arts := []*corpus.Article{
+		{ID: "undated", Title: "Undated"},
+		{ID: "old", Title: "Old", Published: day(2)},
+		{ID: "new", Title: "New", Published: day(28)},
+	}
+	e := renderArticles(arts, "", 0).Embeds[0]
+	want := "1. New — 0 paragraphs · 2026-11-28\n2. Old — 0 paragraphs · 2026-11-02\n3. Undated — 0 paragraphs\n"
+	if e.Description != want || e.Footer.Text != "Page 1 of 1 · 3 articles · newest 2026-11-28" {
+		t.Errorf("description %q footer %q", e.Description, e.Footer.Text)
+	}
+	if arts[0].ID != "undated" {
+		t.Error("renderArticles reordered the index's articles")
+	}
+}
+
+// TestSourceEmbedByline checks that a source's embed names its article's
+// date and author, inert, when they are known, and has no footer when not.
+func TestSourceEmbedByline(t *testing.T) {
+	s := bot.Source{N: 1, Title: "Storm", URL: "https://example.com/a", Author: "Ann \u202eLee",
+		Published: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC),
+		Paragraph: corpus.Paragraph{N: 2, Text: "The tide came in."}, Quotes: []bot.Quote{{Text: "The tide came in."}}}
+	e := sourceEmbeds(s)[0]
+	if e.Footer == nil || e.Footer.Text != "2026-11-28 · Ann Lee" {
+		t.Errorf("footer %+v", e.Footer)
+	}
+	s.Author, s.Published = "", time.Time{}
+	if e := sourceEmbeds(s)[0]; e.Footer != nil {
+		t.Errorf("footer %+v for an article with no date or author", e.Footer)
 	}
 }
