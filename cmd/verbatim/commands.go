@@ -191,12 +191,26 @@ func runArticles(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "%d articles\n", len(list))
 	if *dated && len(list) > 0 && list[0].Published != nil {
-		fmt.Fprintf(a.stdout, "newest: %s, %s ago\n", list[0].Published.Format("2006-01-02"), time.Since(*list[0].Published).Round(time.Hour))
+		fmt.Fprintf(a.stdout, "newest: %s, %s\n", list[0].Published.Format("2006-01-02"), ago(time.Since(*list[0].Published)))
 	}
 	if n := len(c.LeftOut); n > 0 {
 		fmt.Fprintf(a.stdout, "%d sources left out over the corpus limits (%s); 'verbatim index' lists them\n", n, a.cfg.limitsText())
 	}
 	return nil
+}
+
+// ago says how long ago an age is, roughly: "3 hours ago", "5 days ago".
+func ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < 2*time.Hour:
+		return "within the last two hours"
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	}
 }
 
 // byline is " — date · author" for what is known of an article, or "".
