@@ -843,3 +843,27 @@ func TestLLMFailureNotes(t *testing.T) {
 		t.Errorf("dropped stream: mode %s, note %q", a.Mode, a.Note)
 	}
 }
+
+// TestContradictoryRefusal checks what a user sees when a small model
+// refuses while answering from the passages: the verified quotes, with a
+// note, not a refusal; a plain refusal still refuses with no sources.
+func TestContradictoryRefusal(t *testing.T) {
+	s := newSetup(t, paragraphs, nil)
+	s.srv.Chat.Script(openaifake.Response{Content: `{"answer": "Baku", "quotes": [], "answerable": false}`},
+		openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`})
+	a, err := s.a.Answer(context.Background(), question, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkShown(t, a)
+	if a.Refused || a.Mode != bot.Extractive || !strings.Contains(a.Text(), "Baku is the capital of Azerbaijan.") || !strings.Contains(a.Note, "yet answered from them") {
+		t.Errorf("contradictory refusal: refused %v, mode %s, text %q, note %q", a.Refused, a.Mode, a.Text(), a.Note)
+	}
+	a, err = s.a.Answer(context.Background(), question, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Refused || len(a.Sources) != 0 || a.Mode != bot.Generated {
+		t.Errorf("plain refusal: refused %v, %d sources, mode %s", a.Refused, len(a.Sources), a.Mode)
+	}
+}

@@ -298,6 +298,11 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 		a.fallback(ans, query, results, cands, fallbackNote(err))
 		return
 	}
+	if !r.Answerable && contradicts(r, results) {
+		a.log.Info("the language model refused but gave an answer found in the passages; answering extractively", "id", ans.ID)
+		a.fallback(ans, query, results, cands, fallbackNote(errContradiction))
+		return
+	}
 	ans.Mode = Generated
 	if !r.Answerable {
 		refuse(ans, results)
@@ -314,7 +319,10 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Body, ans.Sources = v.body, v.sources
 }
 
-var errUnverified = errors.New("none of the language model's quotes could be verified in the articles")
+var (
+	errUnverified    = errors.New("none of the language model's quotes could be verified in the articles")
+	errContradiction = errors.New("the language model said the passages do not answer, yet answered from them")
+)
 
 // fallbackNote is the Answer.Note for an extractive answer given instead
 // of a generated one.
