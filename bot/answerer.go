@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/wordnet"
 )
 
 // Searcher finds the passages that may answer a query; *retrieval.Index
@@ -77,6 +78,7 @@ type Answerer struct {
 	search       Searcher
 	llm          *chat
 	meaningModel retrieval.Embedder
+	synonyms     *wordnet.Table
 	topK         int
 	minRelevance float64
 	minSim       float64
@@ -91,6 +93,7 @@ func New(s Searcher, cfg Config) *Answerer {
 	a := &Answerer{
 		search:       s,
 		meaningModel: cfg.Meaning,
+		synonyms:     wordnet.Default(),
 		topK:         orDefault(cfg.TopK, DefaultTopK),
 		minRelevance: orDefault(cfg.MinRelevance, DefaultMinRelevance),
 		minSim:       orDefault(cfg.MinSimilarity, DefaultMinSimilarity),
