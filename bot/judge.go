@@ -25,7 +25,9 @@ type Judgement struct {
 	// same word; by meaning, the cosine of their vectors), averaged.
 	Support float64
 	// Kind is what the question asks for; KindFound whether one of the
-	// best sentences (kindDepth) holds one.
+	// best sentences (kindDepth) holds one and is itself about what is
+	// asked (its support reaches kindSupport times MinSupport): a date in
+	// a sentence about something else does not answer "when".
 	Kind      Kind
 	KindFound bool
 	// OffCorpus is set when the passages are too far from the question
@@ -37,8 +39,12 @@ type Judgement struct {
 }
 
 // kindDepth is how many of the best sentences are searched for the kind of
-// thing the question asks for.
-const kindDepth = 5
+// thing the question asks for; kindSupport is the share of MinSupport
+// that such a sentence's own support must reach.
+const (
+	kindDepth   = 5
+	kindSupport = 0.8
+)
 
 // candidate is a sentence of a retrieved passage, with what it was
 // measured.
@@ -98,7 +104,7 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 	slices.SortStableFunc(cands, func(x, y candidate) int { return cmp.Compare(y.score, x.score) })
 	j.Support = cands[0].support
 	for _, c := range cands[:min(kindDepth, len(cands))] {
-		j.KindFound = j.KindFound || c.kind
+		j.KindFound = j.KindFound || c.kind && c.support >= kindSupport*a.minSupport
 	}
 	for _, c := range cands {
 		j.Similarity = max(j.Similarity, c.sim)
