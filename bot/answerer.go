@@ -61,7 +61,8 @@ type Config struct {
 	// MinSupport decides, answering offline, whether the best sentence
 	// answers: its Judgement.Support must reach MinSupport and, when the
 	// question asks for a kind of thing (a quantity, a time, a person, a
-	// place, a reason), the sentence must hold one.
+	// place, a reason), one of the best sentences must hold one and be
+	// nearly as well supported (see Judgement.KindFound).
 	//
 	// For each bar 0 means the default and a negative value disables it.
 	MinSupport float64
