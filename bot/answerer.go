@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/wordnet"
 )
 
 // Searcher finds the passages that may answer a query; *retrieval.Index
@@ -60,7 +61,8 @@ type Config struct {
 	// MinSupport decides, answering offline, whether the best sentence
 	// answers: its Judgement.Support must reach MinSupport and, when the
 	// question asks for a kind of thing (a quantity, a time, a person, a
-	// place, a reason), the sentence must hold one.
+	// place, a reason), one of the best sentences must hold one and be
+	// nearly as well supported (see Judgement.KindFound).
 	//
 	// For each bar 0 means the default and a negative value disables it.
 	MinSupport float64
@@ -77,6 +79,7 @@ type Answerer struct {
 	search       Searcher
 	llm          *chat
 	meaningModel retrieval.Embedder
+	synonyms     *wordnet.Table
 	topK         int
 	minRelevance float64
 	minSim       float64
@@ -91,6 +94,7 @@ func New(s Searcher, cfg Config) *Answerer {
 	a := &Answerer{
 		search:       s,
 		meaningModel: cfg.Meaning,
+		synonyms:     wordnet.Default(),
 		topK:         orDefault(cfg.TopK, DefaultTopK),
 		minRelevance: orDefault(cfg.MinRelevance, DefaultMinRelevance),
 		minSim:       orDefault(cfg.MinSimilarity, DefaultMinSimilarity),

@@ -25,7 +25,9 @@ type Judgement struct {
 	// same word; by meaning, the cosine of their vectors), averaged.
 	Support float64
 	// Kind is what the question asks for; KindFound whether one of the
-	// best sentences (kindDepth) holds one.
+	// best sentences (kindDepth) holds one and is itself about what is
+	// asked (its support reaches kindSupport times MinSupport): a date in
+	// a sentence about something else does not answer "when".
 	Kind      Kind
 	KindFound bool
 	// OffCorpus is set when the passages are too far from the question
@@ -37,8 +39,12 @@ type Judgement struct {
 }
 
 // kindDepth is how many of the best sentences are searched for the kind of
-// thing the question asks for.
-const kindDepth = 5
+// thing the question asks for; kindSupport is the share of MinSupport
+// that such a sentence's own support must reach.
+const (
+	kindDepth   = 5
+	kindSupport = 0.8
+)
 
 // candidate is a sentence of a retrieved passage, with what it was
 // measured.
@@ -63,7 +69,8 @@ type candidate struct {
 func (a *Answerer) judge(ctx context.Context, question string, passages []retrieval.Result) ([]candidate, Judgement) {
 	j := Judgement{Relevance: best(passages), Kind: questionKind(question)}
 	q := termSet(question)
-	cands, weight := candidates(q, passages)
+	asked := askedTerms(question)
+	cands, weight := candidates(asked, passages)
 	if len(cands) == 0 {
 		return nil, j
 	}
@@ -81,7 +88,7 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 			}
 			names[c.p] = knownNames(r.Paragraph.Text, title)
 		}
-		c.lexical = termScore(c, q, weight)
+		c.lexical = termScore(c, asked, weight)
 		c.sim = sims[i]
 		c.support = support(c, specific, words, rare)
 		c.kind = j.Kind.holds(c.text, q, names[c.p])
@@ -97,7 +104,7 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 	slices.SortStableFunc(cands, func(x, y candidate) int { return cmp.Compare(y.score, x.score) })
 	j.Support = cands[0].support
 	for _, c := range cands[:min(kindDepth, len(cands))] {
-		j.KindFound = j.KindFound || c.kind
+		j.KindFound = j.KindFound || c.kind && c.support >= kindSupport*a.minSupport
 	}
 	for _, c := range cands {
 		j.Similarity = max(j.Similarity, c.sim)
@@ -178,6 +185,25 @@ func specificWords(question string, passages []retrieval.Result) []string {
 	return out
 }
 
+// askedTerms returns the content terms of question less those of its cue
+// words (see isCueWord): the terms whose presence in a sentence says it is
+// about what is asked ("year" in "what year did…" is not).
+func askedTerms(question string) map[string]bool {
+	q := make(map[string]bool)
+	for _, w := range retrieval.Words(question) {
+		if isCueWord(w) {
+			continue
+		}
+		for _, t := range terms(w) {
+			q[t] = true
+		}
+	}
+	if len(q) == 0 {
+		return termSet(question)
+	}
+	return q
+}
+
 // isCueWord reports words that only say what kind of answer is wanted,
 // and light verbs and fillers that questions put around what they ask
 // ("how much oil does Israel get", "what do people reckon").
@@ -186,7 +212,8 @@ func isCueWord(w string) bool {
 	case "get", "gets", "got", "getting", "go", "goes", "going", "went", "comes", "came", "make", "makes",
 		"made", "take", "takes", "took", "give", "gives", "gave", "put", "keep", "keeps", "kept", "let", "want",
 		"wants", "wanted", "need", "needs", "like", "happen", "happened", "happens", "thing", "things", "stuff",
-		"guy", "guys", "people", "reckon", "think", "know", "really", "actually", "exactly", "lot", "lots":
+		"guy", "guys", "people", "reckon", "think", "know", "really", "actually", "exactly", "lot", "lots",
+		"many", "much":
 		return true
 	case "long", "old", "big", "large", "far", "high", "tall", "deep", "wide", "heavy", "share", "percentage",
 		"percent", "proportion", "fraction", "portion", "amount", "number", "year", "date", "century", "decade",

@@ -50,7 +50,11 @@ func kindCues() []struct {
 // questionKind returns the kind of thing question asks for; AnyKind when
 // its wording gives no hint.
 func questionKind(question string) Kind {
-	words := " " + strings.Join(corpus.Words(question), " ") + " "
+	ws := corpus.Words(question)
+	for i, w := range ws {
+		ws[i] = uncontract(w)
+	}
+	words := " " + strings.Join(ws, " ") + " "
 	if strings.Contains(words, " percent ") || strings.Contains(question, "%") {
 		return Quantity
 	}
@@ -65,6 +69,17 @@ func questionKind(question string) Kind {
 		}
 	}
 	return best
+}
+
+// uncontract returns w without a contracted verb ("when's" is "when",
+// "who're" is "who"), so that a contraction does not hide a cue.
+func uncontract(w string) string {
+	for _, suffix := range []string{"'s", "'re", "'d", "'ll", "'ve"} {
+		if s, ok := strings.CutSuffix(w, suffix); ok && s != "" {
+			return s
+		}
+	}
+	return w
 }
 
 // holds reports whether sentence holds a thing of kind k, given the
@@ -85,7 +100,10 @@ func (k Kind) holds(sentence string, q, names map[string]bool) bool {
 }
 
 var (
-	numberWords = []string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+	// numberWords are the words that state a quantity; "one" is not
+	// among them, being mostly a pronoun or a determiner ("on one hand",
+	// "one of the", "one country").
+	numberWords = []string{"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
 		"eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "hundreds", "thousand",
 		"thousands", "million", "millions", "billion", "billions", "trillion", "dozen", "dozens", "half",
 		"percent"}

@@ -3,13 +3,16 @@ package bot
 import (
 	"context"
 	"math"
+
+	"github.com/verbatim-bot/verbatim/retrieval/wordnet"
 )
 
-// word is a content word with what support compares: its stem, and its
-// vector by meaning (nil without a meaning model).
+// word is a content word with what support compares: its stem, its
+// vector by meaning (nil without a meaning model) and its WordNet senses.
 type word struct {
-	stem string
-	vec  []float32
+	stem   string
+	vec    []float32
+	senses []int32
 }
 
 // meaning returns each candidate's cosine by meaning with the question,
@@ -26,7 +29,7 @@ func (a *Answerer) meaning(ctx context.Context, question string, cands []candida
 				if ts := terms(w); len(ts) > 0 {
 					st = ts[0]
 				}
-				words[w] = word{stem: st}
+				words[w] = word{stem: st, senses: a.synonyms.Senses(w)}
 				distinct = append(distinct, w)
 			}
 		}
@@ -132,20 +135,30 @@ func rarity(specific []string, cands []candidate, words map[string]word) map[str
 
 // closeness is 1 for words of the same stem, else the cosine of their
 // vectors rescaled from [wordFloor, 1] to [0, 1] (0 below wordFloor, or
-// without vectors). Unrelated words have cosines up to about wordFloor, and
-// the best of many such pairs would otherwise look like support.
+// without vectors), or synonymCloseness if more for words that share a
+// frequent WordNet sense. Unrelated words have cosines up to about
+// wordFloor, and the best of many such pairs would otherwise look like
+// support.
 func closeness(a, b word) float64 {
 	if a.stem != "" && a.stem == b.stem {
 		return 1
 	}
-	if a.vec == nil || b.vec == nil {
-		return 0
+	syn := 0.0
+	if wordnet.Share(a.senses, b.senses) {
+		syn = synonymCloseness
 	}
-	return max(0, (float64(dot(a.vec, b.vec))-wordFloor)/(1-wordFloor))
+	if a.vec == nil || b.vec == nil {
+		return syn
+	}
+	return max(syn, (float64(dot(a.vec, b.vec))-wordFloor)/(1-wordFloor))
 }
 
-// wordFloor is the cosine below which two words count as unrelated.
-const wordFloor = 0.25
+// wordFloor is the cosine below which two words count as unrelated;
+// synonymCloseness is the closeness of words WordNet calls synonyms.
+const (
+	wordFloor        = 0.25
+	synonymCloseness = 0.7
+)
 
 func dot(a, b []float32) float32 {
 	var s float32

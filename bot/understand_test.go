@@ -189,3 +189,33 @@ func TestFallbackKeepsTheOfflineBar(t *testing.T) {
 		}
 	}
 }
+
+// TestKindInASupportedSentence checks that a question asking for a kind
+// of thing (a date, a number) is answered only when a sentence about what
+// it asks holds one: a date elsewhere in the passages does not answer it.
+func TestKindInASupportedSentence(t *testing.T) {
+	rs := []retrieval.Result{
+		{Article: article, Paragraph: corpus.Paragraph{ID: "a#1", ArticleID: article.ID, N: 1,
+			Text: "With the Oslo Peace Accords no longer effective, Khanin says the region needs a new alliance."}, Relevance: 0.6},
+		{Article: article, Paragraph: corpus.Paragraph{ID: "a#2", ArticleID: article.ID, N: 2,
+			Text: "The Jewish community has felt at home there for generations. Six years ago, a news crew visited the country."}, Relevance: 0.2},
+	}
+	a := bot.New(&fixedSearcher{results: rs}, bot.Config{Meaning: retrievaltest.Meaning(t)})
+	tests := []struct {
+		q      string
+		refuse bool
+	}{
+		{"when were the oslo accords signed?", true},
+		{"how many oslo accords were there?", true},
+		{"how long ago did the news crew go there?", false},
+	}
+	for _, tt := range tests {
+		ans, err := a.Answer(context.Background(), tt.q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Refused != tt.refuse {
+			t.Errorf("%q: refused %v, want %v (%q, judgement %+v)", tt.q, ans.Refused, tt.refuse, ans.Text(), ans.Judgement)
+		}
+	}
+}
