@@ -506,6 +506,8 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 	} else {
 		if saved && filepath.Ext(e.File) == filepath.Ext(name) {
 			name = e.File // the article keeps its file, so its ID
+		} else {
+			name = unclaimed(st, l.url, name)
 		}
 		file, err := s.save(ctx, dir, name, data)
 		if err != nil {
@@ -523,6 +525,24 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 		e.File, e.Hash = file, hash
 	}
 	e.ETag, e.LastModified, e.Updated, e.Error = resp.ETag, resp.LastModified, l.updated, ""
+}
+
+// unclaimed returns name for the entry at link, unless another entry of st
+// saved its article under that name (two URLs may slug to one name, such
+// as /a-b and /a/b): then the name starts with 8 hex digits of the SHA-256
+// of link, so that neither article replaces the other. Long URLs that
+// differ only past the length a file name keeps collide the same way.
+func unclaimed(st *state, link, name string) string {
+	if n, err := corpus.FileName(name); err == nil {
+		name = n // as Import will name it, a long one cut short
+	}
+	for u, e := range st.Entries {
+		if u != link && e.File == name {
+			sum := sha256.Sum256([]byte(link))
+			return hex.EncodeToString(sum[:4]) + "-" + name
+		}
+	}
+	return name
 }
 
 // save writes the page data as the file name in dir, replacing any older

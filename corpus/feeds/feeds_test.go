@@ -377,3 +377,43 @@ func TestRobotsStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestEntriesWhoseNamesCollideAreBothKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	// Both URLs slug to the same file name, and so do the two long ones,
+	// which differ only past the length a file name keeps.
+	w.site.Set("/news/a-b", "Story 1", story(1, "")...)
+	w.site.Set("/news/a/b", "Story 2", story(2, "")...)
+	long := "/news/" + strings.Repeat("harbour-", 15)
+	w.site.Set(long+"one", "Story 3", story(3, "")...)
+	w.site.Set(long+"two", "Story 4", story(4, "")...)
+	added, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Added != 4 || added.Report.Failed != 0 {
+		t.Errorf("Add = %+v, want 4 added", added.Report)
+	}
+	if st := w.reload(); st.Articles != 4 {
+		t.Errorf("%d articles after the sync, want 4", st.Articles)
+	}
+	// A later sync that updates one leaves the other in place.
+	w.site.Set("/news/a/b", "Story 2", story(2, " again")...)
+	if rep := w.sync(); rep.Updated != 1 || rep.Failed != 0 {
+		t.Errorf("second sync = %+v, want 1 updated", rep)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 4 {
+		t.Fatalf("LoadDir = %d articles, %v; want 4", len(c.Articles), err)
+	}
+	titles := map[string]bool{}
+	for _, a := range c.Articles {
+		titles[a.Title] = true
+	}
+	for i := 1; i <= 4; i++ {
+		if !titles[fmt.Sprintf("Story %d", i)] {
+			t.Errorf("titles = %v, want Story 1 to 4", titles)
+		}
+	}
+}
