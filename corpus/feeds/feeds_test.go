@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -415,5 +416,44 @@ func TestEntriesWhoseNamesCollideAreBothKept(t *testing.T) {
 		if !titles[fmt.Sprintf("Story %d", i)] {
 			t.Errorf("titles = %v, want Story 1 to 4", titles)
 		}
+	}
+}
+
+func TestSourcesAnswersDuringASync(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><link>%s/story</link></item></channel></rss>`, srv.URL)
+		case "/story":
+			close(entered)
+			<-release
+			http.NotFound(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	s := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Add(context.Background(), srv.URL+"/feed.xml")
+		done <- err
+	}()
+	<-entered // the first sync is waiting for its entry
+	// /sources must answer now, not when the sync ends: Discord gives an
+	// interaction three seconds.
+	srcs, err := s.Sources()
+	close(release)
+	if err != nil || len(srcs) != 1 {
+		t.Errorf("Sources during a sync = %+v, %v; want the one subscription", srcs, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
