@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -96,7 +95,7 @@ type Syncer struct {
 	client *http.Client
 	log    *slog.Logger
 
-	mu       sync.Mutex // one Add or Sync at a time
+	turn     chan struct{} // held by the one Add or Sync running
 	limiters map[string]*rate.Limiter
 	robots   map[string]*robotsCache
 }
@@ -127,8 +126,19 @@ func New(cfg Config) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{cfg: cfg, client: cfg.Client, log: log,
+	return &Syncer{cfg: cfg, client: cfg.Client, log: log, turn: make(chan struct{}, 1),
 		limiters: map[string]*rate.Limiter{}}
+}
+
+// wait takes the Syncer's turn, giving up when ctx ends first: an Add
+// behind a long sync fails with ctx's error rather than outliving it.
+func (s *Syncer) wait(ctx context.Context) (done func(), err error) {
+	select {
+	case s.turn <- struct{}{}:
+		return func() { <-s.turn }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("feeds: waiting for the sync in progress: %w", ctx.Err())
+	}
 }
 
 // Report says what an Add or Sync did.
@@ -172,10 +182,14 @@ type Added struct {
 
 // Add downloads rawURL. A feed or sitemap is subscribed (a subscription
 // file is written in the articles folder, or found there) and synced at
-// once; anything else is returned for the caller to save as a page.
+// once; anything else is returned for the caller to save as a page. Add
+// waits for a Sync in progress, until ctx ends.
 func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	done, err := s.wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var rep Report
 	resp, err := s.get(ctx, fetch.Request{URL: rawURL, Accept: addAccept, MaxBytes: s.cfg.MaxBytes}, &rep)
 	if err != nil {
@@ -245,11 +259,15 @@ func (s *Syncer) subscribe(link string, kind Kind) (*Subscription, bool, error) 
 
 // Sync syncs every subscription once. A failing feed, sitemap or page is
 // recorded in the Report and in the subscription's state, never aborting
-// the rest; Sync fails only when the articles folder cannot be read.
+// the rest; Sync fails only when the articles folder or its state cannot
+// be read or written, or when ctx ends (waiting for an Add included).
 func (s *Syncer) Sync(ctx context.Context) (Report, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var rep Report
+	done, err := s.wait(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer done()
 	subs, bad, err := subscriptions(s.cfg.ArticlesDir)
 	if err != nil {
 		return rep, err

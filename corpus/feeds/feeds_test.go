@@ -419,7 +419,7 @@ func TestEntriesWhoseNamesCollideAreBothKept(t *testing.T) {
 	}
 }
 
-func TestSourcesAnswersDuringASync(t *testing.T) {
+func TestSourcesAndAddDuringASync(t *testing.T) {
 	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var srv *httptest.Server
@@ -449,10 +449,16 @@ func TestSourcesAnswersDuringASync(t *testing.T) {
 	// /sources must answer now, not when the sync ends: Discord gives an
 	// interaction three seconds.
 	srcs, err := s.Sources()
-	close(release)
 	if err != nil || len(srcs) != 1 {
 		t.Errorf("Sources during a sync = %+v, %v; want the one subscription", srcs, err)
 	}
+	// An Add waiting behind the sync gives up when its context ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Add(ctx, srv.URL+"/feed.xml"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Add behind a sync with its context ended = %v, want context.Canceled", err)
+	}
+	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
