@@ -3,6 +3,8 @@ package discord
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,5 +69,40 @@ func TestAddSubscribesAndSources(t *testing.T) {
 	q = h.mention(general, user(4), "Where does the Saturday market move to?")
 	if _, r := h.replyTo(q); !strings.Contains(r.Content, "old station yard") {
 		t.Errorf("after the failed sync the entry is not served: %q", r.Content)
+	}
+}
+
+// TestAddFeedInCollection subscribes from a channel limited to a
+// collection: the feed's entries are saved in that collection's folder, so
+// the channel finds them.
+func TestAddFeedInCollection(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, a := library(t)
+	site := feedsfake.New(t)
+	site.Set("/news/ferries", "Ferries Return", "Ferries to the islands resume on Friday after the harbour wall was repaired over the winter months.")
+	site.Set("/news/market", "Market Moves", "The Saturday market moves to the old station yard while the square is repaved this spring.")
+	dir := articlesDir(t)
+	if err := os.Mkdir(filepath.Join(dir, "news"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	client := fetch.NewClient(fetch.Policy{AllowPrivate: true})
+	syncer := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(), Client: client, HostRate: 1000})
+	reload := func(ctx context.Context) (retrieval.Stats, error) {
+		c, err := corpus.LoadDir(ctx, dir, corpus.Options{})
+		if err != nil {
+			return retrieval.Stats{}, err
+		}
+		return ix.Load(ctx, c, nil)
+	}
+	h := start(t, f, Config{ArticlesDir: dir, FetchClient: client, Feeds: syncer, ChannelCollections: map[string]string{other: "news"}}, a, ix, reload)
+	admin := discordfake.Invoker{User: user(2), ChannelID: other, GuildID: f.GuildID(), Permissions: 32}
+	in := h.command(admin, "add", discordfake.StringOption("url", site.URL(feedsfake.RSS)))
+	if _, p := h.original(in); !strings.HasPrefix(p.Content, "Subscribed to the feed") {
+		t.Fatalf("/add of a feed = %q", p.Content)
+	}
+	q := h.mention(other, user(3), "Where does the Saturday market move to?")
+	if _, r := h.replyTo(q); !strings.Contains(r.Content, "old station yard") {
+		t.Errorf("#other does not find the feed's entry subscribed from it: %q", r.Content)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -185,6 +186,16 @@ type Added struct {
 // once; anything else is returned for the caller to save as a page. Add
 // waits for a Sync in progress, until ctx ends.
 func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
+	return s.AddIn(ctx, rawURL, "")
+}
+
+// AddIn is Add saving a new subscription's entries inside collection, a
+// sub-folder of the articles folder ("" for the folder itself), so that a
+// channel limited to that collection sees them.
+func (s *Syncer) AddIn(ctx context.Context, rawURL, collection string) (*Added, error) {
+	if collection != "" && !insideFolder(collection) {
+		return nil, fmt.Errorf("feeds: collection %q is not a folder inside the articles folder", collection)
+	}
 	done, err := s.wait(ctx)
 	if err != nil {
 		return nil, err
@@ -212,7 +223,7 @@ func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
 		return nil, fmt.Errorf("feeds: %w", err)
 	}
 	u.User, u.Fragment, u.RawFragment = nil, "", ""
-	sub, existed, err := s.subscribe(u.String(), kind)
+	sub, existed, err := s.subscribe(u.String(), kind, collection)
 	if err != nil {
 		return nil, err
 	}
@@ -224,8 +235,9 @@ func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
 	return &Added{Subscription: sub, Existed: existed, Report: rep}, nil
 }
 
-// subscribe finds the subscription to link, or writes a new one.
-func (s *Syncer) subscribe(link string, kind Kind) (*Subscription, bool, error) {
+// subscribe finds the subscription to link, or writes a new one whose
+// entries go in collection.
+func (s *Syncer) subscribe(link string, kind Kind, collection string) (*Subscription, bool, error) {
 	subs, _, err := subscriptions(s.cfg.ArticlesDir)
 	if err != nil {
 		return nil, false, err
@@ -246,11 +258,13 @@ func (s *Syncer) subscribe(link string, kind Kind) (*Subscription, bool, error) 
 	if len(name) > 80 {
 		name = strings.TrimRight(name[:80], "-")
 	}
-	if names[name] || exists(filepath.Join(s.cfg.ArticlesDir, name)) {
+	folder := path.Join(collection, name)
+	if names[name] || names[folder] || exists(filepath.Join(s.cfg.ArticlesDir, filepath.FromSlash(folder))) {
 		sum := sha256.Sum256([]byte(link))
 		name += "-" + hex.EncodeToString(sum[:3])
+		folder = path.Join(collection, name)
 	}
-	sub := &Subscription{URL: link, Kind: kind, Folder: name, Added: time.Now().UTC().Truncate(time.Second), name: name}
+	sub := &Subscription{URL: link, Kind: kind, Folder: folder, Added: time.Now().UTC().Truncate(time.Second), name: name}
 	if err := writeSubscription(s.cfg.ArticlesDir, sub); err != nil {
 		return nil, false, err
 	}

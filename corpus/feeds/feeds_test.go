@@ -463,3 +463,33 @@ func TestSourcesAndAddDuringASync(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAddInCollection(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	added, err := w.syncer.AddIn(context.Background(), w.site.URL(feedsfake.RSS), "news")
+	if err != nil || added.Report.Added != 1 {
+		t.Fatalf("AddIn = %+v, %v", added, err)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Fatalf("LoadDir = %+v, %v", c, err)
+	}
+	if col := c.Articles[0].Collection(); col != "news" {
+		t.Errorf("the entry's collection = %q, want news", col)
+	}
+	// A later sync keeps saving there.
+	w.site.Set("/news/story-2", "Story 2", story(2, "")...)
+	if rep := w.sync(); rep.Added != 1 {
+		t.Errorf("sync = %+v", rep)
+	}
+	if c, _ := corpus.LoadDir(context.Background(), w.articles, corpus.Options{}); len(c.Articles) != 2 || c.Articles[1].Collection() != "news" {
+		t.Errorf("after the sync: %+v", c.Articles)
+	}
+	for _, bad := range []string{"../outside", "/abs", ".hidden", "news/.x"} {
+		if _, err := w.syncer.AddIn(context.Background(), w.site.URL(feedsfake.Atom), bad); err == nil {
+			t.Errorf("AddIn in %q succeeded", bad)
+		}
+	}
+}
