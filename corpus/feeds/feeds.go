@@ -99,6 +99,10 @@ type Syncer struct {
 	turn     chan struct{} // held by the one Add or Sync running
 	limiters map[string]*rate.Limiter
 	robots   map[string]*robotsCache
+	// unreadable holds, for the Add or Sync running, the hosts whose
+	// robots.txt could not be read, with why: nothing more is asked of
+	// them until the next one.
+	unreadable map[string]error
 }
 
 // robotsCache is one host's robots.txt as last read, kept in the state
@@ -136,6 +140,7 @@ func New(cfg Config) *Syncer {
 func (s *Syncer) wait(ctx context.Context) (done func(), err error) {
 	select {
 	case s.turn <- struct{}{}:
+		s.unreadable = map[string]error{}
 		return func() { <-s.turn }, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("feeds: waiting for the sync in progress: %w", ctx.Err())
@@ -654,11 +659,15 @@ func (s *Syncer) limiter(host string) *rate.Limiter {
 // robotsFor returns the robots.txt rules of u's host, read at most once
 // per robotsTTL. A robots.txt that is missing (4xx) allows everything;
 // one that cannot be read (5xx, network) disallows everything, as RFC 9309
-// asks: the error wraps ErrDisallowed and the reason.
+// asks, for the rest of the Add or Sync: the error wraps ErrDisallowed
+// and the reason.
 func (s *Syncer) robotsFor(ctx context.Context, u *url.URL, rep *Report) (*robots, error) {
 	key := u.Scheme + "://" + u.Host
 	if s.robots == nil {
 		s.robots = s.readRobots()
+	}
+	if err := s.unreadable[key]; err != nil {
+		return nil, err
 	}
 	if c := s.robots[key]; c != nil && time.Since(c.Fetched) < robotsTTL {
 		if c.rules == nil {
@@ -677,7 +686,11 @@ func (s *Syncer) robotsFor(ctx context.Context, u *url.URL, rep *Report) (*robot
 	case errors.Is(err, fetch.ErrNotPublic): // the policy refuses the host itself
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), fetch.ErrNotPublic)
 	default:
-		return nil, fmt.Errorf("%w: robots.txt could not be read: %w", ErrDisallowed, err)
+		err = fmt.Errorf("%w: robots.txt could not be read: %w", ErrDisallowed, err)
+		if ctx.Err() == nil { // not the host's fault
+			s.unreadable[key] = err
+		}
+		return nil, err
 	}
 	c := &robotsCache{Body: string(body), Fetched: time.Now().UTC(), rules: parseRobots(body, robotsAgent)}
 	s.robots[key] = c

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -491,5 +492,53 @@ func TestAddInCollection(t *testing.T) {
 		if _, err := w.syncer.AddIn(context.Background(), w.site.URL(feedsfake.Atom), bad); err == nil {
 			t.Errorf("AddIn in %q succeeded", bad)
 		}
+	}
+}
+
+// TestUnreadableRobotsAskedOncePerSync lists three entries on a host whose
+// robots.txt answers 503: the sync stops fetching from that host, asking
+// for its robots.txt once, not once per entry.
+func TestUnreadableRobotsAskedOncePerSync(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var robots, pages int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/robots.txt" {
+			robots++
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		pages++
+		http.NotFound(w, r)
+	}))
+	defer other.Close()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feed.xml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Elsewhere</title>`)
+		for i := 1; i <= 3; i++ {
+			fmt.Fprintf(w, `<item><link>%s/story-%d</link></item>`, other.URL, i)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	defer feed.Close()
+	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	added, err := s.Add(context.Background(), feed.URL+"/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Failed != 3 {
+		t.Errorf("Add = %+v, want the 3 entries failed", added.Report)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if robots != 1 || pages != 0 {
+		t.Errorf("the other host got %d robots.txt and %d page requests, want 1 and 0", robots, pages)
 	}
 }
