@@ -131,8 +131,48 @@ func New(cfg Config) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{cfg: cfg, client: cfg.Client, log: log, turn: make(chan struct{}, 1),
+	s := &Syncer{cfg: cfg, log: log, turn: make(chan struct{}, 1),
 		limiters: map[string]*rate.Limiter{}}
+	client := *cfg.Client // the caller's client is left as it was
+	next := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if next != nil {
+			if err := next(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 { // net/http's own bound
+			return errors.New("feeds: stopped after 10 redirects")
+		}
+		return s.redirect(req, via)
+	}
+	s.client = &client
+	return s
+}
+
+// reportKey carries the Report of a request in its context, so that a
+// redirect is counted in it.
+type reportKey struct{}
+
+// redirect lets a redirected request go on only as get would send it:
+// allowed by robots.txt, at the host's rate, and counted. A robots.txt
+// request follows its redirects unchecked (RFC 9309), or reading one would
+// need another.
+func (s *Syncer) redirect(req *http.Request, via []*http.Request) error {
+	ctx := req.Context()
+	rep, _ := ctx.Value(reportKey{}).(*Report)
+	if rep == nil {
+		rep = &Report{}
+	}
+	if via[0].URL.Path != "/robots.txt" {
+		if err := s.allowed(ctx, req.URL, rep); err != nil {
+			return err
+		}
+	}
+	if err := s.limiter(req.URL.Host).Wait(ctx); err != nil {
+		return fmt.Errorf("feeds: %w", err)
+	}
+	rep.Requests++
+	return nil
 }
 
 // wait takes the Syncer's turn, giving up when ctx ends first: an Add
@@ -613,9 +653,17 @@ func (s *Syncer) get(ctx context.Context, req fetch.Request, rep *Report) (*fetc
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fetch.Get(ctx, s.client, req) // refused there, with its error
 	}
+	if err := s.allowed(ctx, u, rep); err != nil {
+		return nil, err
+	}
+	return s.do(ctx, u.Host, req, rep)
+}
+
+// allowed checks u against its host's robots.txt.
+func (s *Syncer) allowed(ctx context.Context, u *url.URL, rep *Report) error {
 	rules, err := s.robotsFor(ctx, u, rep)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -625,9 +673,9 @@ func (s *Syncer) get(ctx context.Context, req fetch.Request, rep *Report) (*fetc
 		path += "?" + u.RawQuery
 	}
 	if !rules.allowed(path) {
-		return nil, fmt.Errorf("%w: %s", ErrDisallowed, path)
+		return fmt.Errorf("%w: %s", ErrDisallowed, path)
 	}
-	return s.do(ctx, u.Host, req, rep)
+	return nil
 }
 
 // do sends req at the host's rate and counts it.
@@ -640,7 +688,7 @@ func (s *Syncer) do(ctx context.Context, host string, req fetch.Request, rep *Re
 	if req.ETag != "" || req.LastModified != "" {
 		rep.Conditional++
 	}
-	resp, err := fetch.Get(ctx, s.client, req)
+	resp, err := fetch.Get(context.WithValue(ctx, reportKey{}, rep), s.client, req)
 	if err == nil && resp.NotModified {
 		rep.NotModified++
 	}

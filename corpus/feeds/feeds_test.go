@@ -542,3 +542,46 @@ func TestUnreadableRobotsAskedOncePerSync(t *testing.T) {
 		t.Errorf("the other host got %d robots.txt and %d page requests, want 1 and 0", robots, pages)
 	}
 }
+
+// TestRedirectObeysRobots lists an entry that redirects to a path
+// robots.txt disallows: the redirect is not followed.
+func TestRedirectObeysRobots(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var paths []string
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private/\n")
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Moved</title><item><link>%s/go/1</link></item></channel></rss>`, srv.URL)
+		case "/go/1":
+			http.Redirect(w, r, "/private/1", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><head><title>Secret</title></head><body><p>The private page says something nobody was meant to index here.</p></body></html>`)
+		}
+	}))
+	defer srv.Close()
+	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	added, err := s.Add(context.Background(), srv.URL+"/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Failed != 1 || added.Report.Added != 0 {
+		t.Errorf("Add = %+v, want the entry failed", added.Report)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range paths {
+		if strings.HasPrefix(p, "/private/") {
+			t.Errorf("fetched %s, which robots.txt disallows (requests %v)", p, paths)
+		}
+	}
+}
