@@ -584,7 +584,7 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 		if saved && filepath.Ext(e.File) == filepath.Ext(name) {
 			name = e.File // the article keeps its file, so its ID
 		} else {
-			name = unclaimed(st, l.url, name)
+			name = unclaimed(st, l.url, name, hash)
 		}
 		file, err := s.save(ctx, dir, name, data)
 		if err != nil {
@@ -609,12 +609,15 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 // as /a-b and /a/b): then the name starts with 8 hex digits of the SHA-256
 // of link, so that neither article replaces the other. Long URLs that
 // differ only past the length a file name keeps collide the same way.
-func unclaimed(st *state, link, name string) string {
+//
+// An entry whose page is the same as the other's (two links redirected to
+// one page) shares its file rather than adding the article twice.
+func unclaimed(st *state, link, name, hash string) string {
 	if n, err := corpus.FileName(name); err == nil {
 		name = n // as Import will name it, a long one cut short
 	}
 	for u, e := range st.Entries {
-		if u != link && e.File == name {
+		if u != link && e.File == name && e.Hash != hash {
 			sum := sha256.Sum256([]byte(link))
 			return hex.EncodeToString(sum[:4]) + "-" + name
 		}

@@ -585,3 +585,35 @@ func TestRedirectObeysRobots(t *testing.T) {
 		}
 	}
 }
+
+// TestEntriesRedirectedToOnePageShareIt lists two links that redirect to
+// the same page: it is saved once, not as two copies of one article.
+func TestEntriesRedirectedToOnePageShareIt(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Tracked</title><item><link>%[1]s/go/1</link></item><item><link>%[1]s/go/2</link></item></channel></rss>`, srv.URL)
+		case "/go/1", "/go/2":
+			http.Redirect(w, r, "/story", http.StatusFound)
+		case "/story":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><head><title>One Story</title></head><body><p>The harbour master counted forty fishing boats in the bay on Monday morning.</p></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	s := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	if _, err := s.Add(context.Background(), srv.URL+"/feed.xml"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.LoadDir(context.Background(), dir, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Errorf("LoadDir = %d articles, %v; want the one story once", len(c.Articles), err)
+	}
+}
