@@ -407,6 +407,12 @@ func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, compl
 	for _, l := range listed {
 		now[l.url] = true
 	}
+	inUse := map[string]bool{} // files of listed entries, which may share one
+	for u, e := range st.Entries {
+		if now[u] && e.File != "" {
+			inUse[e.File] = true
+		}
+	}
 	for u, e := range st.Entries {
 		if now[u] {
 			continue
@@ -415,7 +421,7 @@ func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, compl
 		if !s.cfg.Prune {
 			continue
 		}
-		if e.File != "" {
+		if e.File != "" && !inUse[e.File] {
 			err := os.Remove(filepath.Join(s.cfg.ArticlesDir, sub.Folder, e.File))
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				s.log.Warn("sync: removing a gone entry", "file", e.File, "err", err)

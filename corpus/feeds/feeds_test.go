@@ -591,11 +591,19 @@ func TestRedirectObeysRobots(t *testing.T) {
 func TestEntriesRedirectedToOnePageShareIt(t *testing.T) {
 	t.Parallel()
 	var srv *httptest.Server
+	var mu sync.Mutex
+	links := []string{"/go/1", "/go/2"}
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/feed.xml":
 			w.Header().Set("Content-Type", "application/rss+xml")
-			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Tracked</title><item><link>%[1]s/go/1</link></item><item><link>%[1]s/go/2</link></item></channel></rss>`, srv.URL)
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Tracked</title>`)
+			mu.Lock()
+			for _, l := range links {
+				fmt.Fprintf(w, `<item><link>%s%s</link></item>`, srv.URL, l)
+			}
+			mu.Unlock()
+			fmt.Fprint(w, `</channel></rss>`)
 		case "/go/1", "/go/2":
 			http.Redirect(w, r, "/story", http.StatusFound)
 		case "/story":
@@ -608,12 +616,28 @@ func TestEntriesRedirectedToOnePageShareIt(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	s := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(),
-		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000, Prune: true})
 	if _, err := s.Add(context.Background(), srv.URL+"/feed.xml"); err != nil {
 		t.Fatal(err)
 	}
 	c, err := corpus.LoadDir(context.Background(), dir, corpus.Options{})
 	if err != nil || len(c.Articles) != 1 {
 		t.Errorf("LoadDir = %d articles, %v; want the one story once", len(c.Articles), err)
+	}
+	// One link leaves the feed: pruning it keeps the page the other
+	// still links to.
+	mu.Lock()
+	links = links[:1]
+	mu.Unlock()
+	rep, err := s.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Removed != 0 || rep.Added != 0 {
+		t.Errorf("sync after one link left = %+v, want nothing removed or added", rep)
+	}
+	c, err = corpus.LoadDir(context.Background(), dir, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Errorf("after pruning one link: LoadDir = %v, %v; want the story still there", c, err)
 	}
 }
