@@ -587,12 +587,7 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 	if saved && hash == e.Hash {
 		rep.Unchanged++
 	} else {
-		if saved && filepath.Ext(e.File) == filepath.Ext(name) {
-			name = e.File // the article keeps its file, so its ID
-		} else {
-			name = unclaimed(st, l.url, name, hash)
-		}
-		file, err := s.save(ctx, dir, name, data)
+		file, err := s.save(ctx, dir, fileFor(st, e, saved, l.url, name, hash), data)
 		if err != nil {
 			fail(err)
 			return
@@ -608,6 +603,16 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 		e.File, e.Hash = file, hash
 	}
 	e.ETag, e.LastModified, e.Updated, e.Error = resp.ETag, resp.LastModified, l.updated, ""
+}
+
+// fileFor is the name the page of the entry e at link, first named name,
+// is saved under: the entry's file, if saved with that extension, so that
+// the article keeps its ID; else a name no other entry's article has.
+func fileFor(st *state, e *entry, saved bool, link, name, hash string) string {
+	if saved && filepath.Ext(e.File) == filepath.Ext(name) {
+		return e.File
+	}
+	return unclaimed(st, link, name, hash)
 }
 
 // unclaimed returns name for the entry at link, unless another entry of st
