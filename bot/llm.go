@@ -315,7 +315,7 @@ func ServedModels(ctx context.Context, cfg LLMConfig) ([]string, error) {
 	}
 	list, err := openai.NewClientWithConfig(oc).ListModels(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing the models: %s", openaihttp.Redact(err.Error(), cfg.APIKey))
+		return nil, fmt.Errorf("listing the models: %w", openaihttp.RedactError(err, cfg.APIKey))
 	}
 	ids := make([]string, 0, len(list.Models))
 	for _, m := range list.Models {

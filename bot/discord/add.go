@@ -106,7 +106,7 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, collection, link 
 	case b.feeds != nil: // a feed or sitemap is subscribed to
 		var msg string
 		var done bool
-		name, data, msg, done, err = b.addLink(ctx, eventID, userID, link)
+		name, data, msg, done, err = b.addLink(ctx, eventID, userID, collection, link)
 		if done {
 			cancel()
 			return msg

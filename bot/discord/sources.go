@@ -17,12 +17,13 @@ import (
 const subscribeTimeout = 10 * time.Minute
 
 // addLink downloads link for /add through Config.Feeds: a feed or sitemap
-// is subscribed to and synced (done is then set and msg is the report);
-// a page comes back as its name and data for corpus.Import.
-func (b *Bot) addLink(ctx context.Context, eventID, userID, link string) (name string, data []byte, msg string, done bool, err error) {
+// is subscribed to, its entries saved in collection, and synced (done is
+// then set and msg is the report); a page comes back as its name and data
+// for corpus.Import.
+func (b *Bot) addLink(ctx context.Context, eventID, userID, collection, link string) (name string, data []byte, msg string, done bool, err error) {
 	subCtx, cancel := context.WithTimeout(ctx, subscribeTimeout)
 	defer cancel()
-	added, err := b.feeds.Add(subCtx, link)
+	added, err := b.feeds.AddIn(subCtx, link, collection)
 	if err != nil {
 		return "", nil, "", false, err
 	}

@@ -3,9 +3,12 @@ package discord
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/bot/discord/discordfake"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/feeds"
@@ -17,21 +20,9 @@ import (
 func TestAddSubscribesAndSources(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, discordfake.Options{})
-	ix, a := library(t)
-	site := feedsfake.New(t)
-	site.Set("/news/ferries", "Ferries Return", "Ferries to the islands resume on Friday after the harbour wall was repaired over the winter months.")
-	site.Set("/news/market", "Market Moves", "The Saturday market moves to the old station yard while the square is repaved this spring.")
-	dir := articlesDir(t)
-	client := fetch.NewClient(fetch.Policy{AllowPrivate: true})
-	syncer := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(), Client: client, HostRate: 1000})
-	reload := func(ctx context.Context) (retrieval.Stats, error) {
-		c, err := corpus.LoadDir(ctx, dir, corpus.Options{})
-		if err != nil {
-			return retrieval.Stats{}, err
-		}
-		return ix.Load(ctx, c, nil)
-	}
-	h := start(t, f, Config{GuildID: "2000", ArticlesDir: dir, FetchClient: client, Feeds: syncer}, a, ix, reload)
+	w := newFeedWorld(t, "")
+	site, syncer := w.site, w.syncer
+	h := start(t, f, Config{GuildID: "2000", ArticlesDir: w.dir, FetchClient: w.client, Feeds: syncer}, w.a, w.ix, w.reload)
 	admin := member(2, 32)
 
 	in := h.command(admin, "add", discordfake.StringOption("url", site.URL(feedsfake.Atom)))
@@ -68,4 +59,58 @@ func TestAddSubscribesAndSources(t *testing.T) {
 	if _, r := h.replyTo(q); !strings.Contains(r.Content, "old station yard") {
 		t.Errorf("after the failed sync the entry is not served: %q", r.Content)
 	}
+}
+
+// TestAddFeedInCollection subscribes from a channel limited to a
+// collection: the feed's entries are saved in that collection's folder, so
+// the channel finds them.
+func TestAddFeedInCollection(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	w := newFeedWorld(t, "news")
+	h := start(t, f, Config{ArticlesDir: w.dir, FetchClient: w.client, Feeds: w.syncer, ChannelCollections: map[string]string{other: "news"}}, w.a, w.ix, w.reload)
+	admin := discordfake.Invoker{User: user(2), ChannelID: other, GuildID: f.GuildID(), Permissions: 32}
+	in := h.command(admin, "add", discordfake.StringOption("url", w.site.URL(feedsfake.RSS)))
+	if _, p := h.original(in); !strings.HasPrefix(p.Content, "Subscribed to the feed") {
+		t.Fatalf("/add of a feed = %q", p.Content)
+	}
+	q := h.mention(other, user(3), "Where does the Saturday market move to?")
+	if _, r := h.replyTo(q); !strings.Contains(r.Content, "old station yard") {
+		t.Errorf("#other does not find the feed's entry subscribed from it: %q", r.Content)
+	}
+}
+
+// feedWorld is a feedsfake site with two news pages, an articles folder
+// (with the sub-folder collection, if not ""), a Syncer on them and a
+// reload of the folder into the test library.
+type feedWorld struct {
+	site   *feedsfake.Site
+	dir    string
+	client *http.Client
+	syncer *feeds.Syncer
+	ix     *retrieval.Index
+	a      *bot.Answerer
+	reload Reload
+}
+
+func newFeedWorld(t *testing.T, collection string) *feedWorld {
+	t.Helper()
+	w := &feedWorld{site: feedsfake.New(t), dir: articlesDir(t), client: fetch.NewClient(fetch.Policy{AllowPrivate: true})}
+	w.ix, w.a = library(t)
+	w.site.Set("/news/ferries", "Ferries Return", "Ferries to the islands resume on Friday after the harbour wall was repaired over the winter months.")
+	w.site.Set("/news/market", "Market Moves", "The Saturday market moves to the old station yard while the square is repaved this spring.")
+	if collection != "" {
+		if err := os.Mkdir(filepath.Join(w.dir, collection), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.syncer = feeds.New(feeds.Config{ArticlesDir: w.dir, StateDir: t.TempDir(), Client: w.client, HostRate: 1000})
+	w.reload = func(ctx context.Context) (retrieval.Stats, error) {
+		c, err := corpus.LoadDir(ctx, w.dir, corpus.Options{})
+		if err != nil {
+			return retrieval.Stats{}, err
+		}
+		return w.ix.Load(ctx, c, nil)
+	}
+	return w
 }

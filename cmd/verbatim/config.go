@@ -145,10 +145,14 @@ func loadConfig() (Config, error) {
 
 // limitsText names the corpus limits in force, for reports.
 func (c Config) limitsText() string {
+	paras, bytes := c.corpusLimits()
 	return fmt.Sprintf("MAX_PARAGRAPHS=%d, MAX_CORPUS_BYTES=%d, MAX_ARTICLE_PARAGRAPHS=%d",
-		cmp.Or(c.MaxParagraphs, corpus.DefaultMaxParagraphs),
-		cmp.Or(c.MaxCorpusBytes, corpus.DefaultMaxCorpusBytes),
-		cmp.Or(c.MaxArticleParagraphs, corpus.DefaultMaxArticleParagraphs))
+		paras, bytes, cmp.Or(c.MaxArticleParagraphs, corpus.DefaultMaxArticleParagraphs))
+}
+
+// corpusLimits are MAX_PARAGRAPHS and MAX_CORPUS_BYTES, defaults filled in.
+func (c Config) corpusLimits() (paras int, bytes int64) {
+	return cmp.Or(c.MaxParagraphs, corpus.DefaultMaxParagraphs), cmp.Or(c.MaxCorpusBytes, corpus.DefaultMaxCorpusBytes)
 }
 
 // checkCollections checks that every collection named in

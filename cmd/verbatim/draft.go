@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/rivo/uniseg"
 )
@@ -17,8 +18,10 @@ type draft struct {
 }
 
 // update shows text, writing only what was added when text extends the
-// draft on screen.
+// draft on screen. Control characters are dropped (a tab shows as a
+// space): the model's text must not drive the terminal.
 func (d *draft) update(text string) {
+	text = printable(text)
 	if !strings.HasPrefix(text, d.shown) {
 		d.clear()
 	}
@@ -52,4 +55,20 @@ func rows(text string, width int) int {
 		n += max(1, (uniseg.StringWidth(line)+width-1)/width)
 	}
 	return n
+}
+
+// printable returns s without control characters but line feeds, a tab
+// turned into a space.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -38,3 +38,17 @@ func TestDraft(t *testing.T) {
 		t.Errorf("wrote %q\nwant  %q", got, want)
 	}
 }
+
+// TestDraftWritesNoControls: a model's draft is shown without the escape
+// sequences and control characters it may hold (which could retitle the
+// terminal, write its clipboard or move the cursor so that clear erases
+// the wrong rows); a tab is shown as a space.
+func TestDraftWritesNoControls(t *testing.T) {
+	var b bytes.Buffer
+	d := &draft{w: &b, width: 80}
+	d.update("Baku\x1b]52;c;ZWNobyBoaQ==\x07 is\tthe\r capital\u009b2J\nof Azerbaijan")
+	want := "\x1b[2mBaku]52;c;ZWNobyBoaQ== is the capital2J\nof Azerbaijan\x1b[0m"
+	if got := b.String(); got != want {
+		t.Errorf("wrote %q\nwant  %q", got, want)
+	}
+}

@@ -261,6 +261,17 @@ func (a *app) loadPaths(ctx context.Context, paths []string) (*corpus.Corpus, er
 		all.Articles = append(all.Articles, c.Articles...)
 		all.Skipped = append(all.Skipped, c.Skipped...)
 	}
+	// Each path was within the limits; one index holds them all.
+	maxParas, maxBytes := a.cfg.corpusLimits()
+	var size int64
+	for _, art := range all.Articles {
+		for _, p := range art.Paragraphs {
+			size += int64(len(p.Text))
+		}
+	}
+	if n := all.Paragraphs(); n > maxParas || size > maxBytes {
+		return nil, fmt.Errorf("the articles given are together over the corpus limits (%s): %d paragraphs, %d bytes of text", a.cfg.limitsText(), n, size)
+	}
 	a.log.Info("articles loaded", "articles", len(all.Articles), "paragraphs", all.Paragraphs(), "seconds", time.Since(start).Seconds())
 	return all, nil
 }

@@ -141,3 +141,30 @@ func TestEvalRefusesCutCorpus(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// TestEvalRefusesFilesOverLimitsTogether: files each within the corpus
+// limits but over them together are refused too, as one index holds them.
+func TestEvalRefusesFilesOverLimitsTogether(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for f := range 2 {
+		var b strings.Builder
+		for i := range 2 {
+			fmt.Fprintf(&b, `{"id":"f%da%d","title":"F%d A%d","paragraphs":["The first paragraph of article %d in file %d is long enough.","The second paragraph of article %d in file %d is long enough."]}`+"\n", f, i, f, i, i, f, i, f)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("articles-%d.jsonl", f))
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	questions := filepath.Join(dir, "questions.jsonl")
+	if err := os.WriteFile(questions, []byte(`{"id":"q1","question":"What is the first paragraph of article 0?","article_id":"f0a0","paragraph_index":0,"answers":[{"text":"first paragraph","answer_start":4}]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MAX_PARAGRAPHS", "5") // 4 paragraphs a file, 8 together
+	code, _, stderr := cli(t, t.TempDir(), "eval", "retrieval", "--articles", paths[0], "--articles", paths[1], "--questions", questions)
+	if code != 1 || !strings.Contains(stderr, "over the corpus limits (MAX_PARAGRAPHS=5,") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func (a *app) llmModel(ctx context.Context, cfg bot.LLMConfig) (string, error) {
 	if err != nil {
 		if cfg.Model == "" {
 			a.logger(slog.LevelWarn).Warn("LLM_MODEL is not set and the server did not say which models it serves; asking for OpenAI's default model, which other servers may not have",
-				"url", a.cfg.LLMBaseURL, "model", bot.DefaultModel, "err", err)
+				"url", redactedURL(a.cfg.LLMBaseURL), "model", bot.DefaultModel, "err", err)
 		}
 		return cfg.Model, nil
 	}
@@ -64,4 +65,13 @@ func listModels(ms []string) string {
 		return strings.Join(ms[:most], ", ") + fmt.Sprintf(" and %d more", len(ms)-most)
 	}
 	return strings.Join(ms, ", ")
+}
+
+// redactedURL is raw with any password replaced by "xxxxx", fit for a log.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }

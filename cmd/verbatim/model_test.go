@@ -108,3 +108,25 @@ func localLLM(t *testing.T, srv *openaifake.Server) {
 	t.Setenv("DATA_DIR", t.TempDir())
 	t.Setenv("LLM_BASE_URL", srv.URL())
 }
+
+// TestModelCheckLogsNoPassword gives LLM_BASE_URL a user name and password
+// and a server that cannot list its models: the warning names the server
+// without the password.
+func TestModelCheckLogsNoPassword(t *testing.T) {
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+		return openaifake.Error(404, `model "gpt-4o-mini" not found, try pulling it first`)
+	})
+	localLLM(t, srv)
+	const secret = "s3cret-pass"
+	t.Setenv("LLM_BASE_URL", strings.Replace(srv.URL(), "://", "://bob:"+secret+"@", 1))
+	var out, errb bytes.Buffer
+	run(context.Background(), []string{"ask", "What is the capital of Azerbaijan?"}, &out, &errb)
+	if !strings.Contains(errb.String(), "LLM_MODEL is not set") {
+		t.Fatalf("no warning about the model check:\n%s", errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), secret) {
+		t.Errorf("the password of LLM_BASE_URL is in the output:\n%s", errb.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,12 +61,6 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	var syncer *feeds.Syncer
 	if a.cfg.ArticlesDir != "" {
 		syncer = a.syncer()
-		if a.cfg.SyncInterval > 0 {
-			go syncer.Run(ctx, a.cfg.SyncInterval, func(ctx context.Context) error {
-				_, err := a.reload(ctx, ix, false)
-				return err
-			})
-		}
 	}
 
 	b, err := discord.New(discord.Config{
@@ -95,6 +90,19 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if syncer != nil && a.cfg.SyncInterval > 0 {
+		// Stopped, and waited for, when the bot stops for any reason, so
+		// that no sync outlives serve.
+		syncCtx, stopSync := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer func() { stopSync(); wg.Wait() }()
+		wg.Go(func() {
+			syncer.Run(syncCtx, a.cfg.SyncInterval, func(ctx context.Context) error {
+				_, err := a.reload(ctx, ix, false)
+				return err
+			})
+		})
 	}
 	return b.Run(ctx)
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,5 +118,70 @@ func TestChannelCollectionsSetting(t *testing.T) {
 				t.Errorf("collections = %v, want %v", c.DiscordCollections, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeStopsItsSync stops serve (its token revoked) while the
+// scheduled sync waits for a page: serve returns only once the sync has
+// stopped and saved what it learnt, never leaving it running.
+func TestServeStopsItsSync(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	var once sync.Once
+	var site *httptest.Server
+	site = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><link>%s/story</link></item></channel></rss>`, site.URL)
+		case "/story":
+			once.Do(func() { close(entered) })
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			http.NotFound(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+	f := discordfake.New(discordfake.Options{})
+	defer f.Close()
+	offline(t)
+	articles, data := t.TempDir(), t.TempDir()
+	sub := "url: " + site.URL + "/feed.xml\nkind: feed\nfolder: slow\n"
+	if err := os.WriteFile(filepath.Join(articles, "slow.subscription.yaml"), []byte(sub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(articles, "note.md"), []byte("# Note\n\nThe ferry to the island leaves the harbour every morning at seven, weather permitting.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ARTICLES_DIR", articles)
+	t.Setenv("DATA_DIR", data)
+	t.Setenv("FETCH_ALLOW_PRIVATE", "true")
+	t.Setenv("SYNC_INTERVAL", "1h")
+	t.Setenv("DISCORD_TOKEN", "MTAwMA.good.token-value")
+	t.Setenv("DISCORD_API_URL", f.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve"}, &out, &errb) }()
+	if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut && c.OK() }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered: // the sync waits for the page
+	case <-ctx.Done():
+		t.Fatal("the scheduled sync did not start")
+	}
+	f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
+	f.Drop(4000)
+	if c := <-code; c == 0 {
+		t.Errorf("serve exited 0; stderr:\n%s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, "sync", "slow.json")); err != nil {
+		t.Errorf("serve returned with its sync still running (no state saved): %v", err)
 	}
 }

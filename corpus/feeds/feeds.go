@@ -21,10 +21,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -96,9 +96,13 @@ type Syncer struct {
 	client *http.Client
 	log    *slog.Logger
 
-	mu       sync.Mutex // one Add or Sync at a time
+	turn     chan struct{} // held by the one Add or Sync running
 	limiters map[string]*rate.Limiter
 	robots   map[string]*robotsCache
+	// unreadable holds, for the Add or Sync running, the hosts whose
+	// robots.txt could not be read, with why: nothing more is asked of
+	// them until the next one.
+	unreadable map[string]error
 }
 
 // robotsCache is one host's robots.txt as last read, kept in the state
@@ -127,8 +131,60 @@ func New(cfg Config) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{cfg: cfg, client: cfg.Client, log: log,
+	s := &Syncer{cfg: cfg, log: log, turn: make(chan struct{}, 1),
 		limiters: map[string]*rate.Limiter{}}
+	client := *cfg.Client // the caller's client is left as it was
+	next := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if next != nil {
+			if err := next(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 { // net/http's own bound
+			return errors.New("feeds: stopped after 10 redirects")
+		}
+		return s.redirect(req, via)
+	}
+	s.client = &client
+	return s
+}
+
+// reportKey carries the Report of a request in its context, so that a
+// redirect is counted in it.
+type reportKey struct{}
+
+// redirect lets a redirected request go on only as get would send it:
+// allowed by robots.txt, at the host's rate, and counted. A robots.txt
+// request follows its redirects unchecked (RFC 9309), or reading one would
+// need another.
+func (s *Syncer) redirect(req *http.Request, via []*http.Request) error {
+	ctx := req.Context()
+	rep, _ := ctx.Value(reportKey{}).(*Report)
+	if rep == nil {
+		rep = &Report{}
+	}
+	if via[0].URL.Path != "/robots.txt" {
+		if err := s.allowed(ctx, req.URL, rep); err != nil {
+			return err
+		}
+	}
+	if err := s.limiter(req.URL.Host).Wait(ctx); err != nil {
+		return fmt.Errorf("feeds: %w", err)
+	}
+	rep.Requests++
+	return nil
+}
+
+// wait takes the Syncer's turn, giving up when ctx ends first: an Add
+// behind a long sync fails with ctx's error rather than outliving it.
+func (s *Syncer) wait(ctx context.Context) (done func(), err error) {
+	select {
+	case s.turn <- struct{}{}:
+		s.unreadable = map[string]error{}
+		return func() { <-s.turn }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("feeds: waiting for the sync in progress: %w", ctx.Err())
+	}
 }
 
 // Report says what an Add or Sync did.
@@ -172,10 +228,24 @@ type Added struct {
 
 // Add downloads rawURL. A feed or sitemap is subscribed (a subscription
 // file is written in the articles folder, or found there) and synced at
-// once; anything else is returned for the caller to save as a page.
+// once; anything else is returned for the caller to save as a page. Add
+// waits for a Sync in progress, until ctx ends.
 func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return s.AddIn(ctx, rawURL, "")
+}
+
+// AddIn is Add saving a new subscription's entries inside collection, a
+// sub-folder of the articles folder ("" for the folder itself), so that a
+// channel limited to that collection sees them.
+func (s *Syncer) AddIn(ctx context.Context, rawURL, collection string) (*Added, error) {
+	if collection != "" && !insideFolder(collection) {
+		return nil, fmt.Errorf("feeds: collection %q is not a folder inside the articles folder", collection)
+	}
+	done, err := s.wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var rep Report
 	resp, err := s.get(ctx, fetch.Request{URL: rawURL, Accept: addAccept, MaxBytes: s.cfg.MaxBytes}, &rep)
 	if err != nil {
@@ -198,7 +268,7 @@ func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
 		return nil, fmt.Errorf("feeds: %w", err)
 	}
 	u.User, u.Fragment, u.RawFragment = nil, "", ""
-	sub, existed, err := s.subscribe(u.String(), kind)
+	sub, existed, err := s.subscribe(u.String(), kind, collection)
 	if err != nil {
 		return nil, err
 	}
@@ -210,8 +280,9 @@ func (s *Syncer) Add(ctx context.Context, rawURL string) (*Added, error) {
 	return &Added{Subscription: sub, Existed: existed, Report: rep}, nil
 }
 
-// subscribe finds the subscription to link, or writes a new one.
-func (s *Syncer) subscribe(link string, kind Kind) (*Subscription, bool, error) {
+// subscribe finds the subscription to link, or writes a new one whose
+// entries go in collection.
+func (s *Syncer) subscribe(link string, kind Kind, collection string) (*Subscription, bool, error) {
 	subs, _, err := subscriptions(s.cfg.ArticlesDir)
 	if err != nil {
 		return nil, false, err
@@ -232,11 +303,13 @@ func (s *Syncer) subscribe(link string, kind Kind) (*Subscription, bool, error) 
 	if len(name) > 80 {
 		name = strings.TrimRight(name[:80], "-")
 	}
-	if names[name] || exists(filepath.Join(s.cfg.ArticlesDir, name)) {
+	folder := path.Join(collection, name)
+	if names[name] || names[folder] || exists(filepath.Join(s.cfg.ArticlesDir, filepath.FromSlash(folder))) {
 		sum := sha256.Sum256([]byte(link))
 		name += "-" + hex.EncodeToString(sum[:3])
+		folder = path.Join(collection, name)
 	}
-	sub := &Subscription{URL: link, Kind: kind, Folder: name, Added: time.Now().UTC().Truncate(time.Second), name: name}
+	sub := &Subscription{URL: link, Kind: kind, Folder: folder, Added: time.Now().UTC().Truncate(time.Second), name: name}
 	if err := writeSubscription(s.cfg.ArticlesDir, sub); err != nil {
 		return nil, false, err
 	}
@@ -245,11 +318,15 @@ func (s *Syncer) subscribe(link string, kind Kind) (*Subscription, bool, error) 
 
 // Sync syncs every subscription once. A failing feed, sitemap or page is
 // recorded in the Report and in the subscription's state, never aborting
-// the rest; Sync fails only when the articles folder cannot be read.
+// the rest; Sync fails only when the articles folder or its state cannot
+// be read or written, or when ctx ends (waiting for an Add included).
 func (s *Syncer) Sync(ctx context.Context) (Report, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var rep Report
+	done, err := s.wait(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer done()
 	subs, bad, err := subscriptions(s.cfg.ArticlesDir)
 	if err != nil {
 		return rep, err
@@ -330,6 +407,12 @@ func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, compl
 	for _, l := range listed {
 		now[l.url] = true
 	}
+	inUse := map[string]bool{} // files of listed entries, which may share one
+	for u, e := range st.Entries {
+		if now[u] && e.File != "" {
+			inUse[e.File] = true
+		}
+	}
 	for u, e := range st.Entries {
 		if now[u] {
 			continue
@@ -338,7 +421,7 @@ func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, compl
 		if !s.cfg.Prune {
 			continue
 		}
-		if e.File != "" {
+		if e.File != "" && !inUse[e.File] {
 			err := os.Remove(filepath.Join(s.cfg.ArticlesDir, sub.Folder, e.File))
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				s.log.Warn("sync: removing a gone entry", "file", e.File, "err", err)
@@ -504,10 +587,7 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 	if saved && hash == e.Hash {
 		rep.Unchanged++
 	} else {
-		if saved && filepath.Ext(e.File) == filepath.Ext(name) {
-			name = e.File // the article keeps its file, so its ID
-		}
-		file, err := s.save(ctx, dir, name, data)
+		file, err := s.save(ctx, dir, fileFor(st, e, saved, l.url, name, hash), data)
 		if err != nil {
 			fail(err)
 			return
@@ -523,6 +603,37 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 		e.File, e.Hash = file, hash
 	}
 	e.ETag, e.LastModified, e.Updated, e.Error = resp.ETag, resp.LastModified, l.updated, ""
+}
+
+// fileFor is the name the page of the entry e at link, first named name,
+// is saved under: the entry's file, if saved with that extension, so that
+// the article keeps its ID; else a name no other entry's article has.
+func fileFor(st *state, e *entry, saved bool, link, name, hash string) string {
+	if saved && filepath.Ext(e.File) == filepath.Ext(name) {
+		return e.File
+	}
+	return unclaimed(st, link, name, hash)
+}
+
+// unclaimed returns name for the entry at link, unless another entry of st
+// saved its article under that name (two URLs may slug to one name, such
+// as /a-b and /a/b): then the name starts with 8 hex digits of the SHA-256
+// of link, so that neither article replaces the other. Long URLs that
+// differ only past the length a file name keeps collide the same way.
+//
+// An entry whose page is the same as the other's (two links redirected to
+// one page) shares its file rather than adding the article twice.
+func unclaimed(st *state, link, name, hash string) string {
+	if n, err := corpus.FileName(name); err == nil {
+		name = n // as Import will name it, a long one cut short
+	}
+	for u, e := range st.Entries {
+		if u != link && e.File == name && e.Hash != hash {
+			sum := sha256.Sum256([]byte(link))
+			return hex.EncodeToString(sum[:4]) + "-" + name
+		}
+	}
+	return name
 }
 
 // save writes the page data as the file name in dir, replacing any older
@@ -556,9 +667,17 @@ func (s *Syncer) get(ctx context.Context, req fetch.Request, rep *Report) (*fetc
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fetch.Get(ctx, s.client, req) // refused there, with its error
 	}
+	if err := s.allowed(ctx, u, rep); err != nil {
+		return nil, err
+	}
+	return s.do(ctx, u.Host, req, rep)
+}
+
+// allowed checks u against its host's robots.txt.
+func (s *Syncer) allowed(ctx context.Context, u *url.URL, rep *Report) error {
 	rules, err := s.robotsFor(ctx, u, rep)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -568,9 +687,9 @@ func (s *Syncer) get(ctx context.Context, req fetch.Request, rep *Report) (*fetc
 		path += "?" + u.RawQuery
 	}
 	if !rules.allowed(path) {
-		return nil, fmt.Errorf("%w: %s", ErrDisallowed, path)
+		return fmt.Errorf("%w: %s", ErrDisallowed, path)
 	}
-	return s.do(ctx, u.Host, req, rep)
+	return nil
 }
 
 // do sends req at the host's rate and counts it.
@@ -583,7 +702,7 @@ func (s *Syncer) do(ctx context.Context, host string, req fetch.Request, rep *Re
 	if req.ETag != "" || req.LastModified != "" {
 		rep.Conditional++
 	}
-	resp, err := fetch.Get(ctx, s.client, req)
+	resp, err := fetch.Get(context.WithValue(ctx, reportKey{}, rep), s.client, req)
 	if err == nil && resp.NotModified {
 		rep.NotModified++
 	}
@@ -602,11 +721,15 @@ func (s *Syncer) limiter(host string) *rate.Limiter {
 // robotsFor returns the robots.txt rules of u's host, read at most once
 // per robotsTTL. A robots.txt that is missing (4xx) allows everything;
 // one that cannot be read (5xx, network) disallows everything, as RFC 9309
-// asks: the error wraps ErrDisallowed and the reason.
+// asks, for the rest of the Add or Sync: the error wraps ErrDisallowed
+// and the reason.
 func (s *Syncer) robotsFor(ctx context.Context, u *url.URL, rep *Report) (*robots, error) {
 	key := u.Scheme + "://" + u.Host
 	if s.robots == nil {
 		s.robots = s.readRobots()
+	}
+	if err := s.unreadable[key]; err != nil {
+		return nil, err
 	}
 	if c := s.robots[key]; c != nil && time.Since(c.Fetched) < robotsTTL {
 		if c.rules == nil {
@@ -625,7 +748,11 @@ func (s *Syncer) robotsFor(ctx context.Context, u *url.URL, rep *Report) (*robot
 	case errors.Is(err, fetch.ErrNotPublic): // the policy refuses the host itself
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), fetch.ErrNotPublic)
 	default:
-		return nil, fmt.Errorf("%w: robots.txt could not be read: %w", ErrDisallowed, err)
+		err = fmt.Errorf("%w: robots.txt could not be read: %w", ErrDisallowed, err)
+		if ctx.Err() == nil { // not the host's fault
+			s.unreadable[key] = err
+		}
+		return nil, err
 	}
 	c := &robotsCache{Body: string(body), Fetched: time.Now().UTC(), rules: parseRobots(body, robotsAgent)}
 	s.robots[key] = c

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,5 +377,267 @@ func TestRobotsStatus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEntriesWhoseNamesCollideAreBothKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	// Both URLs slug to the same file name, and so do the two long ones,
+	// which differ only past the length a file name keeps.
+	w.site.Set("/news/a-b", "Story 1", story(1, "")...)
+	w.site.Set("/news/a/b", "Story 2", story(2, "")...)
+	long := "/news/" + strings.Repeat("harbour-", 15)
+	w.site.Set(long+"one", "Story 3", story(3, "")...)
+	w.site.Set(long+"two", "Story 4", story(4, "")...)
+	added, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.RSS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Added != 4 || added.Report.Failed != 0 {
+		t.Errorf("Add = %+v, want 4 added", added.Report)
+	}
+	if st := w.reload(); st.Articles != 4 {
+		t.Errorf("%d articles after the sync, want 4", st.Articles)
+	}
+	// A later sync that updates one leaves the other in place.
+	w.site.Set("/news/a/b", "Story 2", story(2, " again")...)
+	if rep := w.sync(); rep.Updated != 1 || rep.Failed != 0 {
+		t.Errorf("second sync = %+v, want 1 updated", rep)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 4 {
+		t.Fatalf("LoadDir = %d articles, %v; want 4", len(c.Articles), err)
+	}
+	titles := map[string]bool{}
+	for _, a := range c.Articles {
+		titles[a.Title] = true
+	}
+	for i := 1; i <= 4; i++ {
+		if !titles[fmt.Sprintf("Story %d", i)] {
+			t.Errorf("titles = %v, want Story 1 to 4", titles)
+		}
+	}
+}
+
+func TestSourcesAndAddDuringASync(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><link>%s/story</link></item></channel></rss>`, srv.URL)
+		case "/story":
+			close(entered)
+			<-release
+			http.NotFound(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	s := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Add(context.Background(), srv.URL+"/feed.xml")
+		done <- err
+	}()
+	<-entered // the first sync is waiting for its entry
+	// /sources must answer now, not when the sync ends: Discord gives an
+	// interaction three seconds.
+	srcs, err := s.Sources()
+	if err != nil || len(srcs) != 1 {
+		t.Errorf("Sources during a sync = %+v, %v; want the one subscription", srcs, err)
+	}
+	// An Add waiting behind the sync gives up when its context ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Add(ctx, srv.URL+"/feed.xml"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Add behind a sync with its context ended = %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddInCollection(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	added, err := w.syncer.AddIn(context.Background(), w.site.URL(feedsfake.RSS), "news")
+	if err != nil || added.Report.Added != 1 {
+		t.Fatalf("AddIn = %+v, %v", added, err)
+	}
+	c, err := corpus.LoadDir(context.Background(), w.articles, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Fatalf("LoadDir = %+v, %v", c, err)
+	}
+	if col := c.Articles[0].Collection(); col != "news" {
+		t.Errorf("the entry's collection = %q, want news", col)
+	}
+	// A later sync keeps saving there.
+	w.site.Set("/news/story-2", "Story 2", story(2, "")...)
+	if rep := w.sync(); rep.Added != 1 {
+		t.Errorf("sync = %+v", rep)
+	}
+	if c, _ := corpus.LoadDir(context.Background(), w.articles, corpus.Options{}); len(c.Articles) != 2 || c.Articles[1].Collection() != "news" {
+		t.Errorf("after the sync: %+v", c.Articles)
+	}
+	for _, bad := range []string{"../outside", "/abs", ".hidden", "news/.x"} {
+		if _, err := w.syncer.AddIn(context.Background(), w.site.URL(feedsfake.Atom), bad); err == nil {
+			t.Errorf("AddIn in %q succeeded", bad)
+		}
+	}
+}
+
+// TestUnreadableRobotsAskedOncePerSync lists three entries on a host whose
+// robots.txt answers 503: the sync stops fetching from that host, asking
+// for its robots.txt once, not once per entry.
+func TestUnreadableRobotsAskedOncePerSync(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var robots, pages int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/robots.txt" {
+			robots++
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		pages++
+		http.NotFound(w, r)
+	}))
+	defer other.Close()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feed.xml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Elsewhere</title>`)
+		for i := 1; i <= 3; i++ {
+			fmt.Fprintf(w, `<item><link>%s/story-%d</link></item>`, other.URL, i)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	defer feed.Close()
+	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	added, err := s.Add(context.Background(), feed.URL+"/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Failed != 3 {
+		t.Errorf("Add = %+v, want the 3 entries failed", added.Report)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if robots != 1 || pages != 0 {
+		t.Errorf("the other host got %d robots.txt and %d page requests, want 1 and 0", robots, pages)
+	}
+}
+
+// TestRedirectObeysRobots lists an entry that redirects to a path
+// robots.txt disallows: the redirect is not followed.
+func TestRedirectObeysRobots(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var paths []string
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private/\n")
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Moved</title><item><link>%s/go/1</link></item></channel></rss>`, srv.URL)
+		case "/go/1":
+			http.Redirect(w, r, "/private/1", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><head><title>Secret</title></head><body><p>The private page says something nobody was meant to index here.</p></body></html>`)
+		}
+	}))
+	defer srv.Close()
+	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	added, err := s.Add(context.Background(), srv.URL+"/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Report.Failed != 1 || added.Report.Added != 0 {
+		t.Errorf("Add = %+v, want the entry failed", added.Report)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range paths {
+		if strings.HasPrefix(p, "/private/") {
+			t.Errorf("fetched %s, which robots.txt disallows (requests %v)", p, paths)
+		}
+	}
+}
+
+// TestEntriesRedirectedToOnePageShareIt lists two links that redirect to
+// the same page: it is saved once, not as two copies of one article.
+func TestEntriesRedirectedToOnePageShareIt(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	var mu sync.Mutex
+	links := []string{"/go/1", "/go/2"}
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Tracked</title>`)
+			mu.Lock()
+			for _, l := range links {
+				fmt.Fprintf(w, `<item><link>%s%s</link></item>`, srv.URL, l)
+			}
+			mu.Unlock()
+			fmt.Fprint(w, `</channel></rss>`)
+		case "/go/1", "/go/2":
+			http.Redirect(w, r, "/story", http.StatusFound)
+		case "/story":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><head><title>One Story</title></head><body><p>The harbour master counted forty fishing boats in the bay on Monday morning.</p></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	s := feeds.New(feeds.Config{ArticlesDir: dir, StateDir: t.TempDir(),
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000, Prune: true})
+	if _, err := s.Add(context.Background(), srv.URL+"/feed.xml"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.LoadDir(context.Background(), dir, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Errorf("LoadDir = %d articles, %v; want the one story once", len(c.Articles), err)
+	}
+	// One link leaves the feed: pruning it keeps the page the other
+	// still links to.
+	mu.Lock()
+	links = links[:1]
+	mu.Unlock()
+	rep, err := s.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Removed != 0 || rep.Added != 0 {
+		t.Errorf("sync after one link left = %+v, want nothing removed or added", rep)
+	}
+	c, err = corpus.LoadDir(context.Background(), dir, corpus.Options{})
+	if err != nil || len(c.Articles) != 1 {
+		t.Errorf("after pruning one link: LoadDir = %v, %v; want the story still there", c, err)
 	}
 }

@@ -23,9 +23,10 @@ type Status struct {
 }
 
 // Sources returns the status of every subscription, in file name order.
+// It does not wait for a sync in progress (which may take many minutes):
+// the files it reads are replaced whole, so it sees the state of the last
+// checkpoint.
 func (s *Syncer) Sources() ([]Status, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	subs, bad, err := subscriptions(s.cfg.ArticlesDir)
 	if err != nil {
 		return nil, err

@@ -45,12 +45,18 @@ func readSubscription(path string) (*Subscription, error) {
 	if err := yaml.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("feeds: %s: %w", filepath.Base(path), err)
 	}
-	if s.URL == "" || (s.Kind != KindFeed && s.Kind != KindSitemap) || s.Folder == "" ||
-		filepath.IsAbs(s.Folder) || strings.Contains(s.Folder, "..") || strings.HasPrefix(s.Folder, ".") {
+	if s.URL == "" || (s.Kind != KindFeed && s.Kind != KindSitemap) || !insideFolder(s.Folder) {
 		return nil, fmt.Errorf("feeds: %s: needs url, kind (feed or sitemap) and a folder inside the articles folder", filepath.Base(path))
 	}
 	s.name = strings.TrimSuffix(filepath.Base(path), SubscriptionSuffix)
 	return &s, nil
+}
+
+// insideFolder reports whether folder names a folder inside the articles
+// folder, one the corpus loader reads: relative, without "..", and no
+// element starting with '.'.
+func insideFolder(folder string) bool {
+	return folder != "" && !filepath.IsAbs(folder) && !strings.Contains(folder, "..") && !strings.Contains("/"+filepath.ToSlash(folder), "/.")
 }
 
 // subscriptions reads every subscription file in dir, in name order; the
