@@ -91,6 +91,15 @@ type Corpus struct {
 	LeftOut []Skipped
 }
 
+// Len returns the number of paragraphs in c's articles.
+func (c *Corpus) Len() int {
+	n := 0
+	for _, a := range c.Articles {
+		n += len(a.Paragraphs)
+	}
+	return n
+}
+
 // Skipped records a file (or JSONL line) that was not loaded, and why.
 type Skipped struct {
 	// Source names the file or line as Article.Source does.

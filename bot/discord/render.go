@@ -487,6 +487,9 @@ func renderReload(st retrieval.Stats) string {
 	if n := len(st.Skipped); n > 0 {
 		s += fmt.Sprintf(" %s skipped (see the log).", plural(n, "file"))
 	}
+	if n := len(st.LeftOut); n > 0 {
+		s += fmt.Sprintf(" %s left out over the corpus limits (see the log).", plural(n, "source"))
+	}
 	return s
 }
 

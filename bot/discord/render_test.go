@@ -421,8 +421,9 @@ func TestArticleChoices(t *testing.T) {
 
 func TestRenderReload(t *testing.T) {
 	got := renderReload(retrieval.Stats{Articles: 2, Paragraphs: 40, Added: 3, Changed: 1, Removed: 2, Cached: 36, Embedded: 4,
-		Skipped: []corpus.Skipped{{Source: "x", Reason: "binary"}}, Duration: 2340 * time.Millisecond})
-	want := "Reloaded in 2.3 s: 2 articles, 40 paragraphs (3 added, 1 changed, 2 removed); 36 of 40 embeddings from the cache. 1 file skipped (see the log)."
+		Skipped: []corpus.Skipped{{Source: "x", Reason: "binary"}}, LeftOut: []corpus.Skipped{{Source: "y", Reason: "over"}, {Source: "z", Reason: "over"}},
+		Duration: 2340 * time.Millisecond})
+	want := "Reloaded in 2.3 s: 2 articles, 40 paragraphs (3 added, 1 changed, 2 removed); 36 of 40 embeddings from the cache. 1 file skipped (see the log). 2 sources left out over the corpus limits (see the log)."
 	if got != want {
 		t.Errorf("renderReload = %q, want %q", got, want)
 	}

@@ -115,20 +115,33 @@ func (a *app) openIndex(ctx context.Context, progress bool) (*retrieval.Index, r
 }
 
 // reload loads the corpus afresh into ix. A corpus over its limits is
-// served in part only when nothing is served yet: a reload keeps the
-// complete index in service rather than replace it with a cut one.
+// served in part (what fits, the rest reported in Stats.LeftOut) unless
+// that serves fewer paragraphs than ix does now: then the reload fails
+// and ix keeps serving, rather than lose what it served to a limit.
+// Growing past a limit thus keeps reloads working, the new articles left
+// out.
 func (a *app) reload(ctx context.Context, ix *retrieval.Index, progress bool) (retrieval.Stats, error) {
 	c, err := a.loadCorpus(ctx)
 	if err != nil {
 		return retrieval.Stats{}, err
 	}
-	if n := len(c.LeftOut); n > 0 && ix.Len() > 0 {
+	if n := len(c.LeftOut); n > 0 && c.Len() < ix.Len() {
 		first := c.LeftOut[0]
-		return retrieval.Stats{Skipped: c.Skipped, LeftOut: c.LeftOut}, fmt.Errorf("the articles are over the corpus limits (%s): %d left out, first %s: %s",
-			a.cfg.limitsText(), n, first.Source, first.Reason)
+		return retrieval.Stats{Skipped: c.Skipped, LeftOut: c.LeftOut}, fmt.Errorf("the articles are over the corpus limits (%s): %d left out, first %s: %s; keeping the %d paragraphs served, not %d",
+			a.cfg.limitsText(), n, first.Source, first.Reason, ix.Len(), c.Len())
+	}
+	for i, s := range c.LeftOut {
+		if i == maxLeftOutLogged {
+			a.logger(slog.LevelWarn).Warn("more sources left out over the corpus limits", "count", len(c.LeftOut)-i)
+			break
+		}
+		a.logger(slog.LevelWarn).Warn("left out over the corpus limits", "source", s.Source, "reason", s.Reason)
 	}
 	return ix.Load(ctx, c, a.progress(progress, "embedding"))
 }
+
+// maxLeftOutLogged bounds the log lines of one reload's left-out sources.
+const maxLeftOutLogged = 20
 
 // progress returns a callback that draws a progress bar on stderr when it
 // is a terminal, or nil.
