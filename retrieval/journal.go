@@ -90,7 +90,16 @@ func (j *journal) checkpoint(c *vectorCache) error {
 		}
 		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf[start:], castagnoli))
 	}
+	end, err := j.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
 	if _, err := j.f.Write(buf); err != nil {
+		// A short write (a full disk) must not leave a torn record
+		// before the next checkpoint's: replay stops at the first one.
+		if terr := j.f.Truncate(end); terr == nil {
+			_, _ = j.f.Seek(end, io.SeekStart)
+		}
 		return err
 	}
 	if err := j.f.Sync(); err != nil {
