@@ -292,16 +292,26 @@ func (l *loader) file(name string) error {
 		l.skip(name, err.Error())
 		return nil
 	}
+	if l.article(name, &a, paras) {
+		l.add(a)
+	}
+	return nil
+}
+
+// article completes the one article of file name from its paragraphs'
+// text: its title (the file's name when it has none), source and
+// paragraphs. It reports false, with the file skipped, when no paragraph
+// is left.
+func (l *loader) article(name string, a *Article, paras []string) bool {
 	if a.Title == "" {
 		a.Title = strings.TrimSuffix(path.Base(name), path.Ext(name))
 	}
 	a.Source = name
-	if reason := prepare(&a, strings.TrimSuffix(name, path.Ext(name)), paras); reason != "" {
+	if reason := prepare(a, strings.TrimSuffix(name, path.Ext(name)), paras); reason != "" {
 		l.skip(name, reason)
-		return nil
+		return false
 	}
-	l.add(a)
-	return nil
+	return true
 }
 
 // read returns the contents of a text file, checked for size, NUL bytes

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -32,12 +31,7 @@ func (l *loader) pdf(name string) error {
 		l.skip(name, reason)
 		return nil
 	}
-	if a.Title == "" {
-		a.Title = strings.TrimSuffix(path.Base(name), path.Ext(name))
-	}
-	a.Source = name
-	if reason := prepare(&a, strings.TrimSuffix(name, path.Ext(name)), paras); reason != "" {
-		l.skip(name, reason)
+	if !l.article(name, &a, paras) {
 		return nil
 	}
 	for i := range a.Paragraphs {
