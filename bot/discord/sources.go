@@ -43,10 +43,7 @@ func (b *Bot) subscribed(ctx context.Context, eventID, userID string, added *fee
 	if added.Existed {
 		verb = "Already subscribed to"
 	}
-	title := sub.Title
-	if title == "" {
-		title = sub.URL
-	}
+	title := sub.Name()
 	s := fmt.Sprintf("%s the %s “%s”: %s added, %d updated, %d unchanged, %d failed.", verb, sub.Kind,
 		escapeQuote(truncate(title, 100)), plural(rep.Added, "article"), rep.Updated, rep.Unchanged, rep.Failed)
 	if len(rep.Errors) > 0 {

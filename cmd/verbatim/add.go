@@ -102,10 +102,7 @@ func (a *app) subscribed(ctx context.Context, added *feeds.Added) error {
 	if added.Existed {
 		verb = "already subscribed to"
 	}
-	title := sub.Title
-	if title == "" {
-		title = sub.URL
-	}
+	title := sub.Name()
 	fmt.Fprintf(a.stdout, "%s %s: %s (entries saved in %s)\n", verb, sub.Kind, title, filepath.Join(a.cfg.ArticlesDir, sub.Folder))
 	printReport(a.stdout, added.Report)
 	_, stats, err := a.openIndex(ctx, true)

@@ -30,6 +30,14 @@ type Subscription struct {
 	name string // the file's name, without SubscriptionSuffix
 }
 
+// Name is the subscription's title, or its URL when it has none.
+func (s Subscription) Name() string {
+	if s.Title != "" {
+		return s.Title
+	}
+	return s.URL
+}
+
 const subscriptionHeader = `# A Verbatim subscription: the entries of this feed or sitemap are saved as
 # articles in the folder below and kept up to date by 'verbatim sync' and by
 # 'verbatim serve' every SYNC_INTERVAL. Delete this file to stop syncing; the
