@@ -398,9 +398,10 @@ func (s *Syncer) syncOne(ctx context.Context, sub *Subscription, first *document
 }
 
 // markGone marks the entries no longer listed, and with Prune (and a
-// complete listing) deletes their articles.
+// complete listing) deletes their articles. A listing with no entries at
+// all is taken for a broken feed, not an emptied one: nothing is marked.
 func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, complete bool, rep *Report) {
-	if !complete {
+	if !complete || len(listed) == 0 {
 		return
 	}
 	now := map[string]bool{}

@@ -255,6 +255,26 @@ func TestRemovedEntriesKeptUnlessPrune(t *testing.T) {
 	}
 }
 
+// TestEmptiedListingPrunesNothing checks that with SYNC_PRUNE a sitemap
+// that suddenly lists nothing (a broken CMS, say) deletes no article.
+func TestEmptiedListingPrunesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.site.Set("/news/story-1", "Story 1", story(1, "")...)
+	w.site.Set("/news/story-2", "Story 2", story(2, "")...)
+	if _, err := w.syncer.Add(context.Background(), w.site.URL(feedsfake.Sitemap)); err != nil {
+		t.Fatal(err)
+	}
+	w.site.Remove("/news/story-1")
+	w.site.Remove("/news/story-2")
+	if rep := w.sync(); rep.Removed != 0 {
+		t.Errorf("removed = %d, want 0", rep.Removed)
+	}
+	if st := w.reload(); st.Articles != 2 {
+		t.Errorf("%d articles, want the 2 kept", st.Articles)
+	}
+}
+
 func TestRobotsAndPages(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, false)
