@@ -50,6 +50,7 @@ type journal struct {
 	path    string
 	model   string
 	f       *os.File // nil until the first checkpoint
+	fresh   string   // the new file's temporary name until its first checkpoint is synced
 	pending []contentKey
 	last    time.Time // of the last checkpoint
 }
@@ -105,20 +106,29 @@ func (j *journal) checkpoint(c *vectorCache) error {
 	if err := j.f.Sync(); err != nil {
 		return err
 	}
+	if j.fresh != "" { // only now does the new file replace the old one
+		if err := os.Rename(j.fresh, j.path); err != nil {
+			return err
+		}
+		syncDir(filepath.Dir(j.path))
+		j.fresh = ""
+	}
 	j.pending, j.last = j.pending[:0], time.Now()
 	return nil
 }
 
-// create starts the journal file, replacing any older one: its vectors
-// were replayed into the cache at Open, and a checkpoint is only written
-// after them. The header is written and synced, with the directory,
-// before any record.
+// create starts a new journal file, which replaces any older one once
+// its first checkpoint is synced: the older one's vectors were replayed
+// into the cache at Open and are that checkpoint's first records, so a
+// crash before then still finds them in the older file. The header is
+// written and synced before any record.
 func (j *journal) create(dims int) error {
 	dir := filepath.Dir(j.path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	j.fresh = filepath.Join(dir, "."+filepath.Base(j.path)+".new.tmp")
+	f, err := os.OpenFile(j.fresh, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -134,19 +144,28 @@ func (j *journal) create(dims int) error {
 		f.Close()
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 	j.f = f
 	return nil
 }
 
-// close closes the file, keeping it.
+// syncDir syncs a directory, so that a rename in it is durable.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// close closes the file, keeping it (a new one that never took a
+// checkpoint is deleted: the older one still holds its records).
 func (j *journal) close() {
 	if j.f != nil {
 		j.f.Close()
 		j.f = nil
+	}
+	if j.fresh != "" {
+		_ = os.Remove(j.fresh)
+		j.fresh = ""
 	}
 }
 

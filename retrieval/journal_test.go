@@ -215,3 +215,46 @@ func TestOpenRemovesStaleTemps(t *testing.T) {
 		t.Errorf("a temporary file still being written was removed: %v", err)
 	}
 }
+
+// TestJournalReplacedOnlyWhenSynced checks that a new journal replaces the
+// one replayed at Open only once its first checkpoint, which holds the
+// replayed vectors again, is synced: a crash before then loses nothing.
+func TestJournalReplacedOnlyWhenSynced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.journal")
+	c := newVectorCache("m")
+	c.dims = 2
+	k1, k2 := contentKey{1}, contentKey{2}
+	c.vecs[k1], c.vecs[k2] = []float32{1, 0}, []float32{0, 1}
+
+	old := newJournal(path, "m")
+	old.add(k1)
+	if err := old.checkpoint(c); err != nil {
+		t.Fatal(err)
+	}
+	old.close()
+
+	replayed := newVectorCache("m")
+	keys, err := replayJournal(path, replayed)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("replay: %v, %d keys", err, len(keys))
+	}
+	j := newJournal(path, "m")
+	if err := j.create(2); err != nil { // the new file, before its first checkpoint
+		t.Fatal(err)
+	}
+	if keys, err := replayJournal(path, newVectorCache("m")); err != nil || len(keys) != 1 {
+		t.Errorf("before the new journal's first checkpoint the old one holds %d vectors (%v), want 1", len(keys), err)
+	}
+	j.pending = append(keys, k2)
+	if err := j.checkpoint(c); err != nil {
+		t.Fatal(err)
+	}
+	j.close()
+	if keys, err := replayJournal(path, newVectorCache("m")); err != nil || len(keys) != 2 {
+		t.Errorf("after it, the journal holds %d vectors (%v), want 2", len(keys), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
