@@ -29,6 +29,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/gofrs/flock"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/fetch"
 )
@@ -180,11 +181,44 @@ func (s *Syncer) redirect(req *http.Request, via []*http.Request) error {
 func (s *Syncer) wait(ctx context.Context) (done func(), err error) {
 	select {
 	case s.turn <- struct{}{}:
-		s.unreadable = map[string]error{}
-		return func() { <-s.turn }, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("feeds: waiting for the sync in progress: %w", ctx.Err())
 	}
+	// Another process (verbatim sync beside serve) takes turns through a
+	// lock file in StateDir.
+	lock, err := s.lockState(ctx)
+	if err != nil {
+		<-s.turn
+		return nil, err
+	}
+	s.unreadable = map[string]error{}
+	return func() {
+		_ = lock.Unlock()
+		<-s.turn
+	}, nil
+}
+
+// lockRetry is how often a sync waiting for another process's tries the
+// lock again.
+const lockRetry = 100 * time.Millisecond
+
+// lockState takes the lock file of StateDir (github.com/gofrs/flock),
+// waiting until ctx is done.
+func (s *Syncer) lockState(ctx context.Context) (*flock.Flock, error) {
+	if err := os.MkdirAll(s.cfg.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("feeds: %w", err)
+	}
+	lock := flock.New(filepath.Join(s.cfg.StateDir, "sync.lock"))
+	ok, err := lock.TryLockContext(ctx, lockRetry)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("feeds: waiting for the sync of another process: %w", ctx.Err())
+	case err != nil:
+		return nil, fmt.Errorf("feeds: locking the sync state: %w", err)
+	case !ok:
+		return nil, errors.New("feeds: the sync state is locked by another process")
+	}
+	return lock, nil
 }
 
 // Report says what an Add or Sync did.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/corpus/feeds"
 	"github.com/verbatim-bot/verbatim/corpus/feeds/feedsfake"
@@ -659,5 +660,30 @@ func TestEntriesRedirectedToOnePageShareIt(t *testing.T) {
 	c, err = corpus.LoadDir(context.Background(), dir, corpus.Options{})
 	if err != nil || len(c.Articles) != 1 {
 		t.Errorf("after pruning one link: LoadDir = %v, %v; want the story still there", c, err)
+	}
+}
+
+// TestSyncsOfTwoProcessesTakeTurns checks that a sync waits while another
+// process (here another Syncer on the same folders) holds the sync state,
+// gives up at its deadline, and runs once the other is done.
+func TestSyncsOfTwoProcessesTakeTurns(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	lock := flock.New(filepath.Join(state, "sync.lock"))
+	if ok, err := lock.TryLock(); !ok || err != nil {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	s := feeds.New(feeds.Config{ArticlesDir: t.TempDir(), StateDir: state,
+		Client: fetch.NewClient(fetch.Policy{AllowPrivate: true}), HostRate: 1000})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := s.Sync(ctx); err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Errorf("sync while another process holds the state: err %v", err)
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sync(context.Background()); err != nil {
+		t.Errorf("sync after the other process: %v", err)
 	}
 }
