@@ -266,6 +266,46 @@ func TestRateLimitStorm(t *testing.T) {
 	}
 }
 
+// TestRateLimitOnEverySend is the storm at its worst: every message to
+// the channel answered 429 with a retry_after of up to 9 s, for 20
+// questions. Nothing can be delivered, so every asker must get exactly one
+// notice by the route that still works — the ⚠️ reaction — and no asker
+// nothing, or a message and a reaction.
+func TestRateLimitOnEverySend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the delivery budget")
+	}
+	t.Parallel()
+	f := newFake(t, discordfake.Options{})
+	ix, real := library(t)
+	const n = 20
+	h := start(t, f, Config{}, real, ix, nil)
+	h.allowed[http.StatusTooManyRequests] = true
+	f.Limit(http.MethodPost, "/channels/"+general+"/messages", 0, 9*time.Second)
+	var qs []string
+	for i := range n {
+		qs = append(qs, h.mention(general, user(300+i), capitalQ))
+	}
+	for _, q := range qs {
+		if _, err := h.logs.waitFunc(h.ctx, func(r logRecord) bool {
+			return r.Attrs["event_id"] == q && (r.Msg == "question answered" || r.Msg == "unanswered question signalled with a reaction")
+		}); err != nil {
+			t.Fatalf("question %s: %v", q, err)
+		}
+	}
+	for _, q := range qs {
+		shown := 0
+		for _, c := range f.Calls() {
+			if isReplyTo(q)(c) {
+				shown++
+			}
+		}
+		if r := f.Reactions(q, failEmoji); shown != 0 || len(r) != 1 {
+			t.Errorf("question %s: %d messages shown and %d ⚠️; want no message and one ⚠️", q, shown, len(r))
+		}
+	}
+}
+
 // TestFailedInteractionEditFallsBack checks what an /ask user sees when
 // Discord refuses the edit of the deferred response: the answer as a
 // follow-up; when that fails too, as a message in the channel — but never
