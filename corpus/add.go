@@ -124,6 +124,12 @@ func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*
 	if err := writeSynced(staged, data); err != nil {
 		return nil, err
 	}
+	withURL := webURL(opts.SourceURL) != "" && !carriesURL(file)
+	if withURL {
+		if err := writeURLFile(staged, opts.SourceURL); err != nil {
+			return nil, err
+		}
+	}
 	l := newLoader(ctx, os.DirFS(tmp), opts)
 	if err := l.file(file); err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
@@ -153,6 +159,12 @@ func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	if withURL {
+		if err := placeURLFile(staged, target); err != nil {
+			os.Remove(target)
+			return nil, err
+		}
 	}
 	if err := syncDir(dir); err != nil {
 		os.Remove(target)

@@ -58,6 +58,10 @@ type Options struct {
 	// Logger receives a warning for every file skipped and every ID
 	// disambiguated; nil discards them.
 	Logger *slog.Logger
+	// SourceURL, for Import only, is the http(s) URL the data was fetched
+	// from: a file with no place for it (PDF, plain text, Markdown) gets it
+	// in a URL file (see URLFileExt).
+	SourceURL string
 }
 
 //go:embed articles
@@ -307,6 +311,9 @@ func (l *loader) article(name string, a *Article, paras []string) bool {
 		a.Title = strings.TrimSuffix(path.Base(name), path.Ext(name))
 	}
 	a.Source = name
+	if a.URL == "" {
+		a.URL = l.urlFile(name)
+	}
 	if reason := prepare(a, strings.TrimSuffix(name, path.Ext(name)), paras); reason != "" {
 		l.skip(name, reason)
 		return false

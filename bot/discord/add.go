@@ -126,7 +126,11 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, collection, link 
 	if collection != "" {
 		file = collection + "/" + file
 	}
-	imp, err := corpus.Import(ctx, filepath.Join(b.cfg.ArticlesDir, collection), name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log})
+	from := link
+	if att != nil {
+		from = ""
+	}
+	imp, err := corpus.Import(ctx, filepath.Join(b.cfg.ArticlesDir, collection), name, data, corpus.Options{MaxFileBytes: maxAddBytes, Logger: b.log, SourceURL: from})
 	if err != nil {
 		b.log.Warn("add: refused", "event_id", eventID, "user_id", userID, "source", source, "err", err)
 		return "Couldn't add it: " + b.addReason(err, file) + ". Nothing was saved."

@@ -29,7 +29,7 @@ func runAdd(ctx context.Context, a *app, args []string) error {
 	}
 	log := a.logger(slog.LevelWarn)
 	src := rest[0]
-	var name string
+	var name, from string
 	var data []byte
 	if lower := strings.ToLower(src); strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
 		added, err := a.syncer().Add(ctx, src)
@@ -39,7 +39,7 @@ func runAdd(ctx context.Context, a *app, args []string) error {
 		if added.Subscription != nil {
 			return a.subscribed(ctx, added)
 		}
-		name, data = added.PageName, added.PageData
+		name, data, from = added.PageName, added.PageData, src
 	} else {
 		name = filepath.Base(src)
 		data, err = readLimited(src, corpus.DefaultMaxFileBytes)
@@ -47,7 +47,7 @@ func runAdd(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	imp, err := corpus.Import(ctx, a.cfg.ArticlesDir, name, data, corpus.Options{Logger: log})
+	imp, err := corpus.Import(ctx, a.cfg.ArticlesDir, name, data, corpus.Options{Logger: log, SourceURL: from})
 	if err != nil {
 		return err
 	}

@@ -457,7 +457,9 @@ func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, compl
 			continue
 		}
 		if e.File != "" && !inUse[e.File] {
-			err := os.Remove(filepath.Join(s.cfg.ArticlesDir, sub.Folder, e.File))
+			article := filepath.Join(s.cfg.ArticlesDir, sub.Folder, e.File)
+			_ = os.Remove(article + corpus.URLFileExt)
+			err := os.Remove(article)
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				s.log.Warn("sync: removing a gone entry", "file", e.File, "err", err)
 				continue
@@ -622,7 +624,7 @@ func (s *Syncer) entry(ctx context.Context, sub *Subscription, st *state, l list
 	if saved && hash == e.Hash {
 		rep.Unchanged++
 	} else {
-		file, err := s.save(ctx, dir, fileFor(st, e, saved, l.url, name, hash), data)
+		file, err := s.save(ctx, dir, fileFor(st, e, saved, l.url, name, hash), resp.URL.String(), data)
 		if err != nil {
 			fail(err)
 			return
@@ -675,7 +677,7 @@ func unclaimed(st *state, link, name, hash string) string {
 // version at once. It is checked first by corpus.Import, in a folder that
 // the corpus loader skips, so that only a page that loads as an article
 // is saved. It returns the file's name.
-func (s *Syncer) save(ctx context.Context, dir, name string, data []byte) (string, error) {
+func (s *Syncer) save(ctx context.Context, dir, name, pageURL string, data []byte) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("feeds: %w", err)
 	}
@@ -684,13 +686,19 @@ func (s *Syncer) save(ctx context.Context, dir, name string, data []byte) (strin
 		return "", fmt.Errorf("feeds: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	imp, err := corpus.Import(ctx, tmp, name, data, corpus.Options{MaxFileBytes: s.cfg.MaxBytes})
+	imp, err := corpus.Import(ctx, tmp, name, data, corpus.Options{MaxFileBytes: s.cfg.MaxBytes, SourceURL: pageURL})
 	if err != nil {
 		return "", err
 	}
 	file := filepath.Base(imp.Path)
 	if err := os.Rename(imp.Path, filepath.Join(dir, file)); err != nil {
 		return "", fmt.Errorf("feeds: %w", err)
+	}
+	urlFile := imp.Path + corpus.URLFileExt
+	if _, err := os.Stat(urlFile); err == nil {
+		if err := os.Rename(urlFile, filepath.Join(dir, file)+corpus.URLFileExt); err != nil {
+			return "", fmt.Errorf("feeds: %w", err)
+		}
 	}
 	return file, nil
 }
