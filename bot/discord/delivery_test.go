@@ -222,87 +222,63 @@ func TestHandledOnce(t *testing.T) {
 }
 
 // TestRateLimitStorm: 20 questions at once in a channel where Discord
-// lets 5 messages through every 9 s and answers the rest 429 with a
-// retry_after of up to 9 s. Every asker gets the answer or exactly one
-// notice — never nothing, never both; here the waits fit the answer's
-// delivery budget, so every one gets the answer, late.
+// answers sends beyond a bucket's allowance 429 with a retry_after of up
+// to 9 s. Every asker gets the answer or exactly one notice — never
+// nothing, never both:
+//   - 5 messages through every 9 s: the waits fit the answer's delivery
+//     budget, so every asker gets the answer, late;
+//   - no message through at all: nothing can be delivered, so every asker
+//     gets the notice by the route that still works, the ⚠️ reaction
+//     (this case waits out the delivery budget: skipped with -short).
 func TestRateLimitStorm(t *testing.T) {
-	t.Parallel()
-	f := newFake(t, discordfake.Options{})
-	ix, real := library(t)
-	const n = 20
-	h := start(t, f, Config{}, real, ix, nil)
-	h.allowed[http.StatusTooManyRequests] = true
-	f.Limit(http.MethodPost, "/channels/"+general+"/messages", 5, 9*time.Second)
-	var qs []string
-	for i := range n {
-		qs = append(qs, h.mention(general, user(200+i), capitalQ))
-	}
-	for _, q := range qs {
-		if _, err := h.logs.waitFunc(h.ctx, func(r logRecord) bool {
-			return r.Attrs["event_id"] == q && (r.Msg == "question answered" || r.Msg == "sending an answer")
-		}); err != nil {
-			t.Fatalf("question %s: %v", q, err)
-		}
-	}
-	answers := 0
-	for _, q := range qs {
-		var shown []string
-		for _, c := range f.Calls() {
-			if isReplyTo(q)(c) {
-				shown = append(shown, h.payload(c).Content)
+	for _, tt := range []struct {
+		name      string
+		perWindow int
+		answered  bool // every asker gets the answer; else one ⚠️ and no message
+	}{
+		{"5 per 9 s", 5, true},
+		{"every send refused", 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.answered && testing.Short() {
+				t.Skip("waits out the delivery budget")
 			}
-		}
-		switch {
-		case len(shown) == 1 && isBaku(shown[0]):
-			answers++
-		case len(shown) == 1 && shown[0] == noticeFailed:
-		default:
-			t.Errorf("question %s: the asker sees %q, want the answer or one notice", q, shown)
-		}
-	}
-	if answers != n {
-		t.Errorf("%d of %d questions answered; the waits fit the delivery budget", answers, n)
-	}
-}
-
-// TestRateLimitOnEverySend is the storm at its worst: every message to
-// the channel answered 429 with a retry_after of up to 9 s, for 20
-// questions. Nothing can be delivered, so every asker must get exactly one
-// notice by the route that still works — the ⚠️ reaction — and no asker
-// nothing, or a message and a reaction.
-func TestRateLimitOnEverySend(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out the delivery budget")
-	}
-	t.Parallel()
-	f := newFake(t, discordfake.Options{})
-	ix, real := library(t)
-	const n = 20
-	h := start(t, f, Config{}, real, ix, nil)
-	h.allowed[http.StatusTooManyRequests] = true
-	f.Limit(http.MethodPost, "/channels/"+general+"/messages", 0, 9*time.Second)
-	var qs []string
-	for i := range n {
-		qs = append(qs, h.mention(general, user(300+i), capitalQ))
-	}
-	for _, q := range qs {
-		if _, err := h.logs.waitFunc(h.ctx, func(r logRecord) bool {
-			return r.Attrs["event_id"] == q && (r.Msg == "question answered" || r.Msg == "unanswered question signalled with a reaction")
-		}); err != nil {
-			t.Fatalf("question %s: %v", q, err)
-		}
-	}
-	for _, q := range qs {
-		shown := 0
-		for _, c := range f.Calls() {
-			if isReplyTo(q)(c) {
-				shown++
+			t.Parallel()
+			f := newFake(t, discordfake.Options{})
+			ix, real := library(t)
+			h := start(t, f, Config{}, real, ix, nil)
+			h.allowed[http.StatusTooManyRequests] = true
+			f.Limit(http.MethodPost, "/channels/"+general+"/messages", tt.perWindow, 9*time.Second)
+			var qs []string
+			for i := range 20 {
+				qs = append(qs, h.mention(general, user(200+i), capitalQ))
 			}
-		}
-		if r := f.Reactions(q, failEmoji); shown != 0 || len(r) != 1 {
-			t.Errorf("question %s: %d messages shown and %d ⚠️; want no message and one ⚠️", q, shown, len(r))
-		}
+			for _, q := range qs {
+				if _, err := h.logs.waitFunc(h.ctx, func(r logRecord) bool {
+					if !tt.answered {
+						return r.Attrs["event_id"] == q && r.Msg == "unanswered question signalled with a reaction"
+					}
+					return r.Attrs["event_id"] == q && (r.Msg == "question answered" || r.Msg == "sending an answer")
+				}); err != nil {
+					t.Fatalf("question %s: %v", q, err)
+				}
+			}
+			for _, q := range qs {
+				var shown []string
+				for _, c := range f.Calls() {
+					if isReplyTo(q)(c) {
+						shown = append(shown, h.payload(c).Content)
+					}
+				}
+				warned := len(f.Reactions(q, failEmoji))
+				switch {
+				case tt.answered && (len(shown) != 1 || !isBaku(shown[0]) || warned != 0):
+					t.Errorf("question %s: the asker sees %q and %d ⚠️, want the answer", q, shown, warned)
+				case !tt.answered && (len(shown) != 0 || warned != 1):
+					t.Errorf("question %s: the asker sees %q and %d ⚠️, want no message and one ⚠️", q, shown, warned)
+				}
+			}
+		})
 	}
 }
 
