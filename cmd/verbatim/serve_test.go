@@ -67,14 +67,7 @@ func TestServeTokenRevokedWhileServing(t *testing.T) {
 	t.Setenv("DATA_DIR", t.TempDir())
 	t.Setenv("DISCORD_TOKEN", "MTAwMA.good.token-value")
 	t.Setenv("DISCORD_API_URL", f.URL())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errb bytes.Buffer
-	code := make(chan int, 1)
-	go func() { code <- run(ctx, []string{"serve"}, &out, &errb) }()
-	if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut && c.OK() }); err != nil {
-		t.Fatal(err) // the commands were registered: serve is up
-	}
+	ctx, code, errb := serveUp(t, f)
 	f.RevokeTokenWith(discordfake.Revocation{Status: http.StatusBadRequest, Code: 40001, Close: 4000})
 	f.Drop(4000)
 	c := <-code
@@ -163,14 +156,7 @@ func TestServeStopsItsSync(t *testing.T) {
 	t.Setenv("SYNC_INTERVAL", "1h")
 	t.Setenv("DISCORD_TOKEN", "MTAwMA.good.token-value")
 	t.Setenv("DISCORD_API_URL", f.URL())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errb bytes.Buffer
-	code := make(chan int, 1)
-	go func() { code <- run(ctx, []string{"serve"}, &out, &errb) }()
-	if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut && c.OK() }); err != nil {
-		t.Fatal(err)
-	}
+	ctx, code, errb := serveUp(t, f)
 	select {
 	case <-entered: // the sync waits for the page
 	case <-ctx.Done():
@@ -184,4 +170,20 @@ func TestServeStopsItsSync(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "sync", "slow.json")); err != nil {
 		t.Errorf("serve returned with its sync still running (no state saved): %v", err)
 	}
+}
+
+// serveUp runs serve against f in the environment set, within a minute,
+// until it has registered its commands; it returns the run's context, its
+// exit status when it returns, and its stderr.
+func serveUp(t *testing.T, f *discordfake.Server) (context.Context, <-chan int, *bytes.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	var out, errb bytes.Buffer
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve"}, &out, &errb) }()
+	if _, err := f.WaitFor(ctx, func(c discordfake.Call) bool { return c.Method == http.MethodPut && c.OK() }); err != nil {
+		t.Fatal(err) // the commands were not registered: serve is not up
+	}
+	return ctx, code, &errb
 }
