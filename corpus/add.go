@@ -180,6 +180,15 @@ type Imported struct {
 	Created bool    // false when an identical file was already there
 }
 
+// Remove deletes the imported file and its URL file, if any: to take back
+// an import whose reload failed.
+func (imp *Imported) Remove() error {
+	if err := os.Remove(imp.Path + URLFileExt); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return os.Remove(imp.Path)
+}
+
 // sameContent reports whether the file at name holds exactly data. A
 // missing file is not an error; a different one is ErrExists.
 func sameContent(name string, data []byte) (bool, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -143,7 +142,7 @@ func (b *Bot) addArticle(ctx context.Context, eventID, userID, collection, link 
 		case !imp.Created:
 			return "The reload failed: " + reason + ". The previous articles are still in service."
 		default:
-			if rerr := os.Remove(imp.Path); rerr != nil {
+			if rerr := imp.Remove(); rerr != nil {
 				b.log.Error("add: removing the file after a failed reload", "file", file, "err", rerr)
 				return fmt.Sprintf("Couldn't add it: the reload failed (%s), and `%s` could not be removed from the articles folder. The previous articles are still in service.", reason, file)
 			}

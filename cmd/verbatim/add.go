@@ -56,7 +56,7 @@ func runAdd(ctx context.Context, a *app, args []string) error {
 		if !imp.Created {
 			return err
 		}
-		if rerr := os.Remove(imp.Path); rerr != nil {
+		if rerr := imp.Remove(); rerr != nil {
 			return fmt.Errorf("%w (and %s could not be removed: %w)", err, imp.Path, rerr)
 		}
 		return fmt.Errorf("%w (%s was removed again)", err, imp.Path)
