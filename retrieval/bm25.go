@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/verbatim-bot/verbatim/corpus"
 )
 
 // bm25Params tune the keyword index.
@@ -436,4 +438,42 @@ func (ix *bm25) sequence(ts []string) []queryTerm {
 		}
 	}
 	return qs
+}
+
+// sentences splits document d's term ids (its text's, in order) by the
+// sentences of text, the document's text. Should the words of the
+// sentences not add up to the document's terms, it returns them as one.
+func (ix *bm25) sentences(d int32, text string) [][]int32 {
+	seq := ix.seq[ix.seqStart[d]:ix.seqStart[d+1]]
+	spans := corpus.Sentences(text)
+	out := make([][]int32, 0, len(spans))
+	at := 0
+	for _, sp := range spans {
+		n := 0
+		sc := wordScanner{text: text[sp.Start:sp.End]}
+		for w := sc.next(); w != nil; w = sc.next() {
+			n++
+		}
+		if at+n > len(seq) {
+			return [][]int32{seq}
+		}
+		out = append(out, seq[at:at+n])
+		at += n
+	}
+	if at != len(seq) {
+		return [][]int32{seq}
+	}
+	return out
+}
+
+// titleTerms returns the ids of the terms of title that the index holds.
+func (ix *bm25) titleTerms(title string) []int32 {
+	var out []int32
+	sc := wordScanner{text: title}
+	for w := sc.next(); w != nil; w = sc.next() {
+		if id, ok := ix.vocab[stemWord(string(w))]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }

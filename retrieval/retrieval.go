@@ -56,7 +56,7 @@ type Result struct {
 	Paragraph corpus.Paragraph
 	Article   *corpus.Article // the paragraph's article (read-only)
 	Rank      int             // 1-based position after fusion
-	Fused     float64         // reciprocal-rank-fusion score: orders results, is not comparable across queries
+	Fused     float64         // reciprocal-rank-fusion score (plus the sentence-evidence bonus): orders results, is not comparable across queries
 	Keyword   float64         // raw BM25 score (0 when the keyword index did not match)
 	Vector    float64         // cosine similarity of query and paragraph embeddings
 	// Relevance is an absolute 0..1 measure that a refusal threshold can

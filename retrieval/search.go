@@ -21,7 +21,22 @@ type fusion struct {
 	// Proximity weighs the bonus that reorders the keyword candidates
 	// whose text has the query's adjacent terms next to each other.
 	Proximity float32
+	// Rerank fused candidates, from the best, are reordered by adding
+	// Sentence times their sentence evidence (see evidence) to their
+	// fused score: an answer usually sits in one sentence, so a passage
+	// holding the question's terms together in one beats one that has them
+	// scattered.
+	Rerank   int
+	Sentence float64
 }
+
+// rerankDepth and sentenceWeight reorder the offline embedder's best fused
+// candidates by sentence evidence, as calibrated on SQuAD tuning questions
+// (BENCHMARKS.md, "Sentence evidence").
+const (
+	rerankDepth    = 20
+	sentenceWeight = 0.2
+)
 
 // apiFusionWeight is the vector weight for other (API) embedders, at
 // K 60: with real all-MiniLM-L6-v2 embeddings 0.3 ranked better than equal
@@ -40,7 +55,9 @@ const (
 // embedder's hashed lexical vectors mostly repeat what BM25 knows, so its
 // ranking only breaks near-ties: a low weight and a small K (measured in
 // BENCHMARKS.md, "Calibration"). Other (API) embedders are fused at K = 60
-// with apiFusionWeight. vectorWeight > 0 overrides the weight.
+// with apiFusionWeight. Only the offline default reorders its best
+// candidates by sentence evidence, the weight being calibrated at its K.
+// vectorWeight > 0 overrides the weight.
 func fusionFor(emb Embedder, vectorWeight float64) fusion {
 	f := fusion{K: 60, Vector: apiFusionWeight, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5}
 	switch emb.(type) {
@@ -48,6 +65,7 @@ func fusionFor(emb Embedder, vectorWeight float64) fusion {
 		f.K, f.Vector = 5, 0.1
 	case *static.Embedder, *Joint:
 		f.K, f.Vector = staticFusionK, staticFusionWeight
+		f.Rerank, f.Sentence = rerankDepth, sentenceWeight
 	}
 	if vectorWeight > 0 {
 		f.Vector = vectorWeight
@@ -164,6 +182,9 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	slices.SortFunc(order, func(a, b int32) int {
 		return cmp.Or(cmp.Compare(fused[b], fused[a]), cmp.Compare(sc.score[b], sc.score[a]), cmp.Compare(a, b))
 	})
+	if f.Rerank > 0 && f.Sentence > 0 {
+		s.rerank(qs, order[:min(f.Rerank, len(order))], fused, f.Sentence)
+	}
 	order = order[:min(k, len(order))]
 
 	out := make([]Result, len(order))
@@ -182,6 +203,56 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 		}
 	}
 	return out, nil
+}
+
+// rerank adds weight times the sentence evidence of each passage in top
+// (the best fused candidates) to its fused score and reorders top by it.
+func (s *snapshot) rerank(qs []queryTerm, top []int32, fused map[int32]float64, weight float64) {
+	q := make(map[int32]float64, len(qs))
+	var all float64
+	for _, t := range qs {
+		all += float64(t.idf)
+		if t.id >= 0 {
+			q[t.id] = float64(t.idf)
+		}
+	}
+	for _, d := range top {
+		ev := evidence(q, all, s.kw.titleTerms(s.articles[s.art[d]].Title), s.kw.sentences(d, s.paras[d].Text))
+		fused[d] += weight * ev
+	}
+	slices.SortStableFunc(top, func(a, b int32) int { return cmp.Compare(fused[b], fused[a]) })
+}
+
+// evidence is the largest share of the query terms' weight all that one
+// sentence holds (q maps the index's term ids to their weights); a term of
+// the article's title counts as held by every sentence, the title being
+// the context of each. It is 0 for a query of no weight.
+func evidence(q map[int32]float64, all float64, title []int32, sentences [][]int32) float64 {
+	if all == 0 {
+		return 0
+	}
+	held := make(map[int32]bool, len(q))
+	var inTitle float64
+	for _, t := range title {
+		if w, ok := q[t]; ok && !held[t] {
+			held[t] = true
+			inTitle += w
+		}
+	}
+	best := inTitle
+	seen := make(map[int32]bool, len(q))
+	for _, sent := range sentences {
+		clear(seen)
+		have := inTitle
+		for _, t := range sent {
+			if w, ok := q[t]; ok && !held[t] && !seen[t] {
+				seen[t] = true
+				have += w
+			}
+		}
+		best = max(best, have)
+	}
+	return best / all
 }
 
 // nearest returns up to n passages in [lo, hi) by decreasing cosine
