@@ -121,44 +121,17 @@ func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*
 	}
 	defer os.RemoveAll(tmp)
 	staged := filepath.Join(tmp, file)
-	if err := writeSynced(staged, data); err != nil {
+	withURL := webURL(opts.SourceURL) != "" && !carriesURL(file)
+	c, err := stage(ctx, staged, data, withURL, opts)
+	if err != nil {
 		return nil, err
 	}
-	withURL := webURL(opts.SourceURL) != "" && !carriesURL(file)
-	if withURL {
-		if err := writeURLFile(staged, opts.SourceURL); err != nil {
-			return nil, err
-		}
+	placed, err := place(staged, target, data)
+	if err != nil {
+		return nil, err
 	}
-	l := newLoader(ctx, os.DirFS(tmp), opts)
-	if err := l.file(file); err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
-	}
-	c := l.corpus
-	if len(c.Articles) == 0 {
-		reason := file + ": no article"
-		if len(c.Skipped) > 0 {
-			reason = c.Skipped[0].Source + ": " + c.Skipped[0].Reason
-		}
-		return nil, fmt.Errorf("%w: %s", ErrNoArticles, reason)
-	}
-	// A hard link never replaces an existing file, even one created since
-	// the check above; only where links are not supported, rename.
-	if err := os.Link(staged, target); errors.Is(err, os.ErrExist) {
-		same, err := sameContent(target, data)
-		if err != nil {
-			return nil, err
-		}
-		if !same { // created and removed again meanwhile: leave it be
-			return nil, fmt.Errorf("%w: %s", ErrExists, file)
-		}
-		return &Imported{Corpus: c, Path: target}, nil // another writer placed the same file
-	} else if errors.Is(err, errors.ErrUnsupported) || errors.Is(err, os.ErrPermission) {
-		if err := os.Rename(staged, target); err != nil {
-			return nil, fmt.Errorf("corpus: %w", err)
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
+	if !placed { // another writer placed the same file
+		return &Imported{Corpus: c, Path: target}, nil
 	}
 	if withURL {
 		if err := placeURLFile(staged, target); err != nil {
@@ -171,6 +144,60 @@ func Import(ctx context.Context, dir, name string, data []byte, opts Options) (*
 		return nil, err
 	}
 	return &Imported{Corpus: c, Path: target, Created: true}, nil
+}
+
+// stage writes data as the file staged (with its URL file when withURL)
+// and loads it: the articles it holds, or why it holds none.
+func stage(ctx context.Context, staged string, data []byte, withURL bool, opts Options) (*Corpus, error) {
+	if err := writeSynced(staged, data); err != nil {
+		return nil, err
+	}
+	if withURL {
+		if err := writeURLFile(staged, opts.SourceURL); err != nil {
+			return nil, err
+		}
+	}
+	file := filepath.Base(staged)
+	l := newLoader(ctx, os.DirFS(filepath.Dir(staged)), opts)
+	if err := l.file(file); err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	c := l.corpus
+	if len(c.Articles) == 0 {
+		reason := file + ": no article"
+		if len(c.Skipped) > 0 {
+			reason = c.Skipped[0].Source + ": " + c.Skipped[0].Reason
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNoArticles, reason)
+	}
+	return c, nil
+}
+
+// place puts the staged file at target. A hard link never replaces an
+// existing file, even one created since Import checked; only where links
+// are not supported, rename. It reports false, with no error, when another
+// writer placed the same data there meanwhile, and fails with ErrExists
+// when different data is there.
+func place(staged, target string, data []byte) (bool, error) {
+	err := os.Link(staged, target)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		same, err := sameContent(target, data)
+		if err != nil {
+			return false, err
+		}
+		if !same { // created and removed again meanwhile: leave it be
+			return false, fmt.Errorf("%w: %s", ErrExists, filepath.Base(target))
+		}
+		return false, nil
+	case errors.Is(err, errors.ErrUnsupported) || errors.Is(err, os.ErrPermission):
+		if err := os.Rename(staged, target); err != nil {
+			return false, fmt.Errorf("corpus: %w", err)
+		}
+	case err != nil:
+		return false, fmt.Errorf("corpus: %w", err)
+	}
+	return true, nil
 }
 
 // Imported is what Import did.
