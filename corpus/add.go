@@ -207,13 +207,30 @@ type Imported struct {
 	Created bool    // false when an identical file was already there
 }
 
+// Move renames the imported file, with its URL file if any, into dir
+// (replacing a file of that name), and records its new Path.
+func (imp *Imported) Move(dir string) error {
+	to := filepath.Join(dir, filepath.Base(imp.Path))
+	if err := os.Rename(imp.Path, to); err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	if err := os.Rename(imp.Path+URLFileExt, to+URLFileExt); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	imp.Path = to
+	return nil
+}
+
 // Remove deletes the imported file and its URL file, if any: to take back
 // an import whose reload failed.
-func (imp *Imported) Remove() error {
-	if err := os.Remove(imp.Path + URLFileExt); err != nil && !errors.Is(err, os.ErrNotExist) {
+func (imp *Imported) Remove() error { return RemoveArticle(imp.Path) }
+
+// RemoveArticle deletes the article file at path and its URL file, if any.
+func RemoveArticle(path string) error {
+	if err := os.Remove(path + URLFileExt); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.Remove(imp.Path)
+	return os.Remove(path)
 }
 
 // sameContent reports whether the file at name holds exactly data. A
@@ -372,7 +389,7 @@ func get(ctx context.Context, client *http.Client, rawURL string, maxBytes int64
 // already an absolute http or https URL.
 func withCanonical(data []byte, pageURL string) []byte {
 	if doc, err := html.Parse(bytes.NewReader(data)); err == nil {
-		if u, err := url.Parse(canonicalURL(doc)); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		if webURL(canonicalURL(doc)) != "" {
 			return data
 		}
 	}

@@ -457,9 +457,7 @@ func (s *Syncer) markGone(sub *Subscription, st *state, listed []listedIn, compl
 			continue
 		}
 		if e.File != "" && !inUse[e.File] {
-			article := filepath.Join(s.cfg.ArticlesDir, sub.Folder, e.File)
-			_ = os.Remove(article + corpus.URLFileExt)
-			err := os.Remove(article)
+			err := corpus.RemoveArticle(filepath.Join(s.cfg.ArticlesDir, sub.Folder, e.File))
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				s.log.Warn("sync: removing a gone entry", "file", e.File, "err", err)
 				continue
@@ -690,17 +688,10 @@ func (s *Syncer) save(ctx context.Context, dir, name, pageURL string, data []byt
 	if err != nil {
 		return "", err
 	}
-	file := filepath.Base(imp.Path)
-	if err := os.Rename(imp.Path, filepath.Join(dir, file)); err != nil {
+	if err := imp.Move(dir); err != nil {
 		return "", fmt.Errorf("feeds: %w", err)
 	}
-	urlFile := imp.Path + corpus.URLFileExt
-	if _, err := os.Stat(urlFile); err == nil {
-		if err := os.Rename(urlFile, filepath.Join(dir, file)+corpus.URLFileExt); err != nil {
-			return "", fmt.Errorf("feeds: %w", err)
-		}
-	}
-	return file, nil
+	return filepath.Base(imp.Path), nil
 }
 
 // get makes one request under the policy of the Syncer: robots.txt first,
