@@ -2,8 +2,6 @@ package bot
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
@@ -23,30 +21,23 @@ func contradicts(r reply, results []retrieval.Result) bool {
 	phrase := strings.TrimRight(strings.TrimSpace(r.Text), ".!")
 	if n := len(strings.Fields(phrase)); n > 0 && n <= maxAnswerPhraseWords && len(retrieval.Terms(phrase)) > 0 {
 		for _, res := range results {
-			if hasWords(res.Paragraph.Text, phrase) {
+			if found(res.Paragraph.Text, phrase) {
 				return true
 			}
 		}
 	}
 	for _, q := range r.Quotes {
 		if q.Source >= 1 && q.Source <= len(results) && len(strings.Fields(q.Text)) >= 3 &&
-			hasWords(results[q.Source-1].Paragraph.Text, q.Text) {
+			found(results[q.Source-1].Paragraph.Text, q.Text) {
 			return true
 		}
 	}
 	return false
 }
 
-// hasWords reports whether text holds phrase (as corpus.Find matches) on
-// word boundaries: "Broncos" is in "the Broncos won", not in "Broncosaurus".
-func hasWords(text, phrase string) bool {
-	sp, ok := corpus.Find(text, phrase)
-	if !ok {
-		return false
-	}
-	before, _ := utf8.DecodeLastRuneInString(text[:sp.Start])
-	after, _ := utf8.DecodeRuneInString(text[sp.End:])
-	return !isWordRune(before) && !isWordRune(after)
+// found reports whether text holds phrase as corpus.Find matches it (on
+// word boundaries: "Broncos" is not in "Broncosaurus").
+func found(text, phrase string) bool {
+	_, ok := corpus.Find(text, phrase)
+	return ok
 }
-
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
