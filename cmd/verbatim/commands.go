@@ -187,7 +187,11 @@ func runArticles(ctx context.Context, a *app, args []string) error {
 		return a.writeJSON(list)
 	}
 	for _, x := range list {
-		fmt.Fprintf(a.stdout, "%-40s %4d ¶  %s%s\n", x.ID, x.Paragraphs, x.Title, byline(x))
+		var published time.Time
+		if x.Published != nil {
+			published = *x.Published
+		}
+		fmt.Fprintf(a.stdout, "%-40s %4d ¶  %s%s\n", x.ID, x.Paragraphs, x.Title, prefixed(" — ", byline(published, x.Author)))
 	}
 	fmt.Fprintf(a.stdout, "%d articles\n", len(list))
 	if *dated && len(list) > 0 && list[0].Published != nil {
@@ -213,19 +217,24 @@ func ago(d time.Duration) string {
 	}
 }
 
-// byline is " — date · author" for what is known of an article, or "".
-func byline(x articleJSON) string {
+// byline is "date · author" for what is known of an article, or "".
+func byline(published time.Time, author string) string {
 	var parts []string
-	if x.Published != nil {
-		parts = append(parts, x.Published.Format("2006-01-02"))
+	if !published.IsZero() {
+		parts = append(parts, published.Format("2006-01-02"))
 	}
-	if x.Author != "" {
-		parts = append(parts, x.Author)
+	if author != "" {
+		parts = append(parts, author)
 	}
-	if len(parts) == 0 {
+	return strings.Join(parts, " · ")
+}
+
+// prefixed is prefix+s, or "" when s is.
+func prefixed(prefix, s string) string {
+	if s == "" {
 		return ""
 	}
-	return " — " + strings.Join(parts, " · ")
+	return prefix + s
 }
 
 func runIndex(ctx context.Context, a *app, args []string) error {

@@ -32,7 +32,7 @@ func printAnswer(w io.Writer, ans *bot.Answer, verbose bool) {
 		fmt.Fprintln(w, "\nSources:")
 	}
 	for _, s := range ans.Sources {
-		fmt.Fprintf(w, "[%d] %s — %s%s%s\n", s.N, s.Title, s.Paragraph.Cite(), sourceByline(s), link(quoteLink(s)))
+		fmt.Fprintf(w, "[%d] %s — %s%s%s\n", s.N, s.Title, s.Paragraph.Cite(), prefixed(" · ", byline(s.Published, s.Author)), link(quoteLink(s)))
 		for _, q := range s.Quotes {
 			if !shownInBody(ans.Body, s.N, q.Span) {
 				fmt.Fprintf(w, "    > %s\n", q.Text)
@@ -113,19 +113,6 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 	t := ans.Timings
 	fmt.Fprintf(w, "time: retrieval %s, llm %s, verify %s, total %s\n",
 		round(t.Retrieval), round(t.LLM), round(t.Verify), round(t.Total))
-}
-
-// sourceByline is " · date · author" for what is known of a source's
-// article, or "".
-func sourceByline(s bot.Source) string {
-	var b strings.Builder
-	if !s.Published.IsZero() {
-		b.WriteString(" · " + s.Published.Format("2006-01-02"))
-	}
-	if s.Author != "" {
-		b.WriteString(" · " + s.Author)
-	}
-	return b.String()
 }
 
 // quoteLink is the source's URL with a text fragment that highlights its
