@@ -112,21 +112,35 @@ var (
 	timeWords = []string{"century", "centuries", "decade", "decades", "years", "months", "weeks", "days",
 		"ago", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 		"immediately"}
+	yearLeads = []string{"in", "since", "by", "from", "until", "till", "before", "after", "during", "of"}
 	// reasonCue finds a clause that gives a reason or a purpose.
 	reasonCue = regexp.MustCompile(`(?i)\b(because|since|due to|owing to|thanks to|as a result|result of|in order to|so that|so as to|reason|caused|causes|led to|leads to|aims? to|aimed|to help|to (?:cool|calm|counter|smooth|ease|build|protect|ensure|avoid|prevent|improve|support|strengthen|secure|reduce|increase))\b`)
 )
 
-// hasQuantity reports a digit or a number word.
+// hasQuantity reports a number or a number word. A year after a word
+// that dates it ("in 2023", "May 1992") is a time, not a quantity.
 func hasQuantity(s string) bool {
-	if strings.ContainsFunc(s, unicode.IsDigit) {
-		return true
-	}
-	for _, w := range corpus.Words(s) {
+	words := corpus.Words(s)
+	for i, w := range words {
 		if slices.Contains(numberWords, w) {
+			return true
+		}
+		if strings.ContainsFunc(w, unicode.IsDigit) && !(i > 0 && isYear(w) && datesAYear(words[i-1])) {
 			return true
 		}
 	}
 	return false
+}
+
+// isYear reports a four-digit number from 1000 to 2099.
+func isYear(w string) bool {
+	return len(w) == 4 && (w[0] == '1' || w[0] == '2' && w[1] == '0') &&
+		strings.IndexFunc(w, func(r rune) bool { return r < '0' || r > '9' }) < 0
+}
+
+// datesAYear reports a word that, before a year, makes it a date.
+func datesAYear(w string) bool {
+	return slices.Contains(months, w) || slices.Contains(yearLeads, w)
 }
 
 // hasTime reports a year, a month, or a word of time or duration.

@@ -37,6 +37,10 @@ func TestHasQuantity(t *testing.T) {
 		{"On one hand, they understand the role of Azerbaijan.", false},
 		{"One Shia Muslim country wants to stand with Israel.", false},
 		{"It is one of the world's major oil producers.", false},
+		{"In 2023, Israel was Azerbaijan's sixth largest oil buyer.", false},
+		{"It became independent in May 1992.", false},
+		{"They sent 2000 soldiers in 1994.", true},
+		{"Sales rose to 1,500 barrels.", true},
 	}
 	for _, tt := range tests {
 		if got := hasQuantity(tt.s); got != tt.want {
