@@ -54,7 +54,7 @@ func New() (*Embedder, error) {
 	return e, nil
 }
 
-// Model names the table and its dimension, e.g. "minilm-static-v1-256".
+// Model names the table and its dimension, e.g. "minilm-static-v2-256".
 // The name is stored in the table, so a new table brings a new name.
 func (e *Embedder) Model() string { return e.name }
 
