@@ -166,8 +166,8 @@ func meanUnit(x []float32, n, h int) []float32 {
 }
 
 // apply sets y (n×out) to x (n×in) times Wᵀ plus b. The kernel takes two
-// tokens and four outputs at a time, so that each load of x or W feeds
-// several multiply-adds.
+// tokens and three outputs at a time, so that each load of x or W feeds
+// several multiply-adds while the accumulators stay in registers.
 func (l *linear) apply(y, x []float32, n int) {
 	in, out := l.in, l.out
 	t := 0
@@ -177,13 +177,12 @@ func (l *linear) apply(y, x []float32, n int) {
 		y0 := y[t*out : (t+1)*out]
 		y1 := y[(t+1)*out : (t+2)*out]
 		o := 0
-		for ; o+4 <= out; o += 4 {
+		for ; o+3 <= out; o += 3 {
 			w0 := l.w[o*in : (o+1)*in]
 			w1 := l.w[(o+1)*in : (o+2)*in]
 			w2 := l.w[(o+2)*in : (o+3)*in]
-			w3 := l.w[(o+3)*in : (o+4)*in]
-			a, b := dot2x4(x0, x1, w0, w1, w2, w3)
-			for k := range 4 {
+			a, b := dot2x3(x0, x1, w0, w1, w2)
+			for k := range 3 {
 				y0[o+k] = a[k] + l.b[o+k]
 				y1[o+k] = b[k] + l.b[o+k]
 			}
@@ -203,22 +202,20 @@ func (l *linear) apply(y, x []float32, n int) {
 	}
 }
 
-// dot2x4 returns the dot products of x0 and x1 with w0…w3.
-func dot2x4(x0, x1, w0, w1, w2, w3 []float32) (a, b [4]float32) {
+// dot2x3 returns the dot products of x0 and x1 with w0, w1 and w2.
+func dot2x3(x0, x1, w0, w1, w2 []float32) (a, b [3]float32) {
 	n := len(x0)
-	x1, w0, w1, w2, w3 = x1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float32
+	x1, w0, w1, w2 = x1[:n], w0[:n], w1[:n], w2[:n]
+	var a0, a1, a2, b0, b1, b2 float32
 	for i := range x0 {
 		p, q := x0[i], x1[i]
-		c0, c1, c2, c3 := w0[i], w1[i], w2[i], w3[i]
+		c0, c1, c2 := w0[i], w1[i], w2[i]
 		a0 += p * c0
 		a1 += p * c1
 		a2 += p * c2
-		a3 += p * c3
 		b0 += q * c0
 		b1 += q * c1
 		b2 += q * c2
-		b3 += q * c3
 	}
-	return [4]float32{a0, a1, a2, a3}, [4]float32{b0, b1, b2, b3}
+	return [3]float32{a0, a1, a2}, [3]float32{b0, b1, b2}
 }
