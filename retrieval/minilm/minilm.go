@@ -75,7 +75,7 @@ func New() (*Encoder, error) {
 	return e, nil
 }
 
-// Model names the weights, e.g. "minilm-l6-v2-q4"; a new file brings a new
+// Model names the weights, e.g. "minilm-l6-v2-q8"; a new file brings a new
 // name.
 func (e *Encoder) Model() string { return e.name }
 

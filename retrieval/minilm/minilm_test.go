@@ -17,8 +17,8 @@ import (
 // (minilm.py --name) so that vectors cached under the old ones are never
 // mixed with new ones.
 const (
-	wantModel  = "minilm-l6-v2-q4"
-	wantSHA256 = "e8a292c7b23f8c1b66ec04f66eb454b607a6905259ab0f7d68813812c1bce21b"
+	wantModel  = "minilm-l6-v2-q8"
+	wantSHA256 = "d55332453a56b9c4da545ee375558280fcb58c8ec595eb87b2a7847f6a36b46c"
 )
 
 // minCosine is how close a vector must be to the original float32 model's.

