@@ -95,6 +95,14 @@ func (e *Encoder) attend(dst, qkv []float32, n int, s *scratch) {
 	}
 }
 
+// dot returns the dot product of a and b[:len(a)].
+//
+// It and dot2x3 only read their slices (the weights, set once at load, and
+// a goroutine's own activations) and write locals; go:norace keeps the
+// race detector from multiplying the cost of every multiply-add, which
+// made tests under -race take minutes.
+//
+//go:norace
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
@@ -203,6 +211,8 @@ func (l *linear) apply(y, x []float32, n int) {
 }
 
 // dot2x3 returns the dot products of x0 and x1 with w0, w1 and w2.
+//
+//go:norace
 func dot2x3(x0, x1, w0, w1, w2 []float32) (a, b [3]float32) {
 	n := len(x0)
 	x1, w0, w1, w2 = x1[:n], w0[:n], w1[:n], w2[:n]
