@@ -28,15 +28,17 @@ var (
 	ErrQuestionTooLong = errors.New("answer: the question is too long")
 )
 
-// Defaults for Config fields left zero. The three bars were calibrated
-// with the static meaning model on the tuning split of the natural
-// questions (BENCHMARKS.md, "Calibration").
+// Defaults for Config fields left zero. The bars were calibrated with the
+// static meaning model and the minilm encoder on the tuning split of the
+// natural questions (BENCHMARKS.md, "Calibration").
 const (
-	DefaultTopK             = 5
-	DefaultMaxQuestionRunes = 1000
-	DefaultMinRelevance     = 0.25
-	DefaultMinSimilarity    = 0.30
-	DefaultMinSupport       = 0.25
+	DefaultTopK               = 5
+	DefaultMaxQuestionRunes   = 1000
+	DefaultMinRelevance       = 0.25
+	DefaultMinSimilarity      = 0.30
+	DefaultMinCloseness       = 0.25
+	DefaultMinSupport         = 0.25
+	DefaultMinAnswerCloseness = 0.35
 )
 
 // Config configures an Answerer.
@@ -48,6 +50,14 @@ type Config struct {
 	// each other (the static embedder), so that "purchase" meets "buy".
 	// Nil compares shared words only.
 	Meaning retrieval.Embedder
+	// Encoder, if set, reads the question and its best sentences with a
+	// sentence transformer (the minilm encoder), which tells a paraphrase
+	// from a question about something else far better than Meaning can:
+	// the closeness of the nearest sentence (Judgement.Closeness) decides
+	// the gate and, offline, also whether the best sentence answers (see
+	// MinCloseness). Nil, or an encoder that fails, leaves the gate to
+	// MinRelevance and MinSimilarity.
+	Encoder retrieval.Embedder
 	// TopK is how many passages are retrieved, given to the model and
 	// searched for extractive quotes; 0 means DefaultTopK.
 	TopK int
@@ -58,6 +68,12 @@ type Config struct {
 	// close to it by meaning as MinSimilarity (see Judgement). Otherwise
 	// the passages go to the model, whose answerable: false refuses.
 	MinRelevance, MinSimilarity float64
+	// MinCloseness is the gate when an Encoder measured the question: it
+	// is refused as off-corpus, with no model asked, when no sentence is
+	// that close to it. MinAnswerCloseness is the higher bar that,
+	// answering offline, the nearest sentence must also reach for the
+	// question to be answered (with a model, the model decides).
+	MinCloseness, MinAnswerCloseness float64
 	// MinSupport decides, answering offline, whether the best sentence
 	// answers: its Judgement.Support must reach MinSupport and, when the
 	// question asks for a kind of thing (a quantity, a time, a person, a
@@ -79,10 +95,13 @@ type Answerer struct {
 	search       Searcher
 	llm          *chat
 	meaningModel retrieval.Embedder
+	encoder      retrieval.Embedder
 	synonyms     *wordnet.Table
 	topK         int
 	minRelevance float64
 	minSim       float64
+	minClose     float64
+	minAnsClose  float64
 	minSupport   float64
 	maxRunes     int
 	log          *slog.Logger
@@ -94,10 +113,13 @@ func New(s Searcher, cfg Config) *Answerer {
 	a := &Answerer{
 		search:       s,
 		meaningModel: cfg.Meaning,
+		encoder:      cfg.Encoder,
 		synonyms:     wordnet.Default(),
 		topK:         orDefault(cfg.TopK, DefaultTopK),
 		minRelevance: orDefault(cfg.MinRelevance, DefaultMinRelevance),
 		minSim:       orDefault(cfg.MinSimilarity, DefaultMinSimilarity),
+		minClose:     orDefault(cfg.MinCloseness, DefaultMinCloseness),
+		minAnsClose:  orDefault(cfg.MinAnswerCloseness, DefaultMinAnswerCloseness),
 		minSupport:   orDefault(cfg.MinSupport, DefaultMinSupport),
 		maxRunes:     orDefault(cfg.MaxQuestionRunes, DefaultMaxQuestionRunes),
 		log:          cfg.Logger,
@@ -157,6 +179,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 
 	cands, j := a.judge(ctx, query, results)
 	j.MinRelevance, j.MinSimilarity, j.MinSupport = a.minRelevance, a.minSim, a.minSupport
+	j.MinCloseness, j.MinAnswerCloseness = a.minClose, a.minAnsClose
 	j.OffCorpus = a.offCorpus(j, cands)
 	j.Unsupported = !j.OffCorpus && a.llm == nil && !a.supported(j)
 	ans.Judgement = j
@@ -208,10 +231,14 @@ func best(rs []retrieval.Result) float64 {
 	return m
 }
 
-// offCorpus applies the gate described at Config.MinRelevance.
+// offCorpus applies the gate described at Config.MinCloseness, or without
+// a closeness at Config.MinRelevance.
 func (a *Answerer) offCorpus(j Judgement, cands []candidate) bool {
 	if len(cands) == 0 {
 		return true
+	}
+	if j.Closeness >= 0 {
+		return a.minClose > 0 && j.Closeness < a.minClose
 	}
 	lexical := a.minRelevance > 0 && j.Relevance < a.minRelevance
 	if a.meaningModel == nil {
@@ -220,9 +247,13 @@ func (a *Answerer) offCorpus(j Judgement, cands []candidate) bool {
 	return lexical && a.minSim > 0 && j.Similarity < a.minSim
 }
 
-// supported applies the offline bar described at Config.MinSupport.
+// supported applies the offline bars described at Config.MinSupport and
+// MinAnswerCloseness.
 func (a *Answerer) supported(j Judgement) bool {
 	if a.minSupport > 0 && j.Support < a.minSupport {
+		return false
+	}
+	if j.Closeness >= 0 && a.minAnsClose > 0 && j.Closeness < a.minAnsClose {
 		return false
 	}
 	return j.Kind == AnyKind || j.KindFound

@@ -24,6 +24,10 @@ type Judgement struct {
 	// the articles' titles), the closest word of the sentence (1 for the
 	// same word; by meaning, the cosine of their vectors), averaged.
 	Support float64
+	// Closeness is the best cosine, by the sentence encoder
+	// (Config.Encoder), of the question with one of its best sentences
+	// (closeDepth); -1 when there is no encoder or it failed.
+	Closeness float64
 	// Kind is what the question asks for; KindFound whether one of the
 	// best sentences (kindDepth) holds one and is itself about what is
 	// asked (its support reaches kindSupport times MinSupport): a date in
@@ -34,8 +38,8 @@ type Judgement struct {
 	// for any model to be asked (the pre-model gate); Unsupported when,
 	// answering offline, the best sentence does not answer it.
 	OffCorpus, Unsupported bool
-	// The bars applied (Config.MinRelevance, MinSimilarity, MinSupport).
-	MinRelevance, MinSimilarity, MinSupport float64
+	// The bars applied (see Config).
+	MinRelevance, MinSimilarity, MinSupport, MinCloseness, MinAnswerCloseness float64
 }
 
 // kindDepth is how many of the best sentences are searched for the kind of
@@ -67,7 +71,7 @@ type candidate struct {
 // returns them best first, with the Judgement (before the decision bars
 // are applied).
 func (a *Answerer) judge(ctx context.Context, question string, passages []retrieval.Result) ([]candidate, Judgement) {
-	j := Judgement{Relevance: best(passages), Kind: questionKind(question)}
+	j := Judgement{Relevance: best(passages), Kind: questionKind(question), Closeness: -1}
 	q := termSet(question)
 	asked := askedTerms(question)
 	cands, weight := candidates(asked, passages)
@@ -102,6 +106,7 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 		}
 	}
 	slices.SortStableFunc(cands, func(x, y candidate) int { return cmp.Compare(y.score, x.score) })
+	j.Closeness = a.closeness(ctx, question, cands[:min(closeDepth, len(cands))])
 	j.Support = cands[0].support
 	for _, c := range cands[:min(kindDepth, len(cands))] {
 		j.KindFound = j.KindFound || c.kind && c.support >= kindSupport*a.minSupport
@@ -110,6 +115,32 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 		j.Similarity = max(j.Similarity, c.sim)
 	}
 	return cands, j
+}
+
+// closeDepth is how many of the best sentences the encoder reads.
+const closeDepth = 8
+
+// closeness returns the best cosine, by the encoder, of question with one
+// of cands, or -1 without an encoder or when it fails.
+func (a *Answerer) closeness(ctx context.Context, question string, cands []candidate) float64 {
+	if a.encoder == nil || len(cands) == 0 {
+		return -1
+	}
+	texts := make([]string, 0, 1+len(cands))
+	texts = append(texts, question)
+	for _, c := range cands {
+		texts = append(texts, c.text)
+	}
+	vecs, err := a.encoder.Embed(ctx, texts)
+	if err != nil || len(vecs) != len(texts) {
+		a.log.Warn("sentence encoder failed; gating by words and the meaning model", "err", err)
+		return -1
+	}
+	best := -1.0
+	for _, v := range vecs[1:] {
+		best = max(best, float64(dot(vecs[0], v)))
+	}
+	return best
 }
 
 // Weights of the parts of a sentence's score, tuned on the tuning split of

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -31,17 +32,39 @@ var (
 	}
 )
 
+// judges are the two ways the answerer can judge a question: by words and
+// the static table alone, and with the sentence encoder (the default).
+func judges(t *testing.T) []struct {
+	name string
+	cfg  bot.Config
+} {
+	return []struct {
+		name string
+		cfg  bot.Config
+	}{
+		{"static", bot.Config{Meaning: retrievaltest.Meaning(t)}},
+		{"encoder", bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t)}},
+	}
+}
+
 // TestGateAndModel checks the refusal decision with a language model: a
 // paraphrased answerable question reaches the model (the chat endpoint is
 // called), whose answerable: false refuses with no sources; a plainly
 // off-corpus one is refused before any model is asked.
 func TestGateAndModel(t *testing.T) {
+	for _, j := range judges(t) {
+		t.Run(j.name, func(t *testing.T) { testGateAndModel(t, j.cfg) })
+	}
+}
+
+func testGateAndModel(t *testing.T, cfg bot.Config) {
 	srv := openaifake.New()
 	defer srv.Close()
 	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
 		return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
 	})
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+	cfg.LLM = &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}
+	a := bot.New(shippedIndex(t), cfg)
 	ask := func(q string) (*bot.Answer, int) {
 		before := len(srv.Chat.Requests())
 		ans, err := a.Answer(context.Background(), q, bot.Options{})
@@ -71,7 +94,13 @@ func TestGateAndModel(t *testing.T) {
 // and an on-topic question the article does not answer are refused with
 // no sources, questions it answers are not.
 func TestOfflineRefusal(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
+	for _, j := range judges(t) {
+		t.Run(j.name, func(t *testing.T) { testOfflineRefusal(t, j.cfg) })
+	}
+}
+
+func testOfflineRefusal(t *testing.T, cfg bot.Config) {
+	a := bot.New(shippedIndex(t), cfg)
 	tests := []struct {
 		q      string
 		refuse bool
@@ -173,7 +202,8 @@ func TestExtractOneArticle(t *testing.T) {
 }
 
 // TestFallbackKeepsTheOfflineBar checks that when the model fails, a
-// question offline mode would refuse is refused, not quoted at.
+// question offline mode would refuse is refused, not quoted at, and that
+// the refusal says why when the model was asked.
 func TestFallbackKeepsTheOfflineBar(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
@@ -184,8 +214,8 @@ func TestFallbackKeepsTheOfflineBar(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !ans.Refused || len(ans.Sources) != 0 || ans.Note == "" {
-			t.Errorf("%q with a failing model: refused %v, %d sources, note %q (judgement %+v)", q, ans.Refused, len(ans.Sources), ans.Note, ans.Judgement)
+		if !ans.Refused || len(ans.Sources) != 0 || ans.Asked && ans.Note == "" {
+			t.Errorf("%q with a failing model: refused %v, %d sources, asked %v, note %q (judgement %+v)", q, ans.Refused, len(ans.Sources), ans.Asked, ans.Note, ans.Judgement)
 		}
 	}
 }
@@ -216,6 +246,34 @@ func TestKindInASupportedSentence(t *testing.T) {
 		}
 		if ans.Refused != tt.refuse {
 			t.Errorf("%q: refused %v, want %v (%q, judgement %+v)", tt.q, ans.Refused, tt.refuse, ans.Text(), ans.Judgement)
+		}
+	}
+}
+
+// failingEncoder is a sentence encoder whose every call fails.
+type failingEncoder struct{}
+
+func (failingEncoder) Model() string { return "failing" }
+func (failingEncoder) Embed(context.Context, []string) ([][]float32, error) {
+	return nil, errors.New("encoder down")
+}
+
+// TestEncoderFailure checks that when the sentence encoder fails the
+// answerer judges as it does without one.
+func TestEncoderFailure(t *testing.T) {
+	without := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
+	failing := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: failingEncoder{}})
+	for _, q := range append(paraphrased, offCorpus...) {
+		want, err := without.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := failing.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Judgement.Closeness != -1 || got.Refused != want.Refused || got.Text() != want.Text() {
+			t.Errorf("%q with a failing encoder: closeness %v, %q; without one: %q", q, got.Judgement.Closeness, got.Text(), want.Text())
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/verbatim-bot/verbatim/bot"
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/minilm"
 	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
 
@@ -73,6 +74,20 @@ func (a *app) meaning() retrieval.Embedder {
 		return nil
 	}
 	return emb
+}
+
+// encoder returns the sentence encoder of the gate, or nil if it is off or
+// cannot be loaded.
+func (a *app) encoder() retrieval.Embedder {
+	if a.cfg.SentenceEncoder == "off" {
+		return nil
+	}
+	enc, err := minilm.Default()
+	if err != nil {
+		a.log.Error("the sentence encoder is unusable; gating by words and the meaning model", "err", err)
+		return nil
+	}
+	return enc
 }
 
 // corpusOptions are the corpus settings of the configuration.
@@ -206,13 +221,16 @@ func (a *app) evalDir(paths []string) string {
 // models but not the one configured.
 func (a *app) answerer(ctx context.Context, ix *retrieval.Index) (*bot.Answerer, error) {
 	cfg := bot.Config{
-		Meaning:          a.meaning(),
-		TopK:             a.cfg.TopK,
-		MinRelevance:     a.cfg.MinRelevance,
-		MinSimilarity:    a.cfg.MinSimilarity,
-		MinSupport:       a.cfg.MinSupport,
-		MaxQuestionRunes: a.cfg.MaxQuestionChars,
-		Logger:           a.log,
+		Meaning:            a.meaning(),
+		Encoder:            a.encoder(),
+		TopK:               a.cfg.TopK,
+		MinRelevance:       a.cfg.MinRelevance,
+		MinSimilarity:      a.cfg.MinSimilarity,
+		MinSupport:         a.cfg.MinSupport,
+		MinCloseness:       a.cfg.MinCloseness,
+		MinAnswerCloseness: a.cfg.MinAnswerCloseness,
+		MaxQuestionRunes:   a.cfg.MaxQuestionChars,
+		Logger:             a.log,
 	}
 	if a.cfg.generating() {
 		cfg.LLM = &bot.LLMConfig{

@@ -56,11 +56,17 @@ type Config struct {
 	EmbeddingBaseURL string  `env:"EMBEDDING_BASE_URL"`         // "" = LLM_BASE_URL
 
 	// Answers.
-	TopK             int     `env:"TOP_K"`              // 0 = bot.DefaultTopK
-	MinRelevance     float64 `env:"MIN_RELEVANCE"`      // 0 = bot.DefaultMinRelevance
-	MinSimilarity    float64 `env:"MIN_SIMILARITY"`     // 0 = bot.DefaultMinSimilarity
-	MinSupport       float64 `env:"MIN_SUPPORT"`        // 0 = bot.DefaultMinSupport
-	MaxQuestionChars int     `env:"MAX_QUESTION_CHARS"` // 0 = bot.DefaultMaxQuestionRunes
+	TopK          int     `env:"TOP_K"`          // 0 = bot.DefaultTopK
+	MinRelevance  float64 `env:"MIN_RELEVANCE"`  // 0 = bot.DefaultMinRelevance
+	MinSimilarity float64 `env:"MIN_SIMILARITY"` // 0 = bot.DefaultMinSimilarity
+	MinSupport    float64 `env:"MIN_SUPPORT"`    // 0 = bot.DefaultMinSupport
+	// SentenceEncoder "minilm" reads the question and its best sentences
+	// with the transformer in the binary; "off" saves its CPU and memory
+	// and gates by words and the static table.
+	SentenceEncoder    string  `env:"SENTENCE_ENCODER" envDefault:"minilm"`
+	MinCloseness       float64 `env:"MIN_CLOSENESS"`        // 0 = bot.DefaultMinCloseness
+	MinAnswerCloseness float64 `env:"MIN_ANSWER_CLOSENESS"` // 0 = bot.DefaultMinAnswerCloseness
+	MaxQuestionChars   int     `env:"MAX_QUESTION_CHARS"`   // 0 = bot.DefaultMaxQuestionRunes
 
 	// Discord.
 	DiscordToken    string   `env:"DISCORD_TOKEN"`
@@ -106,6 +112,9 @@ func loadConfig() (Config, error) {
 	case "auto", "local", "hashed", "openai":
 	default:
 		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local, hashed or openai, not %q", c.Embedder)
+	}
+	if c.SentenceEncoder != "minilm" && c.SentenceEncoder != "off" {
+		return Config{}, fmt.Errorf("configuration: SENTENCE_ENCODER must be minilm or off, not %q", c.SentenceEncoder)
 	}
 	for _, u := range []struct{ name, value string }{{"LLM_BASE_URL", c.LLMBaseURL}, {"EMBEDDING_BASE_URL", c.EmbeddingBaseURL}} {
 		if _, err := openaihttp.BaseURL(u.value); err != nil {

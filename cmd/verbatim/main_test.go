@@ -219,9 +219,11 @@ func TestConfigGuides(t *testing.T) {
 		{map[string]string{"LLM_BASE_URL": "http://localhost:11434", "OPENAI_API_KEY": "placeholder"}, "", false},
 		{map[string]string{"OPENAI_API_KEY": "sk-x"}, "", true},
 		{map[string]string{"LLM_BASE_URL": "http://localhost:11434", "EMBEDDING_MODEL": "nomic-embed-text"}, "", true},
+		{map[string]string{"SENTENCE_ENCODER": "bert"}, "SENTENCE_ENCODER must be minilm or off", false},
+		{map[string]string{"SENTENCE_ENCODER": "off"}, "", false},
 	}
 	for _, tt := range tests {
-		for _, k := range []string{"LLM_BASE_URL", "EMBEDDING_BASE_URL", "OPENAI_API_KEY", "EMBEDDING_MODEL"} {
+		for _, k := range []string{"LLM_BASE_URL", "EMBEDDING_BASE_URL", "OPENAI_API_KEY", "EMBEDDING_MODEL", "SENTENCE_ENCODER"} {
 			t.Setenv(k, tt.env[k])
 		}
 		c, err := loadConfig()

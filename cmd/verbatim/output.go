@@ -97,6 +97,9 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 	if j.Kind != bot.AnyKind {
 		fmt.Fprintf(w, " (found: %t)", j.KindFound)
 	}
+	if j.Closeness >= 0 {
+		fmt.Fprintf(w, " · closeness %.2f (gate %.2f, offline %.2f)", j.Closeness, j.MinCloseness, j.MinAnswerCloseness)
+	}
 	switch {
 	case j.OffCorpus:
 		fmt.Fprint(w, " → off-corpus, no model asked")
@@ -167,17 +170,20 @@ type segmentJSON struct {
 // judgementJSON is bot.Judgement: the scores the refusal was decided on,
 // and the bars applied.
 type judgementJSON struct {
-	Relevance     float64 `json:"relevance"`
-	Similarity    float64 `json:"similarity"`
-	Support       float64 `json:"support"`
-	Kind          string  `json:"asks_for,omitempty"`
-	KindFound     bool    `json:"found"`
-	OffCorpus     bool    `json:"off_corpus"`
-	Unsupported   bool    `json:"unsupported"`
-	ModelAsked    bool    `json:"model_asked"`
-	MinRelevance  float64 `json:"min_relevance"`
-	MinSimilarity float64 `json:"min_similarity"`
-	MinSupport    float64 `json:"min_support"`
+	Relevance          float64 `json:"relevance"`
+	Similarity         float64 `json:"similarity"`
+	Support            float64 `json:"support"`
+	Closeness          float64 `json:"closeness"`
+	Kind               string  `json:"asks_for,omitempty"`
+	KindFound          bool    `json:"found"`
+	OffCorpus          bool    `json:"off_corpus"`
+	Unsupported        bool    `json:"unsupported"`
+	ModelAsked         bool    `json:"model_asked"`
+	MinRelevance       float64 `json:"min_relevance"`
+	MinSimilarity      float64 `json:"min_similarity"`
+	MinSupport         float64 `json:"min_support"`
+	MinCloseness       float64 `json:"min_closeness"`
+	MinAnswerCloseness float64 `json:"min_answer_closeness"`
 }
 
 type sourceJSON struct {
@@ -219,8 +225,8 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
 	}
 	j := a.Judgement
-	out.Judge = judgementJSON{j.Relevance, j.Similarity, j.Support, string(j.Kind), j.KindFound, j.OffCorpus, j.Unsupported,
-		a.Asked, j.MinRelevance, j.MinSimilarity, j.MinSupport}
+	out.Judge = judgementJSON{j.Relevance, j.Similarity, j.Support, j.Closeness, string(j.Kind), j.KindFound, j.OffCorpus, j.Unsupported,
+		a.Asked, j.MinRelevance, j.MinSimilarity, j.MinSupport, j.MinCloseness, j.MinAnswerCloseness}
 	for _, s := range a.Body {
 		sj := segmentJSON{Type: s.Kind, Text: s.Text, Source: s.Source}
 		if s.Kind == bot.InlineQuote || s.Kind == bot.Excerpt {

@@ -1,5 +1,6 @@
 // Package retrievaltest builds, for tests, what the CLI builds by default:
-// the offline embedder, the static meaning model, and an in-memory index.
+// the offline embedder, the static meaning model, the sentence encoder, and
+// an in-memory index.
 package retrievaltest
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"github.com/verbatim-bot/verbatim/corpus"
 	"github.com/verbatim-bot/verbatim/retrieval"
+	"github.com/verbatim-bot/verbatim/retrieval/minilm"
 	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
 
@@ -29,6 +31,16 @@ func Meaning(tb testing.TB) retrieval.Embedder {
 		tb.Fatal(err)
 	}
 	return m
+}
+
+// Encoder returns the sentence encoder the CLI gives the answerer.
+func Encoder(tb testing.TB) retrieval.Embedder {
+	tb.Helper()
+	e, err := minilm.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }
 
 // Index returns an in-memory index of c with the offline embedder.
