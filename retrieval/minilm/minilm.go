@@ -15,8 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/verbatim-bot/verbatim/retrieval/static"
 )
@@ -30,8 +33,14 @@ var modelBin string
 // truncated, as sentence-transformers does for this model.
 const MaxTokens = 256
 
+// cacheSize is how many texts' vectors an Encoder keeps, most recently
+// used first: a bot asked about the same articles meets the same
+// sentences again.
+const cacheSize = 4096
+
 // Encoder embeds texts with the transformer. It is safe for concurrent use.
 type Encoder struct {
+	cache  *lru.Cache[string, []float32]
 	name   string
 	cfg    config
 	tok    *static.Embedder // for its tokenizer: the model's vocabulary
@@ -72,6 +81,9 @@ func New() (*Encoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("minilm: %w", err)
 	}
+	if e.cache, err = lru.New[string, []float32](cacheSize); err != nil {
+		return nil, fmt.Errorf("minilm: %w", err)
+	}
 	return e, nil
 }
 
@@ -97,9 +109,44 @@ func (e *Encoder) Tokenize(text string) []int32 {
 
 // Embed returns one unit vector per text, in order: the mean of the
 // transformer's outputs over the text's tokens, scaled to unit length, as
-// sentence-transformers computes it. Texts are encoded in parallel, one
-// per goroutine, up to GOMAXPROCS. It fails only when ctx is done.
+// sentence-transformers computes it. Texts met recently come from a cache;
+// the others are encoded in parallel, one per goroutine, up to GOMAXPROCS.
+// It fails only when ctx is done.
 func (e *Encoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("minilm: %w", err)
+	}
+	out := make([][]float32, len(texts))
+	var missing []string
+	at := make(map[string]int) // position in missing
+	for i, t := range texts {
+		if v, ok := e.cache.Get(t); ok {
+			out[i] = slices.Clone(v)
+		} else if _, ok := at[t]; !ok {
+			at[t] = len(missing)
+			missing = append(missing, t)
+		}
+	}
+	vecs, err := e.encodeAll(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range missing {
+		e.cache.Add(t, vecs[i])
+	}
+	for i, t := range texts {
+		if out[i] == nil {
+			out[i] = slices.Clone(vecs[at[t]])
+		}
+	}
+	return out, nil
+}
+
+// encodeAll encodes texts in parallel, one per goroutine, up to GOMAXPROCS.
+func (e *Encoder) encodeAll(ctx context.Context, texts []string) ([][]float32, error) {
 	if len(texts) == 0 {
 		return nil, nil
 	}

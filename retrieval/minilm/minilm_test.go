@@ -144,13 +144,21 @@ func TestDeterministicAndBatchIndependent(t *testing.T) {
 		"what is the best way to cook rice",
 		"中文 😀",
 	}
-	all := embed(t, e, texts...)
-	again := embed(t, e, texts...)
+	encode := func(texts ...string) [][]float32 { // past the cache
+		t.Helper()
+		vecs, err := e.encodeAll(context.Background(), texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vecs
+	}
+	all := encode(texts...)
+	again := encode(texts...)
 	reversed := slices.Clone(texts)
 	slices.Reverse(reversed)
-	rev := embed(t, e, reversed...)
+	rev := encode(reversed...)
 	for i, text := range texts {
-		alone := embed(t, e, text)[0]
+		alone := encode(text)[0]
 		if !slices.Equal(all[i], again[i]) || !slices.Equal(all[i], alone) ||
 			!slices.Equal(all[i], rev[len(texts)-1-i]) {
 			t.Errorf("%q: vector depends on the call or the batch", text)
@@ -165,6 +173,35 @@ func TestDeterministicAndBatchIndependent(t *testing.T) {
 		if math.Abs(n-1) > 1e-5 {
 			t.Errorf("%q: squared norm %v", text, n)
 		}
+	}
+}
+
+// TestCache checks that vectors served from the cache are the encoded
+// ones, that a text repeated in one call is encoded once, and that a
+// caller changing a returned vector changes nothing else.
+func TestCache(t *testing.T) {
+	e, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"who runs the country?", "Azerbaijani president Ilan Aliyev", "who runs the country?"}
+	want, err := e.encodeAll(context.Background(), texts[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := embed(t, e, texts...)
+	if e.cache.Len() != 2 {
+		t.Errorf("%d texts cached, want 2", e.cache.Len())
+	}
+	first[0][0] = 42
+	second := embed(t, e, texts...)
+	for i, w := range [][]float32{want[0], want[1], want[0]} {
+		if !slices.Equal(second[i], w) {
+			t.Errorf("%q: vector from the cache differs from the encoded one", texts[i])
+		}
+	}
+	if first[2][0] == 42 {
+		t.Error("a repeated text shares its vector with the first")
 	}
 }
 
