@@ -36,9 +36,9 @@ const (
 	DefaultMaxQuestionRunes   = 1000
 	DefaultMinRelevance       = 0.25
 	DefaultMinSimilarity      = 0.30
-	DefaultMinCloseness       = 0.25
+	DefaultMinCloseness       = 0.10
 	DefaultMinSupport         = 0.25
-	DefaultMinAnswerCloseness = 0.35
+	DefaultMinAnswerCloseness = 0.30
 )
 
 // Config configures an Answerer.
