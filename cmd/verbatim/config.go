@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,48 +109,52 @@ func loadConfig() (Config, error) {
 		}
 		c.DataDir = filepath.Join(dir, "verbatim")
 	}
-	switch c.Embedder {
-	case "auto", "local", "hashed", "openai":
-	default:
-		return Config{}, fmt.Errorf("configuration: EMBEDDER must be auto, local, hashed or openai, not %q", c.Embedder)
-	}
-	if c.SentenceEncoder != "minilm" && c.SentenceEncoder != "off" {
-		return Config{}, fmt.Errorf("configuration: SENTENCE_ENCODER must be minilm or off, not %q", c.SentenceEncoder)
-	}
-	for _, u := range []struct{ name, value string }{{"LLM_BASE_URL", c.LLMBaseURL}, {"EMBEDDING_BASE_URL", c.EmbeddingBaseURL}} {
-		if _, err := openaihttp.BaseURL(u.value); err != nil {
-			return Config{}, fmt.Errorf("configuration: %s: %w", u.name, err)
-		}
-	}
-	switch c.LLMFormat {
-	case "auto", "json_schema", "json_object", "none":
-	default:
-		return Config{}, fmt.Errorf("configuration: LLM_RESPONSE_FORMAT must be auto, json_schema, json_object or none, not %q", c.LLMFormat)
-	}
-	if c.MaxParagraphs < 0 || c.MaxCorpusBytes < 0 || c.MaxArticleParagraphs < 0 {
-		return Config{}, errors.New("configuration: MAX_PARAGRAPHS, MAX_CORPUS_BYTES and MAX_ARTICLE_PARAGRAPHS must not be negative")
-	}
-	if c.VectorWeight < 0 {
-		return Config{}, errors.New("configuration: VECTOR_WEIGHT must not be negative")
-	}
-	if c.SyncInterval < 0 || c.SyncHostRate < 0 {
-		return Config{}, errors.New("configuration: SYNC_INTERVAL and SYNC_HOST_RATE must not be negative")
-	}
-	if c.LogLevel != "" {
-		var l slog.Level
-		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
-			return Config{}, fmt.Errorf("configuration: LOG_LEVEL: %w", err)
-		}
-	}
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		return Config{}, fmt.Errorf("configuration: LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	if err := c.check(); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	if err := c.checkCollections(); err != nil {
 		return Config{}, fmt.Errorf("configuration: DISCORD_CHANNEL_COLLECTIONS: %w", err)
 	}
 	return c, nil
+}
+
+// check reports the first setting with a value it cannot take.
+func (c Config) check() error {
+	for _, o := range []struct {
+		name, value string
+		allowed     []string
+	}{
+		{"EMBEDDER", c.Embedder, []string{"auto", "local", "hashed", "openai"}},
+		{"SENTENCE_ENCODER", c.SentenceEncoder, []string{"minilm", "off"}},
+		{"LLM_RESPONSE_FORMAT", c.LLMFormat, []string{"auto", "json_schema", "json_object", "none"}},
+		{"LOG_FORMAT", c.LogFormat, []string{"text", "json"}},
+	} {
+		if !slices.Contains(o.allowed, o.value) {
+			n := len(o.allowed)
+			return fmt.Errorf("%s must be %s or %s, not %q", o.name, strings.Join(o.allowed[:n-1], ", "), o.allowed[n-1], o.value)
+		}
+	}
+	for _, u := range []struct{ name, value string }{{"LLM_BASE_URL", c.LLMBaseURL}, {"EMBEDDING_BASE_URL", c.EmbeddingBaseURL}} {
+		if _, err := openaihttp.BaseURL(u.value); err != nil {
+			return fmt.Errorf("%s: %w", u.name, err)
+		}
+	}
+	if c.MaxParagraphs < 0 || c.MaxCorpusBytes < 0 || c.MaxArticleParagraphs < 0 {
+		return errors.New("MAX_PARAGRAPHS, MAX_CORPUS_BYTES and MAX_ARTICLE_PARAGRAPHS must not be negative")
+	}
+	if c.VectorWeight < 0 {
+		return errors.New("VECTOR_WEIGHT must not be negative")
+	}
+	if c.SyncInterval < 0 || c.SyncHostRate < 0 {
+		return errors.New("SYNC_INTERVAL and SYNC_HOST_RATE must not be negative")
+	}
+	if c.LogLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			return fmt.Errorf("LOG_LEVEL: %w", err)
+		}
+	}
+	return nil
 }
 
 // limitsText names the corpus limits in force, for reports.
