@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Choose the sentence encoder's bars from `verbatim eval answers --details` files.
+
+Run the natural set's tune split with both closeness bars off, one details file per corpus:
+
+    for c in shipped squad-dev bbc; do
+      MIN_CLOSENESS=-1 MIN_ANSWER_CLOSENESS=-1 verbatim eval answers --articles ARTICLES_OF_$c \\
+        --questions bot/eval/testdata/natural/natural.jsonl --corpus $c --split tune --details /tmp/d-$c.jsonl
+    done
+    python3 scripts/calibrate/closeness.py /tmp/d-shipped.jsonl /tmp/d-squad-dev.jsonl /tmp/d-bbc.jsonl
+
+With both bars off, every refusal is the support and kind bars'; a closeness bar only adds
+refusals, so each bar's effect follows from the files: offline, a question is refused when it
+already was or its closeness is under the bar, and answered with the gold answer when it was and
+its closeness reaches the bar; with a model, it is asked unless the gate refuses it. Offline use
+only; nothing here runs in the product or its tests.
+"""
+
+import json
+import sys
+
+BARS = [-1, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def share(n, d):
+    return f"{n / d:.3f}" if d else "  -  "
+
+
+def main(paths):
+    sets = {p: load(p) for p in paths}
+    print("offline: answered with the gold answer / unanswerable refused / off-corpus refused")
+    print("gate, with a model: answerable asked / off-corpus refused before the model\n")
+    print(f"{'bar':>5}  " + "  ".join(f"{p.split('/')[-1]:>34}" for p in paths))
+    for bar in BARS:
+        cells = []
+        for rows in sets.values():
+            close = lambda r: r["answer"]["judgement"]["closeness"]  # noqa: E731
+            ans = [r for r in rows if r["answerable"]]
+            una = [r for r in rows if not r["answerable"] and not r["off_corpus"]]
+            off = [r for r in rows if r["off_corpus"]]
+            refused = lambda r: r["answer"]["refused"] or close(r) < bar  # noqa: E731
+            hit = sum(1 for r in ans if r["gold_in_quote"] and close(r) >= bar)
+            asked = sum(1 for r in ans if close(r) >= bar)
+            cells.append(f"{share(hit, len(ans))}/{share(sum(map(refused, una)), len(una))}/"
+                         f"{share(sum(map(refused, off)), len(off))} "
+                         f"{share(asked, len(ans))}/{share(sum(1 for r in off if close(r) < bar), len(off))}")
+        print(f"{bar:5}  " + "  ".join(f"{c:>34}" for c in cells))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1:])
