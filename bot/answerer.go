@@ -61,12 +61,13 @@ type Config struct {
 	// TopK is how many passages are retrieved, given to the model and
 	// searched for extractive quotes; 0 means DefaultTopK.
 	TopK int
-	// MinRelevance and MinSimilarity are the gate before any model: a
-	// question is refused as off-corpus when the best passage's Relevance
-	// (the IDF-weighted share of the query's terms in the passage or its
-	// title) is under MinRelevance and no sentence of the passages is as
-	// close to it by meaning as MinSimilarity (see Judgement). Otherwise
-	// the passages go to the model, whose answerable: false refuses.
+	// MinRelevance and MinSimilarity are the gate before any model when no
+	// Encoder measured the question (see MinCloseness): it is refused as
+	// off-corpus when the best passage's Relevance (the IDF-weighted share
+	// of the query's terms in the passage or its title) is under
+	// MinRelevance and no sentence of the passages is as close to it by
+	// meaning as MinSimilarity (see Judgement). Otherwise the passages go
+	// to the model, whose answerable: false refuses.
 	MinRelevance, MinSimilarity float64
 	// MinCloseness is the gate when an Encoder measured the question: it
 	// is refused as off-corpus, with no model asked, when no sentence is

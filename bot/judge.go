@@ -26,7 +26,7 @@ type Judgement struct {
 	Support float64
 	// Closeness is the best cosine, by the sentence encoder
 	// (Config.Encoder), of the question with one of its best sentences
-	// (closeDepth); -1 when there is no encoder or it failed.
+	// (closeDepth), at least 0; -1 when there is no encoder or it failed.
 	Closeness float64
 	// Kind is what the question asks for; KindFound whether one of the
 	// best sentences (kindDepth) holds one and is itself about what is
@@ -133,10 +133,12 @@ func (a *Answerer) closeness(ctx context.Context, question string, cands []candi
 	}
 	vecs, err := a.encoder.Embed(ctx, texts)
 	if err != nil || len(vecs) != len(texts) {
-		a.log.Warn("sentence encoder failed; gating by words and the meaning model", "err", err)
+		if ctx.Err() == nil {
+			a.log.Warn("sentence encoder failed; gating by words and the meaning model", "err", err)
+		}
 		return -1
 	}
-	best := -1.0
+	best := 0.0 // a negative cosine is as far as none
 	for _, v := range vecs[1:] {
 		best = max(best, float64(dot(vecs[0], v)))
 	}

@@ -290,3 +290,28 @@ func TestEncoderFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestClosenessSeparates checks what the encoder's gate relies on: each
+// paraphrased question about the article is closer to its best sentences
+// than any plainly off-corpus question is to its own.
+func TestClosenessSeparates(t *testing.T) {
+	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t)})
+	closeness := func(q string) float64 {
+		ans, err := a.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ans.Judgement.Closeness
+	}
+	farthest, farQ := 2.0, ""
+	for _, q := range paraphrased {
+		if c := closeness(q); c < farthest {
+			farthest, farQ = c, q
+		}
+	}
+	for _, q := range offCorpus {
+		if c := closeness(q); c >= farthest {
+			t.Errorf("%q is as close (%.2f) as the paraphrase %q (%.2f)", q, c, farQ, farthest)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func (a *app) encoder() retrieval.Embedder {
 	if a.cfg.SentenceEncoder == "off" {
 		return nil
 	}
-	enc, err := minilm.Default()
+	enc, err := minilm.New()
 	if err != nil {
 		a.log.Error("the sentence encoder is unusable; gating by words and the meaning model", "err", err)
 		return nil

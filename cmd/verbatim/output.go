@@ -170,20 +170,20 @@ type segmentJSON struct {
 // judgementJSON is bot.Judgement: the scores the refusal was decided on,
 // and the bars applied.
 type judgementJSON struct {
-	Relevance          float64 `json:"relevance"`
-	Similarity         float64 `json:"similarity"`
-	Support            float64 `json:"support"`
-	Closeness          float64 `json:"closeness"`
-	Kind               string  `json:"asks_for,omitempty"`
-	KindFound          bool    `json:"found"`
-	OffCorpus          bool    `json:"off_corpus"`
-	Unsupported        bool    `json:"unsupported"`
-	ModelAsked         bool    `json:"model_asked"`
-	MinRelevance       float64 `json:"min_relevance"`
-	MinSimilarity      float64 `json:"min_similarity"`
-	MinSupport         float64 `json:"min_support"`
-	MinCloseness       float64 `json:"min_closeness"`
-	MinAnswerCloseness float64 `json:"min_answer_closeness"`
+	Relevance          float64  `json:"relevance"`
+	Similarity         float64  `json:"similarity"`
+	Support            float64  `json:"support"`
+	Closeness          *float64 `json:"closeness,omitempty"` // nil when no encoder measured it
+	Kind               string   `json:"asks_for,omitempty"`
+	KindFound          bool     `json:"found"`
+	OffCorpus          bool     `json:"off_corpus"`
+	Unsupported        bool     `json:"unsupported"`
+	ModelAsked         bool     `json:"model_asked"`
+	MinRelevance       float64  `json:"min_relevance"`
+	MinSimilarity      float64  `json:"min_similarity"`
+	MinSupport         float64  `json:"min_support"`
+	MinCloseness       float64  `json:"min_closeness,omitempty"`
+	MinAnswerCloseness float64  `json:"min_answer_closeness,omitempty"`
 }
 
 type sourceJSON struct {
@@ -225,8 +225,12 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
 	}
 	j := a.Judgement
-	out.Judge = judgementJSON{j.Relevance, j.Similarity, j.Support, j.Closeness, string(j.Kind), j.KindFound, j.OffCorpus, j.Unsupported,
-		a.Asked, j.MinRelevance, j.MinSimilarity, j.MinSupport, j.MinCloseness, j.MinAnswerCloseness}
+	out.Judge = judgementJSON{j.Relevance, j.Similarity, j.Support, nil, string(j.Kind), j.KindFound, j.OffCorpus, j.Unsupported,
+		a.Asked, j.MinRelevance, j.MinSimilarity, j.MinSupport, 0, 0}
+	if j.Closeness >= 0 { // the closeness bars applied only then
+		out.Judge.Closeness = &j.Closeness
+		out.Judge.MinCloseness, out.Judge.MinAnswerCloseness = j.MinCloseness, j.MinAnswerCloseness
+	}
 	for _, s := range a.Body {
 		sj := segmentJSON{Type: s.Kind, Text: s.Text, Source: s.Source}
 		if s.Kind == bot.InlineQuote || s.Kind == bot.Excerpt {

@@ -71,10 +71,6 @@ type linear struct {
 
 type layerNorm struct{ gamma, beta []float32 }
 
-// Default returns an Encoder shared by the whole process, parsed on first
-// use.
-var Default = sync.OnceValues(New)
-
 // New parses the embedded model, dequantising the encoder's weights.
 func New() (*Encoder, error) {
 	e, err := parse(modelBin)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -24,9 +25,12 @@ const (
 // minCosine is how close a vector must be to the original float32 model's.
 const minCosine = 0.99
 
+// testEncoder is the encoder the tests share, parsed once.
+var testEncoder = sync.OnceValues(New)
+
 func newTestEncoder(tb testing.TB) *Encoder {
 	tb.Helper()
-	e, err := Default()
+	e, err := testEncoder()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -33,10 +33,11 @@ func Meaning(tb testing.TB) retrieval.Embedder {
 	return m
 }
 
-// Encoder returns the sentence encoder the CLI gives the answerer.
+// Encoder returns a sentence encoder like the one the CLI gives the
+// answerer.
 func Encoder(tb testing.TB) retrieval.Embedder {
 	tb.Helper()
-	e, err := minilm.Default()
+	e, err := minilm.New()
 	if err != nil {
 		tb.Fatal(err)
 	}

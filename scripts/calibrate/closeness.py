@@ -33,6 +33,9 @@ def share(n, d):
 
 def main(paths):
     sets = {p: load(p) for p in paths}
+    for p, rows in sets.items():
+        if any("closeness" not in r["answer"]["judgement"] for r in rows):
+            sys.exit(f"{p}: a question has no closeness (SENTENCE_ENCODER off, or the encoder failed)")
     print("offline: answered with the gold answer / unanswerable refused / off-corpus refused")
     print("gate, with a model: answerable asked / off-corpus refused before the model\n")
     print(f"{'bar':>5}  " + "  ".join(f"{p.split('/')[-1]:>34}" for p in paths))
