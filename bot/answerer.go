@@ -30,7 +30,8 @@ var (
 
 // Defaults for Config fields left zero. The bars were calibrated with the
 // static meaning model and the minilm encoder on the tuning split of the
-// natural questions (BENCHMARKS.md, "Calibration").
+// natural questions (BENCHMARKS.md, "Calibration" and "The sentence
+// encoder in the answerer").
 const (
 	DefaultTopK               = 5
 	DefaultMaxQuestionRunes   = 1000
