@@ -105,8 +105,11 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 			c.score /= 2
 		}
 	}
-	slices.SortStableFunc(cands, func(x, y candidate) int { return cmp.Compare(y.score, x.score) })
-	j.Closeness = a.closeness(ctx, question, cands[:min(closeDepth, len(cands))])
+	byScore := func(x, y candidate) int { return cmp.Compare(y.score, x.score) }
+	slices.SortStableFunc(cands, byScore)
+	if j.Closeness = a.closeness(ctx, question, cands[:min(closeDepth, len(cands))]); j.Closeness >= 0 {
+		slices.SortStableFunc(cands, byScore)
+	}
 	j.Support = cands[0].support
 	for _, c := range cands[:min(kindDepth, len(cands))] {
 		j.KindFound = j.KindFound || c.kind && c.support >= kindSupport*a.minSupport
@@ -117,11 +120,17 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 	return cands, j
 }
 
-// closeDepth is how many of the best sentences the encoder reads.
-const closeDepth = 8
+// closeDepth is how many of the best sentences the encoder reads;
+// closeWeight weighs, in their scores, their cosine by the encoder with the
+// question.
+const (
+	closeDepth  = 8
+	closeWeight = 1.5
+)
 
-// closeness returns the best cosine, by the encoder, of question with one
-// of cands, or -1 without an encoder or when it fails.
+// closeness adds to the score of each of cands its closeness by the
+// encoder to question (weighted by closeWeight) and returns the best, or
+// -1 without an encoder or when it fails.
 func (a *Answerer) closeness(ctx context.Context, question string, cands []candidate) float64 {
 	if a.encoder == nil || len(cands) == 0 {
 		return -1
@@ -139,8 +148,10 @@ func (a *Answerer) closeness(ctx context.Context, question string, cands []candi
 		return -1
 	}
 	best := 0.0 // a negative cosine is as far as none
-	for _, v := range vecs[1:] {
-		best = max(best, float64(dot(vecs[0], v)))
+	for i, v := range vecs[1:] {
+		cos := float64(dot(vecs[0], v))
+		best = max(best, cos)
+		cands[i].score += closeWeight * cos
 	}
 	return best
 }

@@ -160,7 +160,12 @@ func TestChatNoise(t *testing.T) {
 // TestAnswerKind checks that the extractive answer quotes the sentence
 // that holds what the question asks for.
 func TestAnswerKind(t *testing.T) {
-	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
+	for _, j := range judges(t) {
+		t.Run(j.name, func(t *testing.T) { testAnswerKind(t, bot.New(shippedIndex(t), j.cfg)) })
+	}
+}
+
+func testAnswerKind(t *testing.T, a *bot.Answerer) {
 	tests := []struct {
 		q    string
 		kind bot.Kind
@@ -288,6 +293,55 @@ func TestEncoderFailure(t *testing.T) {
 		if got.Judgement.Closeness != -1 || got.Refused != want.Refused || got.Text() != want.Text() {
 			t.Errorf("%q with a failing encoder: closeness %v, %q; without one: %q", q, got.Judgement.Closeness, got.Text(), want.Text())
 		}
+	}
+}
+
+// readingEncoder is a sentence encoder that places each text it knows at
+// its vector and every other text at the first axis.
+type readingEncoder map[string][]float32
+
+func (readingEncoder) Model() string { return "reading" }
+func (e readingEncoder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		if out[i] = e[t]; out[i] == nil {
+			out[i] = []float32{1, 0}
+		}
+	}
+	return out, nil
+}
+
+// TestEncoderChoosesTheSentence checks that where words score two
+// sentences alike, the one the encoder reads as closer to the question is
+// the answer.
+func TestEncoderChoosesTheSentence(t *testing.T) {
+	const (
+		q      = "did the envoy meet the minister in baku?"
+		first  = "The envoy met the minister in Baku."
+		second = "The minister met the envoy in Baku."
+	)
+	rs := []retrieval.Result{{Article: article, Paragraph: corpus.Paragraph{ID: "a#1", ArticleID: article.ID, N: 1,
+		Text: first + " " + second}, Relevance: 1}}
+	tests := []struct {
+		name string
+		enc  retrieval.Embedder
+		want string
+	}{
+		{"no encoder", nil, first},
+		{"reads the first closer", readingEncoder{first: {0.9, 0.44}, second: {0.2, 0.98}}, first},
+		{"reads the second closer", readingEncoder{first: {0.2, 0.98}, second: {0.9, 0.44}}, second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := bot.New(&fixedSearcher{results: rs}, bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: tt.enc})
+			ans, err := a.Answer(context.Background(), q, bot.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ans.Body) == 0 || ans.Body[0].Text != tt.want {
+				t.Errorf("answer %q, want first %q (judgement %+v)", ans.Text(), tt.want, ans.Judgement)
+			}
+		})
 	}
 }
 
