@@ -55,9 +55,11 @@ type Answer struct {
 	// Query is what was searched: the question, or for a follow-up the
 	// previous question joined to it (see Answerer.Answer).
 	Query string
-	// Retrieved are the passages retrieval returned, best first, with
-	// their scores: what the model saw and the sources were drawn from
-	// (for --verbose and debugging).
+	// Retrieved are the TopK passages the answer was drawn from, with
+	// their retrieval scores: retrieval's best, or with a model the ones
+	// holding the best sentences of a deeper search, best first; what the
+	// model saw and the sources were drawn from (for --verbose and
+	// debugging).
 	Retrieved []retrieval.Result
 }
 

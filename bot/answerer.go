@@ -59,8 +59,9 @@ type Config struct {
 	// MinCloseness). Nil, or an encoder that fails, leaves the gate to
 	// MinRelevance and MinSimilarity.
 	Encoder retrieval.Embedder
-	// TopK is how many passages are retrieved, given to the model and
-	// searched for extractive quotes; 0 means DefaultTopK.
+	// TopK is how many passages are given to the model and searched for
+	// extractive quotes (with a model, chosen from twice as many
+	// retrieved); 0 means DefaultTopK.
 	TopK int
 	// MinRelevance and MinSimilarity are the gate before any model when no
 	// Encoder measured the question (see MinCloseness): it is refused as
@@ -100,6 +101,7 @@ type Answerer struct {
 	encoder      retrieval.Embedder
 	synonyms     *wordnet.Table
 	topK         int
+	searchK      int
 	minRelevance float64
 	minSim       float64
 	minClose     float64
@@ -129,8 +131,10 @@ func New(s Searcher, cfg Config) *Answerer {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.searchK = a.topK
 	if cfg.LLM != nil {
 		a.llm = newChat(*cfg.LLM, a.log)
+		a.searchK = modelDepth * a.topK
 	}
 	return a
 }
@@ -176,23 +180,21 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
-	ans.Query, ans.Retrieved = query, results
+	ans.Query = query
 	ans.KeywordOnly = len(results) > 0 && results[0].KeywordOnly
 
-	cands, j := a.judge(ctx, query, results)
-	j.MinRelevance, j.MinSimilarity, j.MinSupport = a.minRelevance, a.minSim, a.minSupport
-	j.MinCloseness, j.MinAnswerCloseness = a.minClose, a.minAnsClose
-	j.OffCorpus = a.offCorpus(j, cands)
+	read := a.read(ctx, query, results)
+	j := read.j
 	j.Unsupported = !j.OffCorpus && a.llm == nil && !a.supported(j)
-	ans.Judgement = j
+	ans.Retrieved, ans.Judgement = read.passages, j
 	switch {
 	case j.OffCorpus, j.Unsupported:
 		ans.Mode = Extractive // no model is asked
-		refuse(ans, results)
+		refuse(ans, read.passages)
 	case a.llm != nil:
-		a.generate(ctx, ans, q, query, opts, results, cands)
+		a.generate(ctx, ans, q, query, opts, read, results)
 	default:
-		a.extractive(ans, query, results, cands, "")
+		a.extractive(ans, query, read, "")
 	}
 	ans.Timings.Total = time.Since(start)
 	a.log.Info("answered", "id", ans.ID, "mode", ans.Mode, "refused", ans.Refused,
@@ -209,7 +211,7 @@ func (a *Answerer) Answer(ctx context.Context, question string, opts Options) (*
 // alone finds a more relevant best passage (a change of subject). It
 // returns the query whose results it chose.
 func (a *Answerer) retrieve(ctx context.Context, q string, opts Options) (string, []retrieval.Result, error) {
-	so := retrieval.SearchOptions{K: a.topK, ArticleID: opts.ArticleID, Collection: opts.Collection}
+	so := retrieval.SearchOptions{K: a.searchK, ArticleID: opts.ArticleID, Collection: opts.Collection}
 	results, err := a.search.Search(ctx, q, so)
 	if err != nil || len(opts.History) == 0 {
 		return q, results, err
@@ -231,6 +233,65 @@ func best(rs []retrieval.Result) float64 {
 		m = max(m, r.Relevance)
 	}
 	return m
+}
+
+// modelDepth is how many times TopK passages are searched for when a
+// model answers: their sentences are judged and the TopK passages that hold
+// the best go to the model (see narrow), so that it reads the passage that
+// answers even when retrieval ranks it lower. Offline, where the answerer
+// itself decides whether the sentences answer, more passages would answer
+// more unanswerable questions (BENCHMARKS.md).
+const modelDepth = 2
+
+// pool is a set of passages with their sentences judged against a query
+// (best first) and the Judgement, its gate applied.
+type pool struct {
+	passages []retrieval.Result
+	cands    []candidate
+	j        Judgement
+}
+
+// assess judges the sentences of passages against query and applies the
+// gate (Judgement.OffCorpus).
+func (a *Answerer) assess(ctx context.Context, query string, passages []retrieval.Result) pool {
+	cands, j := a.judge(ctx, query, passages)
+	j.MinRelevance, j.MinSimilarity, j.MinSupport = a.minRelevance, a.minSim, a.minSupport
+	j.MinCloseness, j.MinAnswerCloseness = a.minClose, a.minAnsClose
+	j.OffCorpus = a.offCorpus(j, cands)
+	return pool{passages: passages, cands: cands, j: j}
+}
+
+// read assesses the passages the answer is drawn from: all of results
+// offline (TopK); with a model, the TopK of the deeper search that hold
+// its best sentences (see narrow), assessed on their own so that the
+// Judgement describes what the model reads.
+func (a *Answerer) read(ctx context.Context, query string, results []retrieval.Result) pool {
+	if len(results) <= a.topK {
+		return a.assess(ctx, query, results)
+	}
+	cands, _ := a.judge(ctx, query, results)
+	return a.assess(ctx, query, narrow(results, cands, a.topK))
+}
+
+// narrow returns the k passages that hold the best of the judged
+// sentences cands (best first), in that order, filled up in retrieval's
+// order.
+func narrow(passages []retrieval.Result, cands []candidate, k int) []retrieval.Result {
+	kept := make([]retrieval.Result, 0, k)
+	taken := make([]bool, len(passages))
+	keep := func(p int) {
+		if !taken[p] && len(kept) < k {
+			taken[p] = true
+			kept = append(kept, passages[p])
+		}
+	}
+	for _, c := range cands {
+		keep(c.p)
+	}
+	for p := range passages {
+		keep(p)
+	}
+	return kept
 }
 
 // offCorpus applies the gate described at Config.MinCloseness, or without
@@ -282,33 +343,38 @@ func refuse(ans *Answer, results []retrieval.Result) {
 const RefusalText = "The articles do not cover this."
 
 // fallback answers extractively when the model could not, with note
-// saying why; a question the offline bar would refuse is refused (keeping
-// the note), so that a failing model never shows quotes offline mode
-// would not.
-func (a *Answerer) fallback(ans *Answer, query string, results []retrieval.Result, cands []candidate, note string) {
-	if !a.supported(ans.Judgement) {
-		ans.Judgement.Unsupported = true
+// saying why, as offline mode would from the same retrieval: from the
+// first TopK of retrieved, refusing what its bars refuse (keeping the
+// note), so that a failing model never shows quotes offline mode would
+// not. It finishes even if ctx is done, as Answer promises.
+func (a *Answerer) fallback(ctx context.Context, ans *Answer, query string, retrieved []retrieval.Result, note string) {
+	p := a.assess(context.WithoutCancel(ctx), query, retrieved[:min(a.topK, len(retrieved))])
+	p.j.Unsupported = !p.j.OffCorpus && !a.supported(p.j)
+	ans.Retrieved, ans.Judgement = p.passages, p.j
+	if p.j.OffCorpus || p.j.Unsupported {
 		ans.Mode, ans.Note = Extractive, note
-		refuse(ans, results)
+		refuse(ans, p.passages)
 		return
 	}
-	a.extractive(ans, query, results, cands, note)
+	a.extractive(ans, query, p, note)
 }
 
-// extractive fills ans with the extractive answer to query from its judged
-// sentences; note says why, when it replaces a generated one.
-func (a *Answerer) extractive(ans *Answer, query string, results []retrieval.Result, cands []candidate, note string) {
+// extractive fills ans with the extractive answer to query from the
+// judged sentences of p; note says why, when it replaces a generated one.
+func (a *Answerer) extractive(ans *Answer, query string, p pool, note string) {
 	t := time.Now()
 	ans.Mode = Extractive
 	ans.Note = note
-	ans.Body, ans.Sources = extract(query, cands, results)
+	ans.Body, ans.Sources = extract(query, p.cands, p.passages)
 	ans.Timings.Verify += time.Since(t)
 }
 
-// generate asks the model, verifies its reply and fills ans, falling back
-// to the extractive answer for query (the retrieval query) when the model
-// fails or nothing it says can be verified.
-func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query string, opts Options, results []retrieval.Result, cands []candidate) {
+// generate asks the model about the passages read, verifies its reply and
+// fills ans, falling back to the extractive answer for query (the
+// retrieval query) from retrieved when the model fails or nothing it says
+// can be verified.
+func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query string, opts Options, read pool, retrieved []retrieval.Result) {
+	results := read.passages
 	var onText func(string)
 	if opts.OnDelta != nil {
 		last := ""
@@ -326,18 +392,18 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Timings.LLM = time.Since(t)
 	if err != nil {
 		a.log.Warn("language model failed; answering extractively", "id", ans.ID, "err", err)
-		a.fallback(ans, query, results, cands, fallbackNote(err))
+		a.fallback(ctx, ans, query, retrieved, fallbackNote(err))
 		return
 	}
 	r, err := parseReply(content)
 	if err != nil {
 		a.log.Warn("unusable language model reply; answering extractively", "id", ans.ID, "err", err)
-		a.fallback(ans, query, results, cands, fallbackNote(err))
+		a.fallback(ctx, ans, query, retrieved, fallbackNote(err))
 		return
 	}
 	if !r.Answerable && contradicts(r, results) {
 		a.log.Info("the language model refused but gave an answer found in the passages; answering extractively", "id", ans.ID)
-		a.fallback(ans, query, results, cands, fallbackNote(errContradiction))
+		a.fallback(ctx, ans, query, retrieved, fallbackNote(errContradiction))
 		return
 	}
 	ans.Mode = Generated
@@ -350,7 +416,7 @@ func (a *Answerer) generate(ctx context.Context, ans *Answer, question, query st
 	ans.Timings.Verify = time.Since(t)
 	ans.Check = v.check
 	if !v.supported {
-		a.fallback(ans, query, results, cands, fallbackNote(errUnverified))
+		a.fallback(ctx, ans, query, retrieved, fallbackNote(errUnverified))
 		return
 	}
 	ans.Body, ans.Sources = v.body, v.sources

@@ -147,9 +147,9 @@ func (a *Answerer) closeness(ctx context.Context, question string, cands []candi
 		}
 		return -1
 	}
-	best := 0.0 // a negative cosine is as far as none
-	for i, v := range vecs[1:] {
-		cos := float64(dot(vecs[0], v))
+	best := 0.0
+	for i, v := range vecs[1:] { // a negative cosine is as far as none
+		cos := max(float64(dot(vecs[0], v)), 0)
 		best = max(best, cos)
 		cands[i].score += closeWeight * cos
 	}

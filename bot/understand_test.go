@@ -369,3 +369,117 @@ func TestClosenessSeparates(t *testing.T) {
 		}
 	}
 }
+
+// TestModelReadsTheAnsweringPassage checks that with a model the passages
+// it reads are those holding the best sentences of a deeper search: a
+// passage that retrieval ranks below TopK but that answers the question is
+// sent, in place of one ranked above it, and still only TopK are sent.
+func TestModelReadsTheAnsweringPassage(t *testing.T) {
+	rs := seventhAnswers()
+	answering := rs[len(rs)-1].Paragraph.Text
+	filler := make([]string, len(rs)-1)
+	for i, r := range rs[:len(rs)-1] {
+		filler[i] = r.Paragraph.Text
+	}
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+		return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
+	})
+	for _, j := range judges(t) {
+		t.Run(j.name, func(t *testing.T) {
+			cfg := j.cfg
+			cfg.LLM = &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}
+			before := len(srv.Chat.Requests())
+			ans, err := bot.New(&fixedSearcher{results: rs}, cfg).Answer(context.Background(), "how much of israel's oil comes from azerbaijan", bot.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := srv.Chat.Requests()
+			if len(reqs) != before+1 {
+				t.Fatalf("the model was asked %d times (judgement %+v)", len(reqs)-before, ans.Judgement)
+			}
+			var sent strings.Builder
+			for _, m := range reqs[len(reqs)-1].Messages {
+				sent.WriteString(m.Content)
+			}
+			if !strings.Contains(sent.String(), answering) {
+				t.Errorf("the model did not read the answering passage, ranked 7th by retrieval")
+			}
+			read := 0
+			for _, f := range filler {
+				if strings.Contains(sent.String(), f) {
+					read++
+				}
+			}
+			if read != bot.DefaultTopK-1 {
+				t.Errorf("the model read %d other passages, want %d", read, bot.DefaultTopK-1)
+			}
+			if len(ans.Retrieved) != bot.DefaultTopK || ans.Retrieved[0].Paragraph.Text != answering {
+				t.Errorf("Retrieved = %d passages, first %q; want %d, the answering one first", len(ans.Retrieved), ans.Retrieved[0].Paragraph.Text, bot.DefaultTopK)
+			}
+		})
+	}
+}
+
+// TestFallbackAnswersAsOffline checks that when the model fails, the
+// answer is the one offline mode gives from the same retrieval, though the
+// model was given passages from a deeper search.
+func TestFallbackAnswersAsOffline(t *testing.T) {
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response { return openaifake.Error(400, "no") })
+	searchers := map[string]*fixedSearcher{"shipped article": nil, "an answer ranked 7th": {results: seventhAnswers()}}
+	questions := append([]string{"how much of israel's oil comes from azerbaijan"}, paraphrased...)
+	for _, j := range judges(t) {
+		for name, s := range searchers {
+			t.Run(j.name+"/"+name, func(t *testing.T) {
+				var search bot.Searcher = shippedIndex(t)
+				if s != nil {
+					search = s
+				}
+				offline := bot.New(search, j.cfg)
+				cfg := j.cfg
+				cfg.LLM = &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}
+				failing := bot.New(search, cfg)
+				for _, q := range questions {
+					want, err := offline.Answer(context.Background(), q, bot.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := failing.Answer(context.Background(), q, bot.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.Refused != want.Refused || got.Text() != want.Text() {
+						t.Errorf("%q with a failing model (asked %v): %q; offline: %q", q, got.Asked, got.Text(), want.Text())
+					}
+				}
+			})
+		}
+	}
+}
+
+// seventhAnswers are seven passages of which only the last, ranked below
+// DefaultTopK by retrieval, answers how much of Israel's oil comes from
+// Azerbaijan.
+func seventhAnswers() []retrieval.Result {
+	texts := []string{
+		"The weather in the capital was mild all week.",
+		"A new museum opened near the old town square.",
+		"The national football team lost its friendly match.",
+		"Tourism grew after the new airport terminal opened.",
+		"A film festival drew visitors from many countries.",
+		"The railway line to the coast was repaired.",
+		"Azerbaijan supplies about 60% of the oil that Israel needs.",
+	}
+	var rs []retrieval.Result
+	for i, text := range texts {
+		rel := 0.3
+		if i == len(texts)-1 {
+			rel = 0.2
+		}
+		rs = append(rs, retrieval.Result{Article: article, Paragraph: corpus.Paragraph{ID: fmt.Sprintf("a#%d", i+1), ArticleID: article.ID, N: i + 1, Text: text}, Relevance: rel})
+	}
+	return rs
+}

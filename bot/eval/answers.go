@@ -51,6 +51,11 @@ type AnswersReport struct {
 	// questions there were.
 	AnswerInQuote float64
 	WithAnswers   int
+	// AnswerInPassages is the share of those questions for which one of
+	// the passages the answer drew on (Answer.Retrieved: with a model,
+	// what it read) contains a gold answer, refused or not: what a model
+	// could have quoted.
+	AnswerInPassages float64
 	// EvidenceInQuote is the same for questions with an evidence string:
 	// the share where a shown quote contains it. WithEvidence counts them.
 	EvidenceInQuote float64
@@ -127,6 +132,7 @@ type answerScore struct {
 	answerable, refused, offCorpus, asked bool
 
 	withAnswers, answerInQuote    bool
+	answerInPassages              bool
 	withEvidence, evidenceInQuote bool
 	withGold, goldCited           bool
 	citations, citedGold          int // sources, and how many are a gold passage
@@ -155,6 +161,11 @@ func scoreAnswer(q Question, ans *bot.Answer, lookup func(id string) (corpus.Par
 	if len(q.Answers) > 0 {
 		s.withAnswers = true
 		s.answerInQuote = slices.ContainsFunc(q.Answers, func(g string) bool { return anyContains(shown, g) })
+		read := make([]string, len(ans.Retrieved))
+		for i, r := range ans.Retrieved {
+			read[i] = corpus.FoldString(r.Paragraph.Text)
+		}
+		s.answerInPassages = slices.ContainsFunc(q.Answers, func(g string) bool { return anyContains(read, g) })
 	}
 	if q.Evidence != "" {
 		s.withEvidence = true
@@ -215,11 +226,11 @@ type answersTally struct {
 	rep             AnswersReport
 	total, overhead []time.Duration
 
-	exact, inQuote, withEvidence           int
-	refusedAnswerable, refusedUnanswerable int
-	refusedOffCorpus                       int
-	askedAnswerable, askedOffCorpus        int
-	goldQuestions, goldCited, citedGold    int
+	exact, inQuote, inPassages, withEvidence int
+	refusedAnswerable, refusedUnanswerable   int
+	refusedOffCorpus                         int
+	askedAnswerable, askedOffCorpus          int
+	goldQuestions, goldCited, citedGold      int
 }
 
 // add counts one answer's score.
@@ -248,6 +259,7 @@ func (t *answersTally) add(s answerScore) {
 	t.askedAnswerable += b2i(s.asked)
 	rep.WithAnswers += b2i(s.withAnswers)
 	t.inQuote += b2i(s.answerInQuote)
+	t.inPassages += b2i(s.answerInPassages)
 	rep.WithEvidence += b2i(s.withEvidence)
 	t.withEvidence += b2i(s.evidenceInQuote)
 	t.goldQuestions += b2i(s.withGold)
@@ -262,6 +274,7 @@ func (t *answersTally) report() AnswersReport {
 	rep := t.rep
 	rep.QuoteExactness = share(t.exact, rep.Quotes)
 	rep.AnswerInQuote = share(t.inQuote, rep.WithAnswers)
+	rep.AnswerInPassages = share(t.inPassages, rep.WithAnswers)
 	rep.EvidenceInQuote = share(t.withEvidence, rep.WithEvidence)
 	rep.CitationPrecision = share(t.citedGold, rep.Citations)
 	rep.GoldCited = share(t.goldCited, t.goldQuestions)

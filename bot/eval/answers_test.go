@@ -52,7 +52,7 @@ func TestAnswersExtractive(t *testing.T) {
 		rep.Generated != 0 || rep.Fallbacks != 0 || rep.Quotes == 0 {
 		t.Errorf("counts %+v", rep)
 	}
-	if rep.QuoteExactness != 1 || rep.AnswerInQuote != 1 || rep.EvidenceInQuote != 1 || rep.GoldCited != 1 ||
+	if rep.QuoteExactness != 1 || rep.AnswerInQuote != 1 || rep.AnswerInPassages != 1 || rep.EvidenceInQuote != 1 || rep.GoldCited != 1 ||
 		rep.RefusalAccuracy != 1 || rep.FalseRefusals != 0 {
 		t.Errorf("shares %+v", rep)
 	}
@@ -273,4 +273,30 @@ func BenchmarkAnswerOverhead(b *testing.B) {
 	b.ReportMetric(float64(percentile(overhead, 50).Microseconds())/1000, "overhead-p50-ms")
 	b.ReportMetric(float64(percentile(overhead, 95).Microseconds())/1000, "overhead-p95-ms")
 	b.ReportMetric(float64(percentile(retrieval, 50).Microseconds())/1000, "retrieval-p50-ms")
+}
+
+// TestAnswerInPassages checks that a gold answer in the passages read
+// counts as in the passages whether or not a quote shows it.
+func TestAnswerInPassages(t *testing.T) {
+	q := Question{ID: "oil", Answers: []string{"about 60%"}, Answerable: true}
+	read := []retrieval.Result{{Paragraph: corpus.Paragraph{ID: "a#1", Text: "Azerbaijan supplies about 60% of oil resources."}}}
+	other := []retrieval.Result{{Paragraph: corpus.Paragraph{ID: "a#2", Text: "Baku is the capital of Azerbaijan."}}}
+	tests := []struct {
+		name            string
+		ans             *bot.Answer
+		inQuote, inRead bool
+	}{
+		{"refused, answer read", &bot.Answer{Refused: true, Retrieved: read}, false, true},
+		{"refused, answer not read", &bot.Answer{Refused: true, Retrieved: other}, false, false},
+		{"answer quoted", &bot.Answer{Retrieved: read, Sources: []bot.Source{{N: 1, Paragraph: read[0].Paragraph,
+			Quotes: []bot.Quote{{Text: "Azerbaijan supplies about 60% of oil resources."}}}}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := scoreAnswer(q, tt.ans, nil)
+			if s.answerInQuote != tt.inQuote || s.answerInPassages != tt.inRead {
+				t.Errorf("in quote %v, in passages %v; want %v, %v", s.answerInQuote, s.answerInPassages, tt.inQuote, tt.inRead)
+			}
+		})
+	}
 }

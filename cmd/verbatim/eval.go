@@ -215,6 +215,7 @@ func printAnswersReport(a *app, r eval.AnswersReport) {
 		r.Questions, r.Answerable, r.Unanswerable, r.Generated, r.Fallbacks)
 	fmt.Fprintf(w, "quote exactness     %.3f  (%d quotes shown)\n", r.QuoteExactness, r.Quotes)
 	fmt.Fprintf(w, "answer in quote     %.3f  (%d questions with gold answers)\n", r.AnswerInQuote, r.WithAnswers)
+	fmt.Fprintf(w, "answer in passages  %.3f  (of the same: one of the passages answered from holds it; with a model, those it read)\n", r.AnswerInPassages)
 	if r.WithEvidence > 0 {
 		fmt.Fprintf(w, "evidence in quote   %.3f  (%d questions with evidence)\n", r.EvidenceInQuote, r.WithEvidence)
 	}

@@ -84,10 +84,11 @@ func shownInBody(body []bot.Segment, n int, span corpus.Span) bool {
 	return false
 }
 
-// printDetails writes what --verbose adds: the retrieved passages with
-// their scores, the mode, verification counts and timings.
+// printDetails writes what --verbose adds: the passages the answer drew
+// on with their retrieval rank and scores, the mode, verification counts
+// and timings.
 func printDetails(w io.Writer, ans *bot.Answer) {
-	fmt.Fprintf(w, "\n--\nretrieved for %q:\n", ans.Query)
+	fmt.Fprintf(w, "\n--\nread, of those retrieved for %q:\n", ans.Query)
 	for _, r := range ans.Retrieved {
 		fmt.Fprintf(w, "  %d. %s  relevance %.2f · bm25 %.2f · cosine %.3f\n", r.Rank, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector)
 	}
