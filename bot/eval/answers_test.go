@@ -239,6 +239,66 @@ func BenchmarkSQuADAnswers(b *testing.B) {
 	b.ReportMetric(float64(rep.OverheadP50.Microseconds())/1000, "overhead-p50-ms")
 }
 
+// BenchmarkModelPassages reports how often the gold answer is in the
+// passages answered from: offline (retrieval's TopK) and with a model,
+// which reads the TopK passages holding the best sentences of twice as
+// many (a fake that refuses every question, so that each answer keeps the
+// passages the model read), with the default judges (the static table and
+// the sentence encoder). Over every 5th SQuAD dev question, and the
+// natural set's answerable questions of each corpus and split; run it
+// once: -bench ModelPassages -benchtime 1x.
+func BenchmarkModelPassages(b *testing.B) {
+	b.Run("squad-dev", func(b *testing.B) {
+		qs, ix := squad(b)
+		var sample []Question
+		for i := 0; i < len(qs); i += 5 {
+			sample = append(sample, qs[i])
+		}
+		benchmarkModelPassages(b, ix, sample)
+	})
+	natural, err := LoadQuestions(filepath.Join("testdata", "natural", "natural.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	corpora := []struct{ name, articles string }{{"shipped", ""}, {"squad-dev", "squad-dev/articles.jsonl"}, {"bbc", "bbc/articles.jsonl"}}
+	for _, c := range corpora {
+		b.Run("natural/"+c.name, func(b *testing.B) {
+			ix := shippedIndex(b)
+			if c.articles != "" {
+				ix = indexOf(b, loadJSONL(b, evaldata.Dir(b), c.articles))
+			}
+			for _, split := range []string{"tune", "test"} {
+				b.Run(split, func(b *testing.B) { benchmarkModelPassages(b, ix, Filter(natural, []string{c.name}, split)) })
+			}
+		})
+	}
+}
+
+func benchmarkModelPassages(b *testing.B, ix *retrieval.Index, qs []Question) {
+	srv := openaifake.New()
+	defer srv.Close()
+	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+		return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
+	})
+	cfg := bot.Config{Meaning: retrievaltest.Meaning(b), Encoder: retrievaltest.Encoder(b)}
+	withModel := cfg
+	withModel.LLM = &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}
+	var offline, model AnswersReport
+	for b.Loop() {
+		var err error
+		if offline, err = Answers(context.Background(), bot.New(ix, cfg), qs, AnswersOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		if model, err = Answers(context.Background(), bot.New(ix, withModel), qs, AnswersOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(offline.WithAnswers), "questions")
+	b.ReportMetric(offline.AnswerInPassages, "offline-in-passages")
+	b.ReportMetric(model.AnswerInPassages, "model-in-passages")
+	b.ReportMetric(model.AskedAnswerable, "model-asked")
+}
+
 // BenchmarkAnswerOverhead measures the time an extractive answer spends
 // outside retrieval (sentence scoring, quoting, refusal rule) over SQuAD
 // dev plus BBC News (about 12.6k paragraphs), cycling through the SQuAD
