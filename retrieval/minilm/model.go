@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/verbatim-bot/verbatim/retrieval/internal/binread"
 )
 
 // modelMagic opens every file written by scripts/distill/minilm.py.
@@ -36,37 +38,37 @@ type tensor struct {
 // tensors' data is not copied.
 func parseFile(bin string) (string, config, map[string]tensor, error) {
 	var c config
-	r := reader{s: bin}
-	if r.next(len(modelMagic)) != modelMagic {
+	r := binread.New(bin)
+	if r.Next(len(modelMagic)) != modelMagic {
 		return "", c, nil, errors.New("bad magic")
 	}
-	name := r.name()
-	c.vocab, c.hidden, c.layers = r.int(), r.int(), r.int()
-	c.heads, c.ffn, c.positions = r.int(), r.int(), r.int()
-	c.eps = math.Float32frombits(r.uint32())
-	count := r.int()
-	if r.err != nil {
-		return "", c, nil, fmt.Errorf("header: %w", r.err)
+	name := r.Name(maxNameLen)
+	c.vocab, c.hidden, c.layers = r.Int(), r.Int(), r.Int()
+	c.heads, c.ffn, c.positions = r.Int(), r.Int(), r.Int()
+	c.eps = math.Float32frombits(r.Uint32())
+	count := r.Int()
+	if r.Err() != nil {
+		return "", c, nil, fmt.Errorf("header: %w", r.Err())
 	}
 	ts := make(map[string]tensor, count)
 	for range count {
-		tn := r.name()
-		t := tensor{kind: r.int(), rows: r.int(), cols: r.int()}
+		tn := r.Name(maxNameLen)
+		t := tensor{kind: r.Int(), rows: r.Int(), cols: r.Int()}
 		if t.kind != kindF32 {
-			t.group = r.int()
+			t.group = r.Int()
 		}
 		size, err := t.size()
 		if err != nil {
 			return "", c, nil, fmt.Errorf("tensor %q: %w", tn, err)
 		}
-		t.data = r.next(size)
-		if r.err != nil {
-			return "", c, nil, fmt.Errorf("tensor %q: %w", tn, r.err)
+		t.data = r.Next(size)
+		if r.Err() != nil {
+			return "", c, nil, fmt.Errorf("tensor %q: %w", tn, r.Err())
 		}
 		ts[tn] = t
 	}
-	if len(r.s) != 0 {
-		return "", c, nil, fmt.Errorf("%d bytes after the last tensor", len(r.s))
+	if n := len(r.Rest()); n != 0 {
+		return "", c, nil, fmt.Errorf("%d bytes after the last tensor", n)
 	}
 	return name, c, ts, nil
 }
@@ -99,7 +101,7 @@ func (t tensor) row(dst []float32, i int) {
 	if t.kind == kindF32 {
 		b := t.data[4*i*t.cols:]
 		for j := range dst {
-			dst[j] = math.Float32frombits(le32(b[4*j:]))
+			dst[j] = math.Float32frombits(binread.Le32(b[4*j:]))
 		}
 		return
 	}
@@ -156,51 +158,4 @@ func f16(h uint16) float32 {
 		return -v
 	}
 	return v
-}
-
-func le32(b string) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-// reader consumes a string from the front; its first failure sticks.
-type reader struct {
-	s   string
-	err error
-}
-
-func (r *reader) next(n int) string {
-	if r.err != nil {
-		return ""
-	}
-	if n < 0 || n > len(r.s) {
-		r.err = errors.New("truncated")
-		return ""
-	}
-	head := r.s[:n]
-	r.s = r.s[n:]
-	return head
-}
-
-func (r *reader) uint32() uint32 {
-	b := r.next(4)
-	if len(b) < 4 {
-		return 0
-	}
-	return le32(b)
-}
-
-func (r *reader) int() int {
-	v := r.uint32()
-	if v > math.MaxInt32 {
-		r.err = errors.New("value out of range")
-	}
-	return int(v)
-}
-
-func (r *reader) name() string {
-	n := r.int()
-	if r.err == nil && (n == 0 || n > maxNameLen) {
-		r.err = fmt.Errorf("bad name length %d", n)
-	}
-	return r.next(n)
 }
