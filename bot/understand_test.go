@@ -429,15 +429,18 @@ func TestFallbackAnswersAsOffline(t *testing.T) {
 	srv := openaifake.New()
 	defer srv.Close()
 	srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response { return openaifake.Error(400, "no") })
-	searchers := map[string]*fixedSearcher{"shipped article": nil, "an answer ranked 7th": {results: seventhAnswers()}}
+	searchers := []struct {
+		name string
+		s    func(*testing.T) bot.Searcher
+	}{
+		{"shipped article", func(t *testing.T) bot.Searcher { return shippedIndex(t) }},
+		{"an answer ranked 7th", func(*testing.T) bot.Searcher { return &fixedSearcher{results: seventhAnswers()} }},
+	}
 	questions := append([]string{"how much of israel's oil comes from azerbaijan"}, paraphrased...)
 	for _, j := range judges(t) {
-		for name, s := range searchers {
-			t.Run(j.name+"/"+name, func(t *testing.T) {
-				var search bot.Searcher = shippedIndex(t)
-				if s != nil {
-					search = s
-				}
+		for _, ss := range searchers {
+			t.Run(j.name+"/"+ss.name, func(t *testing.T) {
+				search := ss.s(t)
 				offline := bot.New(search, j.cfg)
 				cfg := j.cfg
 				cfg.LLM = &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}
