@@ -42,6 +42,15 @@ type Config struct {
 	// reciprocal-rank fusion, relative to the keyword ranking's 1; 0 picks
 	// a default for the embedder (0.1 for the LocalEmbedder, 1 otherwise).
 	VectorWeight float64
+	// SentenceEncoder, if set, encodes every sentence of a corpus of at
+	// most MaxSentences sentences (0 means DefaultMaxSentences) at Load,
+	// and Search ranks passages also by their sentence nearest the query,
+	// fused with weight SentenceWeight (0 means DefaultSentenceWeight).
+	// A sentence transformer (the minilm encoder) finds the passage that
+	// answers a paraphrase, which a paragraph's one vector often misses.
+	SentenceEncoder Embedder
+	MaxSentences    int
+	SentenceWeight  float64
 }
 
 // DefaultQueryTimeout is Config.QueryTimeout's default: a question waits
@@ -56,12 +65,19 @@ const embedBatch = 256
 // and with Load: each query reads one immutable snapshot, and Load swaps in
 // a complete new snapshot atomically.
 type Index struct {
-	emb     Embedder
-	dir     string
-	log     *slog.Logger
-	workers int
-	fusion  fusion
-	queryTO time.Duration // Config.QueryTimeout
+	emb      Embedder
+	dir      string
+	log      *slog.Logger
+	workers  int
+	fusion   fusion
+	queryTO  time.Duration // Config.QueryTimeout
+	enc      Embedder      // Config.SentenceEncoder
+	maxSents int
+
+	// sentCache holds the sentence encoder's vectors; nil until the first
+	// Load that needs it, then guarded by loading like cache.
+	sentCache *vectorCache
+	sentDirty bool
 
 	snap atomic.Pointer[snapshot]
 
@@ -91,12 +107,17 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		return nil, err
 	}
 	ix := &Index{
-		emb:     cfg.Embedder,
-		dir:     cfg.Dir,
-		log:     cfg.Logger,
-		workers: cfg.EmbedConcurrency,
-		fusion:  fusionFor(cfg.Embedder, cfg.VectorWeight),
-		queryTO: cfg.QueryTimeout,
+		emb:      cfg.Embedder,
+		dir:      cfg.Dir,
+		log:      cfg.Logger,
+		workers:  cfg.EmbedConcurrency,
+		fusion:   fusionFor(cfg.Embedder, cfg.VectorWeight, cfg.SentenceWeight),
+		queryTO:  cfg.QueryTimeout,
+		enc:      cfg.SentenceEncoder,
+		maxSents: cfg.MaxSentences,
+	}
+	if ix.maxSents <= 0 {
+		ix.maxSents = DefaultMaxSentences
 	}
 	if ix.queryTO <= 0 {
 		ix.queryTO = DefaultQueryTimeout
@@ -194,11 +215,16 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 	case <-ctx.Done():
 		return Stats{}, fmt.Errorf("retrieval: load: %w", ctx.Err())
 	}
+	prev := ix.snap.Load()
 	snap, stats, err := ix.build(ctx, c, progress)
+	if err == nil {
+		err = ix.embedSentences(ctx, snap, prev, &stats)
+	}
 	if err != nil {
 		return stats, fmt.Errorf("retrieval: load: %w", err)
 	}
 	ix.snap.Store(snap)
+	ix.saveSentences()
 	ix.keepOnly(snap)
 	if ix.last == nil || stats.Added+stats.Changed+stats.Removed > 0 {
 		ix.last = manifestOf(snap)
@@ -260,6 +286,7 @@ type snapshot struct {
 	keys  []contentKey
 	vecs  [][]float32      // normalised; nil for a passage with no vector
 	byPID map[string]int32 // paragraph ID → passage
+	sents *sentenceVectors // nil without a sentence encoder, or for a corpus too large
 
 	vec    vectorIndex
 	kw     *bm25

@@ -67,6 +67,10 @@ type Result struct {
 	// embedding server failed) and the passage was ranked by the keyword
 	// index alone.
 	KeywordOnly bool
+	// Sentences holds the cosine, by the sentence encoder, of the query
+	// with each sentence of the paragraph, in corpus.Sentences order; nil
+	// when the index has no sentence vectors (see Config.SentenceEncoder).
+	Sentences []float32
 }
 
 // QuoteOptions tune Index.Quote.
@@ -94,16 +98,18 @@ type QuoteHit struct {
 // Stats reports what a Load did. Added, Changed and Removed compare with
 // the corpus loaded before, in this process or (with a Dir) the last one.
 type Stats struct {
-	Articles   int              // articles now served
-	Paragraphs int              // paragraphs now served
-	Added      int              // paragraphs new since the previous load
-	Changed    int              // paragraphs whose text changed
-	Removed    int              // paragraphs gone since the previous load
-	Cached     int              // vectors taken from the embedding cache
-	Embedded   int              // texts embedded
-	Unembedded int              // texts the embedder refused as bad input: found by keywords only
-	Skipped    []corpus.Skipped // sources the corpus load passed over, with reasons
-	LeftOut    []corpus.Skipped // what the corpus limits kept out, with reasons
-	Fragments  int              // source paragraphs too short to index
-	Duration   time.Duration    // the whole Load
+	Articles         int              // articles now served
+	Paragraphs       int              // paragraphs now served
+	Added            int              // paragraphs new since the previous load
+	Changed          int              // paragraphs whose text changed
+	Removed          int              // paragraphs gone since the previous load
+	Cached           int              // vectors taken from the embedding cache
+	Embedded         int              // texts embedded
+	Unembedded       int              // texts the embedder refused as bad input: found by keywords only
+	Sentences        int              // sentences with a vector of the sentence encoder
+	SentencesEncoded int              // sentences encoded (not cached)
+	Skipped          []corpus.Skipped // sources the corpus load passed over, with reasons
+	LeftOut          []corpus.Skipped // what the corpus limits kept out, with reasons
+	Fragments        int              // source paragraphs too short to index
+	Duration         time.Duration    // the whole Load
 }

@@ -28,6 +28,9 @@ type fusion struct {
 	// scattered.
 	Rerank   int
 	Sentence float64
+	// Nearest weighs the ranking of passages by their sentence nearest the
+	// query (see Config.SentenceEncoder).
+	Nearest float64
 }
 
 // rerankDepth and sentenceWeight reorder the offline embedder's best fused
@@ -37,6 +40,11 @@ const (
 	rerankDepth    = 20
 	sentenceWeight = 0.2
 )
+
+// DefaultSentenceWeight is Config.SentenceWeight's default, calibrated
+// with the minilm encoder and the offline embedder on the natural tuning
+// questions (BENCHMARKS.md, "Passages by their nearest sentence").
+const DefaultSentenceWeight = 0.3
 
 // apiFusionWeight is the vector weight for other (API) embedders, at
 // K 60: with real all-MiniLM-L6-v2 embeddings 0.3 ranked better than equal
@@ -57,9 +65,11 @@ const (
 // BENCHMARKS.md, "Calibration"). Other (API) embedders are fused at K = 60
 // with apiFusionWeight. Only the offline default reorders its best
 // candidates by sentence evidence, the weight being calibrated at its K.
-// vectorWeight > 0 overrides the weight.
-func fusionFor(emb Embedder, vectorWeight float64) fusion {
-	f := fusion{K: 60, Vector: apiFusionWeight, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5}
+// vectorWeight > 0 overrides the weight; nearestWeight > 0 that of the
+// sentence encoder's ranking, when there is one.
+func fusionFor(emb Embedder, vectorWeight, nearestWeight float64) fusion {
+	f := fusion{K: 60, Vector: apiFusionWeight, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5,
+		Nearest: cmp.Or(nearestWeight, DefaultSentenceWeight)}
 	switch emb.(type) {
 	case *LocalEmbedder:
 		f.K, f.Vector = 5, 0.1
@@ -149,6 +159,10 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	if err != nil {
 		return nil, err
 	}
+	nearRank, cos, err := ix.sentenceRanking(ctx, s, query, lo, hi, depth)
+	if err != nil {
+		return nil, err
+	}
 
 	qterms := Terms(query)
 	qs := s.kw.lookup(qterms)
@@ -168,12 +182,15 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 		slices.SortStableFunc(kwRank, func(a, b int32) int { return cmp.Compare(boosted[b], boosted[a]) })
 	}
 
-	fused := make(map[int32]float64, len(vecRank)+len(kwRank))
+	fused := make(map[int32]float64, len(vecRank)+len(kwRank)+len(nearRank))
 	for r, d := range vecRank {
 		fused[d] += f.Vector / (f.K + float64(r+1))
 	}
 	for r, d := range kwRank {
 		fused[d] += f.Keyword / (f.K + float64(r+1))
+	}
+	for r, d := range nearRank {
+		fused[d] += f.Nearest / (f.K + float64(r+1))
 	}
 	order := make([]int32, 0, len(fused))
 	for d := range fused {
@@ -200,6 +217,9 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 		}
 		if qv != nil && s.vecs[d] != nil {
 			out[i].Vector = float64(dot(qv, s.vecs[d]))
+		}
+		if cos != nil {
+			out[i].Sentences = cos[d-lo]
 		}
 	}
 	return out, nil

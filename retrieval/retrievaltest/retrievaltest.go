@@ -1,6 +1,6 @@
 // Package retrievaltest builds, for tests, what the CLI builds by default:
 // the offline embedder, the static meaning model, the sentence encoder, and
-// an in-memory index.
+// an in-memory index reading with both.
 package retrievaltest
 
 import (
@@ -44,11 +44,19 @@ func Encoder(tb testing.TB) retrieval.Embedder {
 	return e
 }
 
-// Index returns an in-memory index of c with the offline embedder.
+// Index returns an in-memory index of c with the offline embedder and, as
+// the CLI has by default, the sentence encoder.
 func Index(tb testing.TB, c *corpus.Corpus) *retrieval.Index {
 	tb.Helper()
+	return IndexWith(tb, c, Encoder(tb))
+}
+
+// IndexWith returns an in-memory index of c with the offline embedder and
+// the sentence encoder enc; nil for none, as with SENTENCE_ENCODER=off.
+func IndexWith(tb testing.TB, c *corpus.Corpus, enc retrieval.Embedder) *retrieval.Index {
+	tb.Helper()
 	ctx := context.Background()
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: Offline(tb)})
+	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: Offline(tb), SentenceEncoder: enc})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -58,12 +66,18 @@ func Index(tb testing.TB, c *corpus.Corpus) *retrieval.Index {
 	return ix
 }
 
-// Shipped returns an in-memory index of the articles shipped in the binary.
+// Shipped returns Index of the articles shipped in the binary.
 func Shipped(tb testing.TB) *retrieval.Index {
+	tb.Helper()
+	return ShippedWith(tb, Encoder(tb))
+}
+
+// ShippedWith returns IndexWith of the articles shipped in the binary.
+func ShippedWith(tb testing.TB, enc retrieval.Embedder) *retrieval.Index {
 	tb.Helper()
 	c, err := corpus.Load(context.Background(), corpus.Default(), corpus.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Index(tb, c)
+	return IndexWith(tb, c, enc)
 }

@@ -1,0 +1,237 @@
+package retrieval
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"time"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+// DefaultMaxSentences is Config.MaxSentences's default: a corpus of up to
+// this many sentences is read sentence by sentence by the encoder.
+const DefaultMaxSentences = 5000
+
+// sentenceCacheModel prefixes the encoder's model name in the name of the
+// sentence cache file, which then never names the passages' cache.
+const sentenceCacheModel = "sentences-"
+
+// sentenceBatch is how many sentences one Embed call of a load receives.
+const sentenceBatch = 64
+
+// sentenceVectors holds the sentence encoder's vector of every sentence of
+// a snapshot's passages, in corpus.Sentences order, so that Search can
+// rank passages by their sentence nearest the query.
+type sentenceVectors struct {
+	model string
+	first []int32 // sentences of passage i: first[i] to first[i+1]-1
+	vecs  [][]float32
+}
+
+// sentenceKey is a sentence's SHA-256 content hash.
+func sentenceKey(s string) contentKey { return sha256.Sum256([]byte(s)) }
+
+// passageSentences returns the sentences of p, as Search and the answerer
+// split them.
+func passageSentences(p *corpus.Paragraph) []string {
+	spans := corpus.Sentences(p.Text)
+	out := make([]string, len(spans))
+	for i, sp := range spans {
+		out[i] = p.Text[sp.Start:sp.End]
+	}
+	return out
+}
+
+// embedSentences gives s the encoder's vectors of its sentences, encoding
+// those the sentence cache lacks, when there is an encoder and s has at
+// most ix.maxSents sentences. prev's vectors are shared when it has the
+// same layout. Only a done ctx fails it: an encoder that fails leaves s
+// without sentence vectors (Search then ranks as without an encoder).
+func (ix *Index) embedSentences(ctx context.Context, s, prev *snapshot, stats *Stats) error {
+	if ix.enc == nil || len(s.paras) > ix.maxSents {
+		return nil
+	}
+	model := ix.enc.Model()
+	if prev != nil && prev.sents != nil && prev.sents.model == model && s.sameLayout(prev) {
+		s.sents = prev.sents
+		stats.Sentences = len(s.sents.vecs)
+		return nil
+	}
+	sv := &sentenceVectors{model: model, first: make([]int32, len(s.paras)+1)}
+	texts := make([]string, 0, len(s.paras))
+	for i, p := range s.paras {
+		texts = append(texts, passageSentences(p)...)
+		sv.first[i+1] = int32(len(texts))
+	}
+	if len(texts) > ix.maxSents {
+		ix.log.Info("the corpus has more sentences than the sentence encoder reads; ranking passages without it",
+			"sentences", len(texts), "max_sentences", ix.maxSents)
+		return nil
+	}
+	cache := ix.sentenceCache(model)
+	ok, err := ix.encodeMissing(ctx, cache, texts, stats)
+	if !ok || err != nil {
+		return err
+	}
+	sv.vecs = make([][]float32, len(texts))
+	keep := make(map[contentKey]bool, len(texts))
+	for i, t := range texts {
+		k := sentenceKey(t)
+		sv.vecs[i], keep[k] = cache.vecs[k], true
+	}
+	for k := range cache.vecs { // the cache holds only what is served
+		if !keep[k] {
+			delete(cache.vecs, k)
+			ix.sentDirty = true
+		}
+	}
+	s.sents = sv
+	stats.Sentences = len(texts)
+	return nil
+}
+
+// encodeMissing encodes the texts that cache lacks into it. It reports
+// false when the encoder failed (logged), and an error only when ctx is
+// done.
+func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, texts []string, stats *Stats) (bool, error) {
+	var missing []string
+	seen := make(map[contentKey]bool)
+	for _, t := range texts {
+		if k := sentenceKey(t); cache.vecs[k] == nil && !seen[k] {
+			seen[k] = true
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return true, nil
+	}
+	start := time.Now()
+	ix.log.Info("encoding sentences for the sentence encoder", "sentences", len(missing))
+	for from := 0; from < len(missing); from += sentenceBatch {
+		batch := missing[from:min(from+sentenceBatch, len(missing))]
+		vecs, err := ix.enc.Embed(ctx, batch)
+		if err == nil && len(vecs) != len(batch) {
+			err = fmt.Errorf("%d vectors for %d sentences", len(vecs), len(batch))
+		}
+		if err == nil {
+			err = cacheSentences(cache, batch, vecs)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, fmt.Errorf("encoding sentences: %w", ctx.Err())
+			}
+			ix.log.Warn("the sentence encoder failed; ranking passages without it", "err", err)
+			if errors.Is(err, errDimsChanged) {
+				ix.sentCache = newVectorCache(cache.model) // the next load encodes afresh
+			}
+			return false, nil
+		}
+		ix.sentDirty = true
+		stats.SentencesEncoded += len(batch)
+	}
+	ix.log.Info("encoded sentences", "sentences", len(missing), "took", time.Since(start).Round(time.Millisecond))
+	return true, nil
+}
+
+// cacheSentences adds the normalised vecs of texts to cache; the first
+// vector sets its dimension, and one of another dimension fails.
+func cacheSentences(cache *vectorCache, texts []string, vecs [][]float32) error {
+	for i, v := range vecs {
+		if cache.dims == 0 {
+			cache.dims = len(v)
+		}
+		if len(v) != cache.dims {
+			return fmt.Errorf("%w: got %d, cached %d", errDimsChanged, len(v), cache.dims)
+		}
+		cache.vecs[sentenceKey(texts[i])] = normalized(v)
+	}
+	return nil
+}
+
+// sentenceCache returns the cache of the sentence encoder's model, read
+// from Dir the first time.
+func (ix *Index) sentenceCache(model string) *vectorCache {
+	if ix.sentCache != nil && ix.sentCache.model == model {
+		return ix.sentCache
+	}
+	ix.sentCache, ix.sentDirty = newVectorCache(model), false
+	if ix.dir == "" {
+		return ix.sentCache
+	}
+	path := cachePath(ix.dir, sentenceCacheModel+model)
+	c, err := readCache(path, model)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		ix.log.Warn("the sentence cache is unreadable; encoding again", "path", path, "err", err)
+	default:
+		ix.sentCache = c
+	}
+	return ix.sentCache
+}
+
+// saveSentences writes the sentence cache when it changed.
+func (ix *Index) saveSentences() {
+	if !ix.sentDirty || ix.dir == "" || ix.sentCache == nil {
+		return
+	}
+	path := cachePath(ix.dir, sentenceCacheModel+ix.sentCache.model)
+	if err := ix.sentCache.write(path); err != nil {
+		ix.log.Warn("could not save the sentence cache", "path", path, "err", err)
+		return
+	}
+	ix.sentDirty = false
+}
+
+// sentenceRanking returns, when s has sentence vectors, the passages in
+// [lo, hi) by their sentence nearest query (up to depth), and every
+// passage's sentence cosines with query. When the query cannot be encoded
+// and ctx is not done, it returns neither.
+func (ix *Index) sentenceRanking(ctx context.Context, s *snapshot, query string, lo, hi int32, depth int) ([]int32, [][]float32, error) {
+	if s.sents == nil {
+		return nil, nil, nil
+	}
+	ctx2, cancel := context.WithTimeout(ctx, ix.queryTO)
+	defer cancel()
+	qv, err := ix.enc.Embed(ctx2, []string{query})
+	if err == nil && len(qv) != 1 {
+		err = errors.New("no vector for the query")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("retrieval: encoding the query: %w", err)
+		}
+		ix.log.Warn("encoding the query failed; ranking passages without the sentence encoder", "err", err)
+		return nil, nil, nil
+	}
+	q := normalized(qv[0])
+	cos := make([][]float32, hi-lo)
+	best := make([]float32, hi-lo)
+	order := make([]int32, 0, hi-lo)
+	for d := lo; d < hi; d++ {
+		vs := s.sents.vecs[s.sents.first[d]:s.sents.first[d+1]]
+		if len(vs) == 0 {
+			continue
+		}
+		c := make([]float32, len(vs))
+		for i, v := range vs {
+			c[i] = dot(q, v)
+		}
+		cos[d-lo], best[d-lo] = c, slices.Max(c)
+		order = append(order, d)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		switch x, y := best[a-lo], best[b-lo]; {
+		case x > y:
+			return -1
+		case x < y:
+			return 1
+		}
+		return 0
+	})
+	return order[:min(depth, len(order))], cos, nil
+}

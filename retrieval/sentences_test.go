@@ -1,0 +1,178 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/verbatim-bot/verbatim/corpus"
+)
+
+// conceptEncoder is a fake sentence encoder that knows a few synonyms: a
+// word in one of its concepts counts for the concept, any other word for a
+// hashed dimension of its own.
+type conceptEncoder struct{ fail error }
+
+var concepts = map[string]int{
+	"purchase": 0, "buy": 0, "buys": 0, "bought": 0,
+	"weapons": 1, "arms": 1, "military": 1, "equipment": 1,
+	"crude": 2, "oil": 2, "petroleum": 2,
+}
+
+func (conceptEncoder) Model() string { return "concepts-v1" }
+
+func (e conceptEncoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if e.fail != nil {
+		return nil, e.fail
+	}
+	const dims = 32
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		v := make([]float32, dims)
+		for _, w := range Words(t) {
+			if c, ok := concepts[w]; ok {
+				v[c] += 3
+				continue
+			}
+			h := fnv.New32a()
+			h.Write([]byte(w))
+			v[3+h.Sum32()%(dims-3)]++
+		}
+		var ss float64
+		for _, x := range v {
+			ss += float64(x * x)
+		}
+		for j := range v {
+			v[j] /= float32(math.Sqrt(ss))
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// tradeCorpus has a paragraph that shares the query's words and one that
+// answers it in other words.
+func tradeCorpus() *corpus.Corpus {
+	return testCorpus(testArticle{"trade", "Trade", []string{
+		"The council said the purchase of the land was approved. It will be a park.",
+		"Baku signed a deal on gas. Azerbaijan buys military equipment from Israel.",
+		"The weather in the capital was mild for the season.",
+	}})
+}
+
+// TestSentencesFindTheParaphrase: the encoder's ranking enters the fusion,
+// by each passage's closest sentence. Its weight is set to dominate, so
+// that the test checks the ranking itself, not the calibrated weight.
+func TestSentencesFindTheParaphrase(t *testing.T) {
+	const query = "what weapons do they purchase"
+	for _, tc := range []struct {
+		name    string
+		enc     Embedder
+		want    string // paragraph ID ranked first
+		hasCos  bool
+		encoded int
+	}{
+		{"without an encoder", nil, "trade#1", false, 0},
+		{"with an encoder", conceptEncoder{}, "trade#2", true, 5},
+		{"with an encoder that fails", conceptEncoder{fail: errors.New("boom")}, "trade#1", false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			emb, err := NewOffline()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ix := mustOpen(t, Config{Embedder: emb, SentenceEncoder: tc.enc, SentenceWeight: 20}, nil)
+			stats, err := ix.Load(context.Background(), tradeCorpus(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats.SentencesEncoded != tc.encoded {
+				t.Errorf("SentencesEncoded = %d, want %d", stats.SentencesEncoded, tc.encoded)
+			}
+			rs, err := ix.Search(context.Background(), query, SearchOptions{K: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs[0].Paragraph.ID != tc.want {
+				t.Errorf("first result %s, want %s", rs[0].Paragraph.ID, tc.want)
+			}
+			for _, r := range rs {
+				if got, want := len(r.Sentences), len(corpus.Sentences(r.Paragraph.Text)); tc.hasCos && got != want || !tc.hasCos && got != 0 {
+					t.Errorf("%s: %d sentence cosines for %d sentences (encoder: %v)", r.Paragraph.ID, got, want, tc.hasCos)
+				}
+			}
+			if tc.hasCos {
+				cos := rs[0].Sentences
+				if slices.Index(cos, slices.Max(cos)) != 1 {
+					t.Errorf("cosines %v: the closest sentence should be the second, which answers", cos)
+				}
+			}
+		})
+	}
+}
+
+func TestSentenceCacheAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	enc := newCounting("enc-a")
+	steps := []struct {
+		name     string
+		corpus   *corpus.Corpus
+		encoded  []string
+		restart  bool
+		served   int
+		maxSents int
+	}{
+		{"first load", threeParas("The second paragraph talks about bananas. They are yellow."),
+			[]string{"The first paragraph talks about apples.", "The second paragraph talks about bananas.", "They are yellow.", "The third paragraph talks about cherries."},
+			false, 4, 0},
+		{"restart", threeParas("The second paragraph talks about bananas. They are yellow."), nil, true, 4, 0},
+		{"one edit", threeParas("The second paragraph talks about bananas. They are green."), []string{"They are green."}, false, 4, 0},
+		{"over the limit", threeParas("The second paragraph talks about bananas. They are green."), nil, true, 0, 3},
+	}
+	var ix *Index
+	for i, st := range steps {
+		if i == 0 || st.restart {
+			ix = mustOpen(t, Config{Embedder: newCounting("fake"), Dir: dir, SentenceEncoder: enc, MaxSentences: st.maxSents}, nil)
+		}
+		enc.reset()
+		stats, err := ix.Load(ctx, st.corpus, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := enc.embedded(); !slices.Equal(got, st.encoded) {
+			t.Errorf("%s: encoded %q, want %q", st.name, got, st.encoded)
+		}
+		if stats.Sentences != st.served {
+			t.Errorf("%s: %d sentences served, want %d", st.name, stats.Sentences, st.served)
+		}
+	}
+}
+
+func TestSentenceQueryFailureStillSearches(t *testing.T) {
+	enc := newCounting("enc")
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc}, tradeCorpus())
+	enc.setFail(errors.New("encoder down"))
+	rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) == 0 || rs[0].Paragraph.ID != "trade#1" || rs[0].Sentences != nil {
+		t.Fatalf("got %+v, want trade#1 first without sentence cosines", rs)
+	}
+}
+
+func TestSentenceLoadCancelledFails(t *testing.T) {
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: conceptEncoder{fail: context.Canceled}}, tradeCorpus())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ix.Load(ctx, threeParas("New text here."), nil); err == nil {
+		t.Fatal("a cancelled load succeeded")
+	}
+	if rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1}); err != nil || rs[0].Paragraph.ID != "trade#1" {
+		t.Fatalf("the previous index should still serve: %v %v", rs, err)
+	}
+}
