@@ -24,9 +24,10 @@ type Judgement struct {
 	// the articles' titles), the closest word of the sentence (1 for the
 	// same word; by meaning, the cosine of their vectors), averaged.
 	Support float64
-	// Closeness is the best cosine, by the sentence encoder
-	// (Config.Encoder), of the question with one of its best sentences
-	// (closeDepth), at least 0; -1 when there is no encoder or it failed.
+	// Closeness is the best cosine, by the sentence encoder, of the
+	// question with one of its best sentences (closeDepth), at least 0: as
+	// retrieval measured it (retrieval.Result.Sentences), or else by
+	// Config.Encoder; -1 when neither did.
 	Closeness float64
 	// Kind is what the question asks for; KindFound whether one of the
 	// best sentences (kindDepth) holds one and is itself about what is
@@ -54,6 +55,7 @@ const (
 // measured.
 type candidate struct {
 	p       int // passage index
+	si      int // sentence index in the passage
 	span    corpus.Span
 	text    string // the sentence
 	terms   map[string]bool
@@ -107,7 +109,7 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 	}
 	byScore := func(x, y candidate) int { return cmp.Compare(y.score, x.score) }
 	slices.SortStableFunc(cands, byScore)
-	if j.Closeness = a.closeness(ctx, question, cands[:min(closeDepth, len(cands))]); j.Closeness >= 0 {
+	if j.Closeness = a.closeness(ctx, question, cands[:min(closeDepth, len(cands))], passages); j.Closeness >= 0 {
 		slices.SortStableFunc(cands, byScore)
 	}
 	j.Support = cands[0].support
@@ -130,10 +132,46 @@ const (
 
 // closeness adds to the score of each of cands its closeness by the
 // encoder to question (weighted by closeWeight) and returns the best, or
-// -1 without an encoder or when it fails.
-func (a *Answerer) closeness(ctx context.Context, question string, cands []candidate) float64 {
-	if a.encoder == nil || len(cands) == 0 {
+// -1 without an encoder or when it fails. The cosines retrieval measured
+// (retrieval.Result.Sentences) are used when every candidate has one.
+func (a *Answerer) closeness(ctx context.Context, question string, cands []candidate, passages []retrieval.Result) float64 {
+	if len(cands) == 0 {
 		return -1
+	}
+	cos, ok := retrieved(cands, passages)
+	if !ok {
+		if cos, ok = a.encode(ctx, question, cands); !ok {
+			return -1
+		}
+	}
+	best := 0.0
+	for i, c := range cos { // a negative cosine is as far as none
+		c = max(c, 0)
+		best = max(best, c)
+		cands[i].score += closeWeight * c
+	}
+	return best
+}
+
+// retrieved returns the cosines retrieval measured between the query and
+// cands, if it measured them all.
+func retrieved(cands []candidate, passages []retrieval.Result) ([]float64, bool) {
+	cos := make([]float64, len(cands))
+	for i, c := range cands {
+		s := passages[c.p].Sentences
+		if c.si >= len(s) {
+			return nil, false
+		}
+		cos[i] = float64(s[c.si])
+	}
+	return cos, true
+}
+
+// encode returns the cosines of question with cands by the encoder, or
+// false without one or when it fails.
+func (a *Answerer) encode(ctx context.Context, question string, cands []candidate) ([]float64, bool) {
+	if a.encoder == nil {
+		return nil, false
 	}
 	texts := make([]string, 0, 1+len(cands))
 	texts = append(texts, question)
@@ -145,15 +183,13 @@ func (a *Answerer) closeness(ctx context.Context, question string, cands []candi
 		if ctx.Err() == nil {
 			a.log.Warn("sentence encoder failed; gating by words and the meaning model", "err", err)
 		}
-		return -1
+		return nil, false
 	}
-	best := 0.0
-	for i, v := range vecs[1:] { // a negative cosine is as far as none
-		cos := max(float64(dot(vecs[0], v)), 0)
-		best = max(best, cos)
-		cands[i].score += closeWeight * cos
+	cos := make([]float64, len(cands))
+	for i, v := range vecs[1:] {
+		cos[i] = float64(dot(vecs[0], v))
 	}
-	return best
+	return cos, true
 }
 
 // Weights of the parts of a sentence's score, tuned on the tuning split of
@@ -177,9 +213,9 @@ func candidates(q map[string]bool, passages []retrieval.Result) ([]candidate, ma
 		text := r.Paragraph.Text
 		var prev map[string]bool
 		var prevW []string
-		for _, sp := range corpus.Sentences(text) {
+		for si, sp := range corpus.Sentences(text) {
 			s := text[sp.Start:sp.End]
-			c := candidate{p: p, span: sp, text: s, terms: termSet(s), prev: prev, words: retrieval.Words(s), prevW: prevW}
+			c := candidate{p: p, si: si, span: sp, text: s, terms: termSet(s), prev: prev, words: retrieval.Words(s), prevW: prevW}
 			for t := range c.terms {
 				if q[t] {
 					df[t]++

@@ -18,20 +18,31 @@ import (
 	"github.com/verbatim-bot/verbatim/retrieval/retrievaltest"
 )
 
-var shipped struct {
+// shippedOnce builds an index over the shipped article once for all
+// tests.
+type shippedOnce struct {
 	once sync.Once
 	ix   *retrieval.Index
 }
 
-// shippedIndex is the real index, offline embedder, over the shipped
-// article, built once for all tests.
-func shippedIndex(t *testing.T) *retrieval.Index {
+func (s *shippedOnce) get(t *testing.T, build func(testing.TB) *retrieval.Index) *retrieval.Index {
 	t.Helper()
-	shipped.once.Do(func() { shipped.ix = retrievaltest.Shipped(t) })
-	if shipped.ix == nil {
+	s.once.Do(func() { s.ix = build(t) })
+	if s.ix == nil {
 		t.Fatal("the shipped index could not be built (see the first test that tried)")
 	}
-	return shipped.ix
+	return s.ix
+}
+
+var shipped, shippedWords shippedOnce
+
+// shippedIndex is the real index over the shipped article, as the CLI
+// builds it: offline embedder and sentence encoder.
+func shippedIndex(t *testing.T) *retrieval.Index { return shipped.get(t, retrievaltest.Shipped) }
+
+// wordIndex is the same without the sentence encoder (SENTENCE_ENCODER=off).
+func wordIndex(t *testing.T) *retrieval.Index {
+	return shippedWords.get(t, func(tb testing.TB) *retrieval.Index { return retrievaltest.ShippedWith(tb, nil) })
 }
 
 // foldedContains reports whether a contains b when both are folded as

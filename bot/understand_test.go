@@ -34,8 +34,9 @@ var (
 
 // judge is one way the answerer can judge a question.
 type judge struct {
-	name string
-	cfg  bot.Config
+	name  string
+	cfg   bot.Config
+	index func(*testing.T) *retrieval.Index // built with the same encoder as cfg
 	// gatesOffCorpus is set when the plainly off-corpus questions are
 	// refused before any model: by words and the static table they share
 	// nothing with the article; the encoder's gate, calibrated so that
@@ -47,8 +48,8 @@ type judge struct {
 // the sentence encoder (the default).
 func judges(t *testing.T) []judge {
 	return []judge{
-		{"static", bot.Config{Meaning: retrievaltest.Meaning(t)}, true},
-		{"encoder", bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t)}, false},
+		{"static", bot.Config{Meaning: retrievaltest.Meaning(t)}, wordIndex, true},
+		{"encoder", bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t)}, shippedIndex, false},
 	}
 }
 
@@ -72,7 +73,7 @@ func testGateAndModel(t *testing.T, j judge) {
 		return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
 	})
 	cfg.LLM = &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}
-	a := bot.New(shippedIndex(t), cfg)
+	a := bot.New(j.index(t), cfg)
 	ask := func(q string) (*bot.Answer, int) {
 		before := len(srv.Chat.Requests())
 		ans, err := a.Answer(context.Background(), q, bot.Options{})
@@ -161,7 +162,7 @@ func TestChatNoise(t *testing.T) {
 // that holds what the question asks for.
 func TestAnswerKind(t *testing.T) {
 	for _, j := range judges(t) {
-		t.Run(j.name, func(t *testing.T) { testAnswerKind(t, bot.New(shippedIndex(t), j.cfg)) })
+		t.Run(j.name, func(t *testing.T) { testAnswerKind(t, bot.New(j.index(t), j.cfg)) })
 	}
 }
 
@@ -276,11 +277,16 @@ func (failingEncoder) Embed(context.Context, []string) ([][]float32, error) {
 	return nil, errors.New("encoder down")
 }
 
-// TestEncoderFailure checks that when the sentence encoder fails the
-// answerer judges as it does without one.
+// TestEncoderFailure checks that when the sentence encoder fails, in
+// retrieval and in the answerer, the answerer judges as it does without
+// one.
 func TestEncoderFailure(t *testing.T) {
-	without := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
-	failing := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: failingEncoder{}})
+	c, err := corpus.Load(context.Background(), corpus.Default(), corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := bot.New(wordIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t)})
+	failing := bot.New(retrievaltest.IndexWith(t, c, failingEncoder{}), bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: failingEncoder{}})
 	for _, q := range append(paraphrased, offCorpus...) {
 		want, err := without.Answer(context.Background(), q, bot.Options{})
 		if err != nil {
@@ -320,19 +326,24 @@ func TestEncoderChoosesTheSentence(t *testing.T) {
 		first  = "The envoy met the minister in Baku."
 		second = "The minister met the envoy in Baku."
 	)
-	rs := []retrieval.Result{{Article: article, Paragraph: corpus.Paragraph{ID: "a#1", ArticleID: article.ID, N: 1,
-		Text: first + " " + second}, Relevance: 1}}
+	firstCloser := readingEncoder{first: {0.9, 0.44}, second: {0.2, 0.98}}
 	tests := []struct {
-		name string
-		enc  retrieval.Embedder
-		want string
+		name      string
+		enc       retrieval.Embedder
+		sentences []float32 // retrieval.Result.Sentences
+		want      string
 	}{
-		{"no encoder", nil, first},
-		{"reads the first closer", readingEncoder{first: {0.9, 0.44}, second: {0.2, 0.98}}, first},
-		{"reads the second closer", readingEncoder{first: {0.2, 0.98}, second: {0.9, 0.44}}, second},
+		{"no encoder", nil, nil, first},
+		{"reads the first closer", firstCloser, nil, first},
+		{"reads the second closer", readingEncoder{first: {0.2, 0.98}, second: {0.9, 0.44}}, nil, second},
+		// Retrieval's cosines stand for the encoder's when it measured them.
+		{"retrieval measured the second closer", firstCloser, []float32{0.2, 0.9}, second},
+		{"retrieval measured without an encoder", nil, []float32{0.2, 0.9}, second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			rs := []retrieval.Result{{Article: article, Paragraph: corpus.Paragraph{ID: "a#1", ArticleID: article.ID, N: 1,
+				Text: first + " " + second}, Relevance: 1, Sentences: tt.sentences}}
 			a := bot.New(&fixedSearcher{results: rs}, bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: tt.enc})
 			ans, err := a.Answer(context.Background(), q, bot.Options{})
 			if err != nil {
