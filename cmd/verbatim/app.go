@@ -29,6 +29,9 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// enc is the sentence encoder, loaded on first use (see encoder).
+	enc     retrieval.Embedder
+	encDone bool
 }
 
 // logger returns the command's logger, built on first use; fallback is the
@@ -76,18 +79,33 @@ func (a *app) meaning() retrieval.Embedder {
 	return emb
 }
 
-// encoder returns the sentence encoder of the gate, or nil if it is off or
-// cannot be loaded.
+// encoder returns the sentence encoder, shared by the index and the
+// answerer, or nil if it is off or cannot be loaded.
 func (a *app) encoder() retrieval.Embedder {
-	if a.cfg.SentenceEncoder == "off" {
-		return nil
+	if a.encDone || a.cfg.SentenceEncoder == "off" {
+		return a.enc
 	}
+	a.encDone = true
 	enc, err := minilm.New()
 	if err != nil {
 		a.log.Error("the sentence encoder is unusable; gating by words and the meaning model", "err", err)
 		return nil
 	}
+	a.enc = enc
 	return enc
+}
+
+// indexConfig is the configuration of an index over dir embedding with emb.
+func (a *app) indexConfig(emb retrieval.Embedder, dir string, log *slog.Logger) retrieval.Config {
+	return retrieval.Config{
+		Embedder:        emb,
+		Dir:             dir,
+		Logger:          log,
+		VectorWeight:    a.cfg.VectorWeight,
+		SentenceEncoder: a.encoder(),
+		MaxSentences:    a.cfg.MaxSentences,
+		SentenceWeight:  a.cfg.SentenceWeight,
+	}
 }
 
 // corpusOptions are the corpus settings of the configuration.
@@ -118,7 +136,7 @@ func (a *app) openIndex(ctx context.Context, progress bool) (*retrieval.Index, r
 	if err != nil {
 		return nil, retrieval.Stats{}, err
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.cfg.DataDir, Logger: a.log, VectorWeight: a.cfg.VectorWeight})
+	ix, err := retrieval.Open(ctx, a.indexConfig(emb, a.cfg.DataDir, a.log))
 	if err != nil {
 		return nil, retrieval.Stats{}, err
 	}

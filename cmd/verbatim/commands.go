@@ -126,8 +126,8 @@ func runSearch(ctx context.Context, a *app, args []string) error {
 		return a.writeJSON(searchJSON(res))
 	}
 	for _, r := range res {
-		fmt.Fprintf(a.stdout, "%d. %s — %s  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f · fused %.4f\n   %s\n\n",
-			r.Rank, r.Article.Title, r.Paragraph.Cite(), r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, r.Fused, clip(r.Paragraph.Text, 300))
+		fmt.Fprintf(a.stdout, "%d. %s — %s  [%s]\n   relevance %.2f · bm25 %.2f · cosine %.3f%s · fused %.4f\n   %s\n\n",
+			r.Rank, r.Article.Title, r.Paragraph.Cite(), r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, nearest(r), r.Fused, clip(r.Paragraph.Text, 300))
 	}
 	fmt.Fprintf(a.stdout, "%d passages in %s\n", len(res), took.Round(10*time.Microsecond))
 	return nil
@@ -273,6 +273,9 @@ func formatStats(s retrieval.Stats) string {
 	}
 	if n := len(s.LeftOut); n > 0 {
 		out += fmt.Sprintf("; %d sources left out over the corpus limits", n)
+	}
+	if s.Sentences > 0 {
+		out += fmt.Sprintf("; %d sentences for the encoder, %d encoded", s.Sentences, s.SentencesEncoded)
 	}
 	if s.Unembedded > 0 {
 		out += fmt.Sprintf("; %d texts refused by the embedder are found by keywords only (see the log)", s.Unembedded)

@@ -65,6 +65,8 @@ type Config struct {
 	// with the transformer in the binary; "off" saves its CPU and memory
 	// and gates by words and the static table.
 	SentenceEncoder    string  `env:"SENTENCE_ENCODER" envDefault:"minilm"`
+	MaxSentences       int     `env:"MAX_SENTENCES"`        // 0 = retrieval.DefaultMaxSentences
+	SentenceWeight     float64 `env:"SENTENCE_WEIGHT"`      // 0 = retrieval.DefaultSentenceWeight
 	MinCloseness       float64 `env:"MIN_CLOSENESS"`        // 0 = bot.DefaultMinCloseness
 	MinAnswerCloseness float64 `env:"MIN_ANSWER_CLOSENESS"` // 0 = bot.DefaultMinAnswerCloseness
 	MaxQuestionChars   int     `env:"MAX_QUESTION_CHARS"`   // 0 = bot.DefaultMaxQuestionRunes
@@ -141,6 +143,12 @@ func (c Config) check() error {
 	}
 	if c.MaxParagraphs < 0 || c.MaxCorpusBytes < 0 || c.MaxArticleParagraphs < 0 {
 		return errors.New("MAX_PARAGRAPHS, MAX_CORPUS_BYTES and MAX_ARTICLE_PARAGRAPHS must not be negative")
+	}
+	if c.SentenceWeight < 0 {
+		return errors.New("SENTENCE_WEIGHT must not be negative")
+	}
+	if c.MaxSentences < 0 {
+		return errors.New("MAX_SENTENCES must not be negative")
 	}
 	if c.VectorWeight < 0 {
 		return errors.New("VECTOR_WEIGHT must not be negative")

@@ -118,7 +118,7 @@ func loadEval(ctx context.Context, a *app, f evalFlags) ([]eval.Question, *retri
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, err := retrieval.Open(ctx, retrieval.Config{Embedder: emb, Dir: a.evalDir(paths), Logger: log, VectorWeight: a.cfg.VectorWeight})
+	ix, err := retrieval.Open(ctx, a.indexConfig(emb, a.evalDir(paths), log))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -87,10 +88,19 @@ func shownInBody(body []bot.Segment, n int, span corpus.Span) bool {
 // printDetails writes what --verbose adds: the passages the answer drew
 // on with their retrieval rank and scores, the mode, verification counts
 // and timings.
+// nearest describes the cosine of r's sentence nearest the query by the
+// sentence encoder, when retrieval measured it.
+func nearest(r retrieval.Result) string {
+	if len(r.Sentences) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" · nearest sentence %.3f", slices.Max(r.Sentences))
+}
+
 func printDetails(w io.Writer, ans *bot.Answer) {
 	fmt.Fprintf(w, "\n--\nread, of those retrieved for %q:\n", ans.Query)
 	for _, r := range ans.Retrieved {
-		fmt.Fprintf(w, "  %d. %s  relevance %.2f · bm25 %.2f · cosine %.3f\n", r.Rank, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector)
+		fmt.Fprintf(w, "  %d. %s  relevance %.2f · bm25 %.2f · cosine %.3f%s\n", r.Rank, r.Paragraph.ID, r.Relevance, r.Keyword, r.Vector, nearest(r))
 	}
 	j := ans.Judgement
 	fmt.Fprintf(w, "judgement: relevance %.2f (bar %.2f) · similarity %.2f (bar %.2f) · support %.2f (bar %.2f) · asks for %s",
