@@ -3,6 +3,9 @@ package minilm
 import (
 	"context"
 	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // scratch holds one goroutine's buffers, reused across texts.
@@ -97,10 +100,9 @@ func (e *Encoder) attend(dst, qkv []float32, n int, s *scratch) {
 
 // dot returns the dot product of a and b[:len(a)].
 //
-// It and dot2x3 only read their slices (the weights, set once at load, and
-// a goroutine's own activations) and write locals; go:norace keeps the
-// race detector from multiplying the cost of every multiply-add, which
-// made tests under -race take minutes.
+// It only reads its slices (a goroutine's own activations) and writes
+// locals; go:norace keeps the race detector from multiplying the cost of
+// every multiply-add of the attention.
 //
 //go:norace
 func dot(a, b []float32) float32 {
@@ -173,59 +175,17 @@ func meanUnit(x []float32, n, h int) []float32 {
 	return out
 }
 
-// apply sets y (n×out) to x (n×in) times Wᵀ plus b. The kernel takes two
-// tokens and three outputs at a time, so that each load of x or W feeds
-// several multiply-adds while the accumulators stay in registers.
+// apply sets y (n×out) to x (n×in) times Wᵀ plus b, with gonum's
+// single-precision matrix product, whose kernels use the CPU's vector
+// instructions.
 func (l *linear) apply(y, x []float32, n int) {
 	in, out := l.in, l.out
-	t := 0
-	for ; t+2 <= n; t += 2 {
-		x0 := x[t*in : (t+1)*in]
-		x1 := x[(t+1)*in : (t+2)*in]
-		y0 := y[t*out : (t+1)*out]
-		y1 := y[(t+1)*out : (t+2)*out]
-		o := 0
-		for ; o+3 <= out; o += 3 {
-			w0 := l.w[o*in : (o+1)*in]
-			w1 := l.w[(o+1)*in : (o+2)*in]
-			w2 := l.w[(o+2)*in : (o+3)*in]
-			a, b := dot2x3(x0, x1, w0, w1, w2)
-			for k := range 3 {
-				y0[o+k] = a[k] + l.b[o+k]
-				y1[o+k] = b[k] + l.b[o+k]
-			}
-		}
-		for ; o < out; o++ {
-			w := l.w[o*in : (o+1)*in]
-			y0[o] = dot(x0, w) + l.b[o]
-			y1[o] = dot(x1, w) + l.b[o]
-		}
+	y = y[:n*out]
+	for t := range n {
+		copy(y[t*out:(t+1)*out], l.b)
 	}
-	for ; t < n; t++ {
-		x0 := x[t*in : (t+1)*in]
-		y0 := y[t*out : (t+1)*out]
-		for o := range out {
-			y0[o] = dot(x0, l.w[o*in:(o+1)*in]) + l.b[o]
-		}
-	}
-}
-
-// dot2x3 returns the dot products of x0 and x1 with w0, w1 and w2.
-//
-//go:norace
-func dot2x3(x0, x1, w0, w1, w2 []float32) (a, b [3]float32) {
-	n := len(x0)
-	x1, w0, w1, w2 = x1[:n], w0[:n], w1[:n], w2[:n]
-	var a0, a1, a2, b0, b1, b2 float32
-	for i := range x0 {
-		p, q := x0[i], x1[i]
-		c0, c1, c2 := w0[i], w1[i], w2[i]
-		a0 += p * c0
-		a1 += p * c1
-		a2 += p * c2
-		b0 += q * c0
-		b1 += q * c1
-		b2 += q * c2
-	}
-	return [3]float32{a0, a1, a2}, [3]float32{b0, b1, b2}
+	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+		blas32.General{Rows: n, Cols: in, Stride: in, Data: x[:n*in]},
+		blas32.General{Rows: out, Cols: in, Stride: in, Data: l.w},
+		1, blas32.General{Rows: n, Cols: out, Stride: out, Data: y})
 }
