@@ -34,8 +34,9 @@ type Config struct {
 	// EmbedConcurrency is how many batches are embedded at once during a
 	// load; 0 means GOMAXPROCS.
 	EmbedConcurrency int
-	// QueryTimeout bounds embedding one query, retries included; past it
-	// Search answers from the keyword index alone. 0 means
+	// QueryTimeout bounds embedding one query, retries included, and
+	// encoding it with SentenceEncoder; past it Search answers without
+	// that ranking. 0 means
 	// DefaultQueryTimeout.
 	QueryTimeout time.Duration
 	// VectorWeight is the weight of the vector ranking in Search's
@@ -45,7 +46,8 @@ type Config struct {
 	// SentenceEncoder, if set, encodes every sentence of a corpus of at
 	// most MaxSentences sentences (0 means DefaultMaxSentences) at Load,
 	// and Search ranks passages also by their sentence nearest the query,
-	// fused with weight SentenceWeight (0 means DefaultSentenceWeight).
+	// fused with weight SentenceWeight (0 or less means
+	// DefaultSentenceWeight).
 	// A sentence transformer (the minilm encoder) finds the passage that
 	// answers a paraphrase, which a paragraph's one vector often misses.
 	SentenceEncoder Embedder
@@ -202,7 +204,9 @@ func (ix *Index) openManifest() {
 // returns ErrReloading at once.
 //
 // progress, if not nil, is called from Load's goroutine with the number of
-// paragraphs whose vectors are ready (cached ones first) out of the total.
+// paragraphs whose vectors are ready (cached ones first) out of the total,
+// and then, when the sentence encoder has sentences to encode, with the
+// number of those encoded out of theirs.
 // c must not be modified after Load.
 func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (Stats, error) {
 	if !ix.loading.TryLock() {
@@ -218,13 +222,13 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 	prev := ix.snap.Load()
 	snap, stats, err := ix.build(ctx, c, progress)
 	if err == nil {
-		err = ix.embedSentences(ctx, snap, prev, &stats)
+		err = ix.embedSentences(ctx, snap, prev, &stats, progress)
+		ix.saveSentences() // what was encoded is kept even if the load fails
 	}
 	if err != nil {
 		return stats, fmt.Errorf("retrieval: load: %w", err)
 	}
 	ix.snap.Store(snap)
-	ix.saveSentences()
 	ix.keepOnly(snap)
 	if ix.last == nil || stats.Added+stats.Changed+stats.Removed > 0 {
 		ix.last = manifestOf(snap)

@@ -64,8 +64,8 @@ type Result struct {
 	// occur in the paragraph or its article title.
 	Relevance float64
 	// KeywordOnly is set when the query could not be embedded (the
-	// embedding server failed) and the passage was ranked by the keyword
-	// index alone.
+	// embedding server failed) and the passage was ranked without the
+	// vectors: by the keyword index (and the sentence encoder, if any).
 	KeywordOnly bool
 	// Sentences holds the cosine, by the sentence encoder, of the query
 	// with each sentence of the paragraph, in corpus.Sentences order; nil

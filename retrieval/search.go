@@ -69,7 +69,10 @@ const (
 // sentence encoder's ranking, when there is one.
 func fusionFor(emb Embedder, vectorWeight, nearestWeight float64) fusion {
 	f := fusion{K: 60, Vector: apiFusionWeight, Keyword: 1, MinDepth: 40, DepthPerK: 4, Proximity: 0.5,
-		Nearest: cmp.Or(nearestWeight, DefaultSentenceWeight)}
+		Nearest: DefaultSentenceWeight}
+	if nearestWeight > 0 {
+		f.Nearest = nearestWeight
+	}
 	switch emb.(type) {
 	case *LocalEmbedder:
 		f.K, f.Vector = 5, 0.1
@@ -155,14 +158,16 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 		return nil, err
 	}
 	depth := max(f.MinDepth, f.DepthPerK*k)
+	near := ix.sentenceRankingAsync(ctx, s, query, lo, hi, depth)
 	qv, vecRank, err := ix.vectorRanking(ctx, s, query, lo, hi, depth)
+	n := <-near
 	if err != nil {
 		return nil, err
 	}
-	nearRank, cos, err := ix.sentenceRanking(ctx, s, query, lo, hi, depth)
-	if err != nil {
-		return nil, err
+	if n.err != nil {
+		return nil, n.err
 	}
+	nearRank, cos := n.rank, n.cos
 
 	qterms := Terms(query)
 	qs := s.kw.lookup(qterms)

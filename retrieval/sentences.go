@@ -13,21 +13,28 @@ import (
 )
 
 // DefaultMaxSentences is Config.MaxSentences's default: a corpus of up to
-// this many sentences is read sentence by sentence by the encoder.
-const DefaultMaxSentences = 5000
+// this many sentences is read sentence by sentence by the encoder, which
+// takes minutes the first time (BENCHMARKS.md), and only for new
+// sentences after.
+const DefaultMaxSentences = 20000
 
 // sentenceCacheModel prefixes the encoder's model name in the name of the
 // sentence cache file, which then never names the passages' cache.
 const sentenceCacheModel = "sentences-"
 
-// sentenceBatch is how many sentences one Embed call of a load receives.
-const sentenceBatch = 64
+// sentenceBatch is how many sentences one Embed call of a load receives;
+// progressEvery is how often a long encoding logs how far it is.
+const (
+	sentenceBatch = 64
+	progressEvery = 30 * time.Second
+)
 
 // sentenceVectors holds the sentence encoder's vector of every sentence of
 // a snapshot's passages, in corpus.Sentences order, so that Search can
 // rank passages by their sentence nearest the query.
 type sentenceVectors struct {
 	model string
+	dims  int
 	first []int32 // sentences of passage i: first[i] to first[i+1]-1
 	vecs  [][]float32
 }
@@ -51,7 +58,7 @@ func passageSentences(p *corpus.Paragraph) []string {
 // most ix.maxSents sentences. prev's vectors are shared when it has the
 // same layout. Only a done ctx fails it: an encoder that fails leaves s
 // without sentence vectors (Search then ranks as without an encoder).
-func (ix *Index) embedSentences(ctx context.Context, s, prev *snapshot, stats *Stats) error {
+func (ix *Index) embedSentences(ctx context.Context, s, prev *snapshot, stats *Stats, progress func(done, total int)) error {
 	if ix.enc == nil || len(s.paras) > ix.maxSents {
 		return nil
 	}
@@ -73,7 +80,7 @@ func (ix *Index) embedSentences(ctx context.Context, s, prev *snapshot, stats *S
 		return nil
 	}
 	cache := ix.sentenceCache(model)
-	ok, err := ix.encodeMissing(ctx, cache, texts, stats)
+	ok, err := ix.encodeMissing(ctx, cache, texts, stats, progress)
 	if !ok || err != nil {
 		return err
 	}
@@ -89,15 +96,16 @@ func (ix *Index) embedSentences(ctx context.Context, s, prev *snapshot, stats *S
 			ix.sentDirty = true
 		}
 	}
+	sv.dims = cache.dims
 	s.sents = sv
 	stats.Sentences = len(texts)
 	return nil
 }
 
-// encodeMissing encodes the texts that cache lacks into it. It reports
-// false when the encoder failed (logged), and an error only when ctx is
-// done.
-func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, texts []string, stats *Stats) (bool, error) {
+// encodeMissing encodes the texts that cache lacks into it, reporting
+// progress. It reports false when the encoder failed (logged), and an
+// error only when ctx is done.
+func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, texts []string, stats *Stats, progress func(done, total int)) (bool, error) {
 	var missing []string
 	seen := make(map[contentKey]bool)
 	for _, t := range texts {
@@ -109,7 +117,7 @@ func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, texts []
 	if len(missing) == 0 {
 		return true, nil
 	}
-	start := time.Now()
+	start, said := time.Now(), time.Now()
 	ix.log.Info("encoding sentences for the sentence encoder", "sentences", len(missing))
 	for from := 0; from < len(missing); from += sentenceBatch {
 		batch := missing[from:min(from+sentenceBatch, len(missing))]
@@ -132,6 +140,13 @@ func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, texts []
 		}
 		ix.sentDirty = true
 		stats.SentencesEncoded += len(batch)
+		if progress != nil {
+			progress(from+len(batch), len(missing))
+		}
+		if time.Since(said) >= progressEvery {
+			said = time.Now()
+			ix.log.Info("encoding sentences", "done", from+len(batch), "of", len(missing))
+		}
 	}
 	ix.log.Info("encoded sentences", "sentences", len(missing), "took", time.Since(start).Round(time.Millisecond))
 	return true, nil
@@ -187,6 +202,28 @@ func (ix *Index) saveSentences() {
 	ix.sentDirty = false
 }
 
+// nearRanking is the outcome of sentenceRanking.
+type nearRanking struct {
+	rank []int32
+	cos  [][]float32
+	err  error
+}
+
+// sentenceRankingAsync runs sentenceRanking beside the caller, so that
+// encoding the query overlaps embedding it.
+func (ix *Index) sentenceRankingAsync(ctx context.Context, s *snapshot, query string, lo, hi int32, depth int) <-chan nearRanking {
+	out := make(chan nearRanking, 1)
+	if s.sents == nil {
+		out <- nearRanking{}
+		return out
+	}
+	go func() {
+		rank, cos, err := ix.sentenceRanking(ctx, s, query, lo, hi, depth)
+		out <- nearRanking{rank, cos, err}
+	}()
+	return out
+}
+
 // sentenceRanking returns, when s has sentence vectors, the passages in
 // [lo, hi) by their sentence nearest query (up to depth), and every
 // passage's sentence cosines with query. When the query cannot be encoded
@@ -198,8 +235,12 @@ func (ix *Index) sentenceRanking(ctx context.Context, s *snapshot, query string,
 	ctx2, cancel := context.WithTimeout(ctx, ix.queryTO)
 	defer cancel()
 	qv, err := ix.enc.Embed(ctx2, []string{query})
-	if err == nil && len(qv) != 1 {
+	switch {
+	case err != nil:
+	case len(qv) != 1:
 		err = errors.New("no vector for the query")
+	case len(qv[0]) != s.sents.dims:
+		err = fmt.Errorf("the query's vector has %d dimensions, the sentences' %d", len(qv[0]), s.sents.dims)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
