@@ -56,22 +56,24 @@ type Config struct {
 	// from a question about something else far better than Meaning can:
 	// the closeness of the nearest sentence (Judgement.Closeness) decides
 	// the gate and, offline, also whether the best sentence answers (see
-	// MinCloseness). Nil, or an encoder that fails, leaves the gate to
-	// MinRelevance and MinSimilarity.
+	// MinCloseness). When retrieval already measured the sentences'
+	// cosines (retrieval.Result.Sentences), those are used instead. With
+	// neither (nil, or an encoder that fails) the gate is MinRelevance and
+	// MinSimilarity.
 	Encoder retrieval.Embedder
 	// TopK is how many passages are given to the model and searched for
 	// extractive quotes (with a model, chosen from twice as many
 	// retrieved); 0 means DefaultTopK.
 	TopK int
 	// MinRelevance and MinSimilarity are the gate before any model when no
-	// Encoder measured the question (see MinCloseness): it is refused as
+	// closeness was measured (see Encoder and MinCloseness): it is refused as
 	// off-corpus when the best passage's Relevance (the IDF-weighted share
 	// of the query's terms in the passage or its title) is under
 	// MinRelevance and no sentence of the passages is as close to it by
 	// meaning as MinSimilarity (see Judgement). Otherwise the passages go
 	// to the model, whose answerable: false refuses.
 	MinRelevance, MinSimilarity float64
-	// MinCloseness is the gate when an Encoder measured the question: it
+	// MinCloseness is the gate when a closeness was measured: it
 	// is refused as off-corpus, with no model asked, when no sentence is
 	// that close to it. MinAnswerCloseness is the higher bar that,
 	// answering offline, the nearest sentence must also reach for the

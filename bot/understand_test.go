@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/verbatim-bot/verbatim/bot"
@@ -496,4 +499,52 @@ func seventhAnswers() []retrieval.Result {
 		rs = append(rs, retrieval.Result{Article: article, Paragraph: corpus.Paragraph{ID: fmt.Sprintf("a#%d", i+1), ArticleID: article.ID, N: i + 1, Text: text}, Relevance: rel})
 	}
 	return rs
+}
+
+// countingEncoder counts the calls to the encoder it wraps.
+type countingEncoder struct {
+	retrieval.Embedder
+	calls *atomic.Int64
+}
+
+func (c countingEncoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	c.calls.Add(1)
+	return c.Embedder.Embed(ctx, texts)
+}
+
+// TestRetrievedCosinesStandForTheEncoder checks that when retrieval
+// measured the sentences' cosines the answerer does not run its encoder,
+// and judges and answers as the encoder would over the same passages.
+func TestRetrievedCosinesStandForTheEncoder(t *testing.T) {
+	var calls atomic.Int64
+	cfg := bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: countingEncoder{retrievaltest.Encoder(t), &calls}}
+	ix := shippedIndex(t)
+	a := bot.New(ix, cfg)
+	for _, q := range append(slices.Clone(paraphrased), offCorpus...) {
+		ans, err := a.Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := calls.Swap(0); n != 0 {
+			t.Errorf("%q: the answerer ran its encoder %d times", q, n)
+		}
+		rs, err := ix.Search(context.Background(), q, retrieval.SearchOptions{K: bot.DefaultTopK})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rs {
+			rs[i].Sentences = nil
+		}
+		own, err := bot.New(&fixedSearcher{results: rs}, cfg).Answer(context.Background(), q, bot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(ans.Judgement.Closeness-own.Judgement.Closeness) > 1e-4 || ans.Text() != own.Text() {
+			t.Errorf("%q: closeness %.5f from retrieval, %.5f from the encoder\n%s\n%s",
+				q, ans.Judgement.Closeness, own.Judgement.Closeness, ans.Text(), own.Text())
+		}
+		if calls.Swap(0) == 0 {
+			t.Errorf("%q: without retrieval's cosines the encoder was not run", q)
+		}
+	}
 }

@@ -177,7 +177,8 @@ func (a *app) reload(ctx context.Context, ix *retrieval.Index, progress bool) (r
 const maxLeftOutLogged = 20
 
 // progress returns a callback that draws a progress bar on stderr when it
-// is a terminal, or nil.
+// is a terminal, or nil; a new total (the sentences, after the
+// paragraphs) starts a new bar.
 func (a *app) progress(enabled bool, what string) func(done, total int) {
 	f, ok := a.stderr.(*os.File)
 	if !enabled || !ok || !term.IsTerminal(int(f.Fd())) {
@@ -185,7 +186,7 @@ func (a *app) progress(enabled bool, what string) func(done, total int) {
 	}
 	var bar *progressbar.ProgressBar
 	return func(done, total int) {
-		if bar == nil {
+		if bar == nil || bar.GetMax() != total {
 			bar = progressbar.NewOptions(total,
 				progressbar.OptionSetWriter(f),
 				progressbar.OptionSetDescription(what),

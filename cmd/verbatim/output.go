@@ -85,9 +85,6 @@ func shownInBody(body []bot.Segment, n int, span corpus.Span) bool {
 	return false
 }
 
-// printDetails writes what --verbose adds: the passages the answer drew
-// on with their retrieval rank and scores, the mode, verification counts
-// and timings.
 // nearest describes the cosine of r's sentence nearest the query by the
 // sentence encoder, when retrieval measured it.
 func nearest(r retrieval.Result) string {
@@ -97,6 +94,9 @@ func nearest(r retrieval.Result) string {
 	return fmt.Sprintf(" · nearest sentence %.3f", slices.Max(r.Sentences))
 }
 
+// printDetails writes what --verbose adds: the passages the answer drew
+// on with their retrieval rank and scores, the mode, verification counts
+// and timings.
 func printDetails(w io.Writer, ans *bot.Answer) {
 	fmt.Fprintf(w, "\n--\nread, of those retrieved for %q:\n", ans.Query)
 	for _, r := range ans.Retrieved {
@@ -275,13 +275,16 @@ type resultJSON struct {
 	Keyword     float64 `json:"bm25"`
 	Vector      float64 `json:"cosine"`
 	Fused       float64 `json:"fused"`
-	Text        string  `json:"text"`
+	// Sentences holds the sentence encoder's cosine of the query with each
+	// sentence, when retrieval measured them.
+	Sentences []float32 `json:"sentences,omitempty"`
+	Text      string    `json:"text"`
 }
 
 func searchJSON(res []retrieval.Result) []resultJSON {
 	out := []resultJSON{}
 	for _, r := range res {
-		out = append(out, resultJSON{r.Rank, r.Paragraph.ID, r.Article.Title, r.Paragraph.N, r.Relevance, r.Keyword, r.Vector, r.Fused, r.Paragraph.Text})
+		out = append(out, resultJSON{r.Rank, r.Paragraph.ID, r.Article.Title, r.Paragraph.N, r.Relevance, r.Keyword, r.Vector, r.Fused, r.Sentences, r.Paragraph.Text})
 	}
 	return out
 }
