@@ -198,3 +198,40 @@ func TestSentenceLoadCancelledFails(t *testing.T) {
 // switchEncoder encodes with whichever encoder it holds; Loads and
 // Searches run one at a time in the tests that switch it.
 type switchEncoder struct{ Embedder }
+
+// TestSentenceCosinesMatchTheirSentences: within an article or over all,
+// each result's cosines are those of its own sentences with the query.
+func TestSentenceCosinesMatchTheirSentences(t *testing.T) {
+	c := testCorpus(
+		testArticle{"trade", "Trade", []string{
+			"The council said the purchase of the land was approved. It will be a park.",
+			"Baku signed a deal on gas. Azerbaijan buys military equipment from Israel.",
+		}},
+		testArticle{"energy", "Energy", []string{
+			"Crude oil flows through Georgia. Then it reaches Turkey. Tankers take it on.",
+			"Petroleum exports rose last year.",
+		}},
+	)
+	enc := conceptEncoder{}
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc}, c)
+	const query = "how much crude do they buy"
+	qv, _ := enc.Embed(context.Background(), []string{query})
+	for _, article := range []string{"", "trade", "energy"} {
+		rs, err := ix.Search(context.Background(), query, SearchOptions{K: 4, ArticleID: article})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			sents := passageSentences(&r.Paragraph)
+			vs, _ := enc.Embed(context.Background(), sents)
+			if len(r.Sentences) != len(sents) {
+				t.Fatalf("article %q, %s: %d cosines for %d sentences", article, r.Paragraph.ID, len(r.Sentences), len(sents))
+			}
+			for i, v := range vs {
+				if want := dot(qv[0], v); math.Abs(float64(r.Sentences[i]-want)) > 1e-5 {
+					t.Errorf("article %q, %s sentence %d: cosine %.4f, want %.4f", article, r.Paragraph.ID, i, r.Sentences[i], want)
+				}
+			}
+		}
+	}
+}
