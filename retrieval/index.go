@@ -53,6 +53,13 @@ type Config struct {
 	SentenceEncoder Embedder
 	MaxSentences    int
 	SentenceWeight  float64
+	// EncodeInBackground makes Load return once the passages are indexed
+	// and serving, and encode the sentences the cache lacks in the
+	// background; Search ranks without them until they are done (see Wait
+	// and Close). The next Load stops that encoding, keeping what it did,
+	// and encodes what its corpus still lacks. For a server, whose first
+	// load of a large corpus would otherwise wait minutes.
+	EncodeInBackground bool
 }
 
 // DefaultQueryTimeout is Config.QueryTimeout's default: a question waits
@@ -75,6 +82,8 @@ type Index struct {
 	queryTO  time.Duration // Config.QueryTimeout
 	enc      Embedder      // Config.SentenceEncoder
 	maxSents int
+	bgEncode bool // Config.EncodeInBackground
+	bg       atomic.Pointer[backgroundJob]
 
 	// sentCache holds the sentence encoder's vectors; nil until the first
 	// Load that needs it, then guarded by loading like cache.
@@ -117,6 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		queryTO:  cfg.QueryTimeout,
 		enc:      cfg.SentenceEncoder,
 		maxSents: cfg.MaxSentences,
+		bgEncode: cfg.EncodeInBackground,
 	}
 	if ix.maxSents <= 0 {
 		ix.maxSents = DefaultMaxSentences
@@ -209,10 +219,16 @@ func (ix *Index) openManifest() {
 // number of those encoded out of theirs.
 // c must not be modified after Load.
 func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (Stats, error) {
+	ix.Close() // this load takes over a background encoding, which keeps what it did
 	if !ix.loading.TryLock() {
 		return Stats{}, ErrReloading
 	}
-	defer ix.loading.Unlock()
+	var job *sentenceJob // handed, with ix.loading, to the background
+	defer func() {
+		if job == nil {
+			ix.loading.Unlock()
+		}
+	}()
 	start := time.Now()
 	select {
 	case <-ix.cacheRead:
@@ -222,10 +238,15 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 	prev := ix.snap.Load()
 	snap, stats, err := ix.build(ctx, c, progress)
 	if err == nil {
-		err = ix.embedSentences(ctx, snap, prev, &stats, progress)
-		ix.saveSentences() // what was encoded is kept even if the load fails
+		job = ix.planSentences(snap, prev, &stats)
+		if job != nil && (!ix.bgEncode || len(job.missing) == 0) {
+			err = ix.runSentences(ctx, job, &stats, progress)
+			ix.saveSentences() // what was encoded is kept even if the load fails
+			job = nil
+		}
 	}
 	if err != nil {
+		job = nil
 		return stats, fmt.Errorf("retrieval: load: %w", err)
 	}
 	ix.snap.Store(snap)
@@ -251,6 +272,10 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 		}
 	}
 	stats.Duration = time.Since(start)
+	if job != nil {
+		stats.SentencesPending = len(job.missing)
+		ix.runInBackground(ctx, job)
+	}
 	return stats, nil
 }
 
@@ -290,7 +315,9 @@ type snapshot struct {
 	keys  []contentKey
 	vecs  [][]float32      // normalised; nil for a passage with no vector
 	byPID map[string]int32 // paragraph ID → passage
-	sents *sentenceVectors // nil without a sentence encoder, or for a corpus too large
+	// sents is nil without a sentence encoder, for a corpus too large,
+	// and until a background encoding is done; set once.
+	sents atomic.Pointer[sentenceVectors]
 
 	vec    vectorIndex
 	kw     *bm25

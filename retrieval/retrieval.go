@@ -108,6 +108,7 @@ type Stats struct {
 	Unembedded       int              // texts the embedder refused as bad input: found by keywords only
 	Sentences        int              // sentences with a vector of the sentence encoder
 	SentencesEncoded int              // sentences encoded (not cached)
+	SentencesPending int              // sentences left to encode in the background (Config.EncodeInBackground)
 	Skipped          []corpus.Skipped // sources the corpus load passed over, with reasons
 	LeftOut          []corpus.Skipped // what the corpus limits kept out, with reasons
 	Fragments        int              // source paragraphs too short to index

@@ -53,67 +53,136 @@ func passageSentences(p *corpus.Paragraph) []string {
 	return out
 }
 
-// embedSentences gives s the encoder's vectors of its sentences, encoding
-// those the sentence cache lacks, when there is an encoder and s has at
-// most ix.maxSents sentences. prev's vectors are shared when it has the
-// same layout. Only a done ctx fails it: an encoder that fails leaves s
-// without sentence vectors (Search then ranks as without an encoder).
-func (ix *Index) embedSentences(ctx context.Context, s, prev *snapshot, stats *Stats, progress func(done, total int)) error {
+// sentenceJob gives a snapshot its sentence vectors: the sentences of its
+// passages in order, and those the cache lacks.
+type sentenceJob struct {
+	s       *snapshot
+	sv      *sentenceVectors
+	texts   []string
+	missing []string
+	cache   *vectorCache
+}
+
+// planSentences returns the job that gives s the encoder's vectors of its
+// sentences, or nil when there is none: no encoder, more than
+// ix.maxSents sentences, or prev's vectors shared (prev having the same
+// layout).
+func (ix *Index) planSentences(s, prev *snapshot, stats *Stats) *sentenceJob {
 	if ix.enc == nil || len(s.paras) > ix.maxSents {
 		return nil
 	}
 	model := ix.enc.Model()
-	if prev != nil && prev.sents != nil && prev.sents.model == model && s.sameLayout(prev) {
-		s.sents = prev.sents
-		stats.Sentences = len(s.sents.vecs)
-		return nil
+	if prev != nil {
+		if sv := prev.sents.Load(); sv != nil && sv.model == model && s.sameLayout(prev) {
+			s.sents.Store(sv)
+			stats.Sentences = len(sv.vecs)
+			return nil
+		}
 	}
-	sv := &sentenceVectors{model: model, first: make([]int32, len(s.paras)+1)}
-	texts := make([]string, 0, len(s.paras))
+	j := &sentenceJob{s: s, sv: &sentenceVectors{model: model, first: make([]int32, len(s.paras)+1)}}
 	for i, p := range s.paras {
-		texts = append(texts, passageSentences(p)...)
-		sv.first[i+1] = int32(len(texts))
+		j.texts = append(j.texts, passageSentences(p)...)
+		j.sv.first[i+1] = int32(len(j.texts))
 	}
-	if len(texts) > ix.maxSents {
+	if len(j.texts) > ix.maxSents {
 		ix.log.Info("the corpus has more sentences than the sentence encoder reads; ranking passages without it",
-			"sentences", len(texts), "max_sentences", ix.maxSents)
+			"sentences", len(j.texts), "max_sentences", ix.maxSents)
 		return nil
 	}
-	cache := ix.sentenceCache(model)
-	ok, err := ix.encodeMissing(ctx, cache, texts, stats, progress)
+	j.cache = ix.sentenceCache(model)
+	seen := make(map[contentKey]bool)
+	for _, t := range j.texts {
+		if k := sentenceKey(t); j.cache.vecs[k] == nil && !seen[k] {
+			seen[k] = true
+			j.missing = append(j.missing, t)
+		}
+	}
+	return j
+}
+
+// runSentences encodes what j's cache lacks and gives j's snapshot its
+// sentence vectors. Only a done ctx fails it: an encoder that fails leaves
+// the snapshot without them (Search then ranks as without an encoder).
+func (ix *Index) runSentences(ctx context.Context, j *sentenceJob, stats *Stats, progress func(done, total int)) error {
+	ok, err := ix.encodeMissing(ctx, j.cache, j.missing, stats, progress)
 	if !ok || err != nil {
 		return err
 	}
-	sv.vecs = make([][]float32, len(texts))
-	keep := make(map[contentKey]bool, len(texts))
-	for i, t := range texts {
+	sv := j.sv
+	sv.vecs = make([][]float32, len(j.texts))
+	keep := make(map[contentKey]bool, len(j.texts))
+	for i, t := range j.texts {
 		k := sentenceKey(t)
-		sv.vecs[i], keep[k] = cache.vecs[k], true
+		sv.vecs[i], keep[k] = j.cache.vecs[k], true
 	}
-	for k := range cache.vecs { // the cache holds only what is served
+	for k := range j.cache.vecs { // the cache holds only what is served
 		if !keep[k] {
-			delete(cache.vecs, k)
+			delete(j.cache.vecs, k)
 			ix.sentDirty = true
 		}
 	}
-	sv.dims = cache.dims
-	s.sents = sv
-	stats.Sentences = len(texts)
+	sv.dims = j.cache.dims
+	j.s.sents.Store(sv)
+	stats.Sentences = len(j.texts)
 	return nil
 }
 
-// encodeMissing encodes the texts that cache lacks into it, reporting
-// progress. It reports false when the encoder failed (logged), and an
-// error only when ctx is done.
-func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, texts []string, stats *Stats, progress func(done, total int)) (bool, error) {
-	var missing []string
-	seen := make(map[contentKey]bool)
-	for _, t := range texts {
-		if k := sentenceKey(t); cache.vecs[k] == nil && !seen[k] {
-			seen[k] = true
-			missing = append(missing, t)
+// backgroundJob is the sentence encoding a Load left running (see
+// Config.EncodeInBackground).
+type backgroundJob struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed once it has ended and released ix.loading
+}
+
+// runInBackground runs j beside the caller, holding ix.loading (which the
+// caller holds and hands over) until it has ended and saved its vectors.
+// It stops with ctx's values but not its cancellation: Close stops it.
+func (ix *Index) runInBackground(ctx context.Context, j *sentenceJob) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	bg := &backgroundJob{cancel: cancel, done: make(chan struct{})}
+	ix.bg.Store(bg)
+	go func() {
+		defer close(bg.done)
+		defer ix.loading.Unlock()
+		defer cancel()
+		var stats Stats
+		if err := ix.runSentences(ctx, j, &stats, nil); err != nil {
+			ix.log.Info("sentence encoding stopped; ranking passages without the sentence encoder", "err", err)
 		}
+		ix.saveSentences()
+	}()
+}
+
+// Wait waits until the sentence encoding a Load left running in the
+// background (see Config.EncodeInBackground) has ended, or ctx is done.
+func (ix *Index) Wait(ctx context.Context) error {
+	bg := ix.bg.Load()
+	if bg == nil {
+		return nil
 	}
+	select {
+	case <-bg.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the sentence encoding a Load left running in the background,
+// saving what it encoded, and waits for it. The index goes on serving, and
+// later Loads work as before.
+func (ix *Index) Close() error {
+	if bg := ix.bg.Load(); bg != nil {
+		bg.cancel()
+		<-bg.done
+	}
+	return nil
+}
+
+// encodeMissing encodes missing into cache, reporting progress. It
+// reports false when the encoder failed (logged), and an error only when
+// ctx is done.
+func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, missing []string, stats *Stats, progress func(done, total int)) (bool, error) {
 	if len(missing) == 0 {
 		return true, nil
 	}
@@ -213,25 +282,23 @@ type nearRanking struct {
 // encoding the query overlaps embedding it.
 func (ix *Index) sentenceRankingAsync(ctx context.Context, s *snapshot, query string, lo, hi int32, depth int) <-chan nearRanking {
 	out := make(chan nearRanking, 1)
-	if s.sents == nil {
+	sv := s.sents.Load()
+	if sv == nil {
 		out <- nearRanking{}
 		return out
 	}
 	go func() {
-		rank, cos, err := ix.sentenceRanking(ctx, s, query, lo, hi, depth)
+		rank, cos, err := ix.sentenceRanking(ctx, sv, query, lo, hi, depth)
 		out <- nearRanking{rank, cos, err}
 	}()
 	return out
 }
 
-// sentenceRanking returns, when s has sentence vectors, the passages in
-// [lo, hi) by their sentence nearest query (up to depth), and every
+// sentenceRanking returns the passages in
+// [lo, hi) by their sentence of sv nearest query (up to depth), and every
 // passage's sentence cosines with query. When the query cannot be encoded
 // and ctx is not done, it returns neither.
-func (ix *Index) sentenceRanking(ctx context.Context, s *snapshot, query string, lo, hi int32, depth int) ([]int32, [][]float32, error) {
-	if s.sents == nil {
-		return nil, nil, nil
-	}
+func (ix *Index) sentenceRanking(ctx context.Context, sv *sentenceVectors, query string, lo, hi int32, depth int) ([]int32, [][]float32, error) {
 	ctx2, cancel := context.WithTimeout(ctx, ix.queryTO)
 	defer cancel()
 	qv, err := ix.enc.Embed(ctx2, []string{query})
@@ -239,8 +306,8 @@ func (ix *Index) sentenceRanking(ctx context.Context, s *snapshot, query string,
 	case err != nil:
 	case len(qv) != 1:
 		err = errors.New("no vector for the query")
-	case len(qv[0]) != s.sents.dims:
-		err = fmt.Errorf("the query's vector has %d dimensions, the sentences' %d", len(qv[0]), s.sents.dims)
+	case len(qv[0]) != sv.dims:
+		err = fmt.Errorf("the query's vector has %d dimensions, the sentences' %d", len(qv[0]), sv.dims)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -254,7 +321,7 @@ func (ix *Index) sentenceRanking(ctx context.Context, s *snapshot, query string,
 	best := make([]float32, hi-lo)
 	order := make([]int32, 0, hi-lo)
 	for d := lo; d < hi; d++ {
-		vs := s.sents.vecs[s.sents.first[d]:s.sents.first[d+1]]
+		vs := sv.vecs[sv.first[d]:sv.first[d+1]]
 		if len(vs) == 0 {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/verbatim-bot/verbatim/corpus"
 )
@@ -233,5 +234,86 @@ func TestSentenceCosinesMatchTheirSentences(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// blockingEncoder encodes with conceptEncoder once release is closed,
+// telling entered when it starts waiting.
+type blockingEncoder struct {
+	conceptEncoder
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (e blockingEncoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	select {
+	case e.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-e.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return e.conceptEncoder.Embed(ctx, texts)
+}
+
+// TestSentencesInBackground: with EncodeInBackground, Load returns while
+// the sentences are still being encoded; Search serves meanwhile without
+// them, another Load takes the encoding over, and once it is done Search
+// ranks with them.
+func TestSentencesInBackground(t *testing.T) {
+	enc := blockingEncoder{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc, EncodeInBackground: true}, nil)
+	loaded := make(chan Stats, 1)
+	go func() {
+		st, err := ix.Load(context.Background(), tradeCorpus(), nil)
+		if err != nil {
+			t.Error(err)
+		}
+		loaded <- st
+	}()
+	var st Stats
+	select {
+	case st = <-loaded:
+	case <-time.After(time.Minute):
+		t.Fatal("Load waited for the sentence encoding")
+	}
+	if st.SentencesPending != 5 || st.Sentences != 0 {
+		t.Errorf("stats %+v: want 5 sentences pending, none served", st)
+	}
+	<-enc.entered
+	rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
+	if err != nil || len(rs) != 1 || rs[0].Sentences != nil {
+		t.Fatalf("while encoding: %+v %v, want a result without sentence cosines", rs, err)
+	}
+	if st, err := ix.Load(context.Background(), tradeCorpus(), nil); err != nil || st.SentencesPending != 5 {
+		t.Errorf("a Load while encoding: %+v %v, want it to take over the 5 sentences", st, err)
+	}
+	close(enc.release)
+	if err := ix.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rs, err = ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
+	if err != nil || len(rs[0].Sentences) != 2 {
+		t.Fatalf("after encoding: %+v %v, want the sentence cosines", rs, err)
+	}
+	if st, err := ix.Load(context.Background(), tradeCorpus(), nil); err != nil || st.Sentences != 5 || st.SentencesPending != 0 {
+		t.Errorf("the next Load: %+v %v, want the 5 sentences served at once", st, err)
+	}
+}
+
+// TestCloseStopsTheBackground: Close stops a background encoding and the
+// index goes on serving without the sentence ranking.
+func TestCloseStopsTheBackground(t *testing.T) {
+	enc := blockingEncoder{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc, EncodeInBackground: true}, tradeCorpus())
+	<-enc.entered
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
+	if err != nil || rs[0].Sentences != nil {
+		t.Fatalf("after Close: %+v %v, want a result without sentence cosines", rs, err)
 	}
 }

@@ -132,11 +132,20 @@ func (a *app) loadCorpus(ctx context.Context) (*corpus.Corpus, error) {
 // date with the corpus, embedding only what changed. With progress set and
 // stderr a terminal, it draws a progress bar while embedding.
 func (a *app) openIndex(ctx context.Context, progress bool) (*retrieval.Index, retrieval.Stats, error) {
+	return a.openIndexWith(ctx, progress, false)
+}
+
+// openIndexWith is openIndex, encoding the sentences the cache lacks in
+// the background when background is set (for serve, so that the bot comes
+// online at once; close the index to stop it).
+func (a *app) openIndexWith(ctx context.Context, progress, background bool) (*retrieval.Index, retrieval.Stats, error) {
 	emb, err := a.embedder()
 	if err != nil {
 		return nil, retrieval.Stats{}, err
 	}
-	ix, err := retrieval.Open(ctx, a.indexConfig(emb, a.cfg.DataDir, a.log))
+	cfg := a.indexConfig(emb, a.cfg.DataDir, a.log)
+	cfg.EncodeInBackground = background
+	ix, err := retrieval.Open(ctx, cfg)
 	if err != nil {
 		return nil, retrieval.Stats{}, err
 	}

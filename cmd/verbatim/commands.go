@@ -277,6 +277,9 @@ func formatStats(s retrieval.Stats) string {
 	if s.Sentences > 0 {
 		out += fmt.Sprintf("; %d sentences for the encoder, %d encoded", s.Sentences, s.SentencesEncoded)
 	}
+	if s.SentencesPending > 0 {
+		out += fmt.Sprintf("; %d sentences being encoded in the background", s.SentencesPending)
+	}
 	if s.Unembedded > 0 {
 		out += fmt.Sprintf("; %d texts refused by the embedder are found by keywords only (see the log)", s.Unembedded)
 	}

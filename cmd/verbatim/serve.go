@@ -27,12 +27,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return errors.New("DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications and put its token in the environment or .env")
 	}
 	log := a.logger(slog.LevelInfo)
-	ix, stats, err := a.openIndex(ctx, false)
+	ix, stats, err := a.openIndexWith(ctx, false, true)
 	if err != nil {
 		return err
 	}
+	defer ix.Close() // stops a background encoding, saving what it did
 	log.Info("index ready", "articles", stats.Articles, "paragraphs", stats.Paragraphs,
-		"embedded", stats.Embedded, "cached", stats.Cached, "seconds", stats.Duration.Seconds())
+		"embedded", stats.Embedded, "cached", stats.Cached, "sentences", stats.Sentences,
+		"sentences_pending", stats.SentencesPending, "seconds", stats.Duration.Seconds())
 
 	var metrics *discord.Metrics
 	if a.cfg.MetricsAddr != "" {
