@@ -211,21 +211,24 @@ func (ix *Index) openManifest() {
 // the embedding cache are not embedded again. A Load that fails (c nil or
 // without paragraphs, the embedder failing, ctx done) leaves the previous
 // index serving. Only one Load runs at a time: another one meanwhile
-// returns ErrReloading at once.
+// returns ErrReloading at once. A background encoding of sentences (see
+// Config.EncodeInBackground) is not a Load: it is stopped, keeping what it
+// did, and this Load encodes what its corpus lacks (or, if it fails,
+// resumes the encoding for the index still served).
 //
 // progress, if not nil, is called from Load's goroutine with the number of
 // paragraphs whose vectors are ready (cached ones first) out of the total,
-// and then, when the sentence encoder has sentences to encode, with the
-// number of those encoded out of theirs.
+// and then, when the sentence encoder has sentences to encode in the
+// foreground, with the number of those encoded out of theirs.
 // c must not be modified after Load.
 func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done, total int)) (Stats, error) {
 	ix.Close() // this load takes over a background encoding, which keeps what it did
 	if !ix.loading.TryLock() {
 		return Stats{}, ErrReloading
 	}
-	var job *sentenceJob // handed, with ix.loading, to the background
+	handed := false // ix.loading, to a background encoding
 	defer func() {
-		if job == nil {
+		if !handed {
 			ix.loading.Unlock()
 		}
 	}()
@@ -237,16 +240,12 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 	}
 	prev := ix.snap.Load()
 	snap, stats, err := ix.build(ctx, c, progress)
+	var job *sentenceJob // left to the background
 	if err == nil {
-		job = ix.planSentences(snap, prev, &stats)
-		if job != nil && (!ix.bgEncode || len(job.missing) == 0) {
-			err = ix.runSentences(ctx, job, &stats, progress)
-			ix.saveSentences() // what was encoded is kept even if the load fails
-			job = nil
-		}
+		job, err = ix.sentences(ctx, snap, prev, &stats, progress)
 	}
 	if err != nil {
-		job = nil
+		handed = ix.resume(ctx, prev)
 		return stats, fmt.Errorf("retrieval: load: %w", err)
 	}
 	ix.snap.Store(snap)
@@ -274,6 +273,7 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 	stats.Duration = time.Since(start)
 	if job != nil {
 		stats.SentencesPending = len(job.missing)
+		handed = true
 		ix.runInBackground(ctx, job)
 	}
 	return stats, nil
@@ -297,7 +297,8 @@ func (ix *Index) keepOnly(snap *snapshot) {
 	}
 }
 
-// snapshot is one immutable generation of the index.
+// snapshot is one generation of the index, immutable but for its
+// sentence vectors, which are set once.
 type snapshot struct {
 	model    string // of the vectors
 	articles []corpus.Article

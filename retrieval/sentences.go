@@ -100,6 +100,41 @@ func (ix *Index) planSentences(s, prev *snapshot, stats *Stats) *sentenceJob {
 	return j
 }
 
+// sentences gives s its sentence vectors (see planSentences), or, when
+// they are to be encoded in the background, returns the job that will.
+// Only a done ctx fails it.
+func (ix *Index) sentences(ctx context.Context, s, prev *snapshot, stats *Stats, progress func(done, total int)) (*sentenceJob, error) {
+	j := ix.planSentences(s, prev, stats)
+	if j == nil {
+		return nil, nil
+	}
+	if ix.bgEncode && len(j.missing) > 0 {
+		return j, nil
+	}
+	err := ix.runSentences(ctx, j, stats, progress)
+	ix.saveSentences() // what was encoded is kept even if the load fails
+	return nil, err
+}
+
+// resume encodes, in the background, the sentences of served (the index
+// still served after a Load failed) if it has none yet: that Load stopped
+// their encoding. It reports whether it handed ix.loading to it.
+func (ix *Index) resume(ctx context.Context, served *snapshot) bool {
+	if !ix.bgEncode || served == nil || served.sents.Load() != nil {
+		return false
+	}
+	j := ix.planSentences(served, nil, &Stats{})
+	switch {
+	case j == nil:
+		return false
+	case len(j.missing) == 0:
+		_ = ix.runSentences(ctx, j, &Stats{}, nil) // all cached: nothing can fail
+		return false
+	}
+	ix.runInBackground(ctx, j)
+	return true
+}
+
 // runSentences encodes what j's cache lacks and gives j's snapshot its
 // sentence vectors. Only a done ctx fails it: an encoder that fails leaves
 // the snapshot without them (Search then ranks as without an encoder).
@@ -215,6 +250,7 @@ func (ix *Index) encodeMissing(ctx context.Context, cache *vectorCache, missing 
 		if time.Since(said) >= progressEvery {
 			said = time.Now()
 			ix.log.Info("encoding sentences", "done", from+len(batch), "of", len(missing))
+			ix.saveSentences() // a long encoding keeps its work if the process dies
 		}
 	}
 	ix.log.Info("encoded sentences", "sentences", len(missing), "took", time.Since(start).Round(time.Millisecond))

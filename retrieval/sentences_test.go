@@ -282,7 +282,7 @@ func TestSentencesInBackground(t *testing.T) {
 	if st.SentencesPending != 5 || st.Sentences != 0 {
 		t.Errorf("stats %+v: want 5 sentences pending, none served", st)
 	}
-	<-enc.entered
+	waitEntered(t, enc)
 	rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
 	if err != nil || len(rs) != 1 || rs[0].Sentences != nil {
 		t.Fatalf("while encoding: %+v %v, want a result without sentence cosines", rs, err)
@@ -291,7 +291,9 @@ func TestSentencesInBackground(t *testing.T) {
 		t.Errorf("a Load while encoding: %+v %v, want it to take over the 5 sentences", st, err)
 	}
 	close(enc.release)
-	if err := ix.Wait(context.Background()); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := ix.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rs, err = ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
@@ -303,17 +305,54 @@ func TestSentencesInBackground(t *testing.T) {
 	}
 }
 
-// TestCloseStopsTheBackground: Close stops a background encoding and the
-// index goes on serving without the sentence ranking.
+// TestCloseStopsTheBackground: Close stops a background encoding and
+// waits for it to release the index, which goes on serving without the
+// sentence ranking.
 func TestCloseStopsTheBackground(t *testing.T) {
 	enc := blockingEncoder{entered: make(chan struct{}, 1), release: make(chan struct{})}
 	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc, EncodeInBackground: true}, tradeCorpus())
-	<-enc.entered
+	waitEntered(t, enc)
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if !ix.loading.TryLock() {
+		t.Fatal("after Close the background still holds the index")
+	}
+	ix.loading.Unlock()
 	rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
 	if err != nil || rs[0].Sentences != nil {
 		t.Fatalf("after Close: %+v %v, want a result without sentence cosines", rs, err)
+	}
+}
+
+// TestFailedLoadResumesTheBackground: a Load that stops a background
+// encoding and then fails leaves the encoding running for the index still
+// served.
+func TestFailedLoadResumesTheBackground(t *testing.T) {
+	enc := blockingEncoder{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc, EncodeInBackground: true}, tradeCorpus())
+	waitEntered(t, enc)
+	if _, err := ix.Load(context.Background(), nil, nil); err == nil {
+		t.Fatal("a Load of no corpus succeeded")
+	}
+	close(enc.release)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := ix.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ix.Search(context.Background(), "purchase of land", SearchOptions{K: 1})
+	if err != nil || len(rs[0].Sentences) != 2 {
+		t.Fatalf("after the failed Load: %+v %v, want the sentence cosines", rs, err)
+	}
+}
+
+// waitEntered waits, at most a minute, for enc to be called.
+func waitEntered(t *testing.T, enc blockingEncoder) {
+	t.Helper()
+	select {
+	case <-enc.entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the background encoding did not start")
 	}
 }

@@ -426,7 +426,7 @@ func (b *Bot) runReload(ctx context.Context, in *discordgo.Interaction) {
 	default:
 		b.log.Info("reloaded", "user_id", user.ID, "articles", st.Articles, "paragraphs", st.Paragraphs,
 			"added", st.Added, "changed", st.Changed, "removed", st.Removed, "cached", st.Cached,
-			"embedded", st.Embedded, "skipped", len(st.Skipped), "left_out", len(st.LeftOut), "took", st.Duration)
+			"embedded", st.Embedded, "skipped", len(st.Skipped), "left_out", len(st.LeftOut), "sentences_pending", st.SentencesPending, "took", st.Duration)
 		msg = renderReload(st)
 		if col := b.scope(in.ChannelID, ""); col != "" {
 			msg += fmt.Sprintf(" This channel searches the “%s” collection: %s.", escapeQuote(col), plural(len(b.articlesFor(in.ChannelID)), "article"))

@@ -490,6 +490,9 @@ func renderReload(st retrieval.Stats) string {
 	if n := len(st.LeftOut); n > 0 {
 		s += fmt.Sprintf(" %s left out over the corpus limits (see the log).", plural(n, "source"))
 	}
+	if n := st.SentencesPending; n > 0 {
+		s += fmt.Sprintf(" %s are being read for search by meaning; until then search ranks without them.", plural(n, "sentence"))
+	}
 	return s
 }
 

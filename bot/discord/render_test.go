@@ -420,12 +420,22 @@ func TestArticleChoices(t *testing.T) {
 }
 
 func TestRenderReload(t *testing.T) {
-	got := renderReload(retrieval.Stats{Articles: 2, Paragraphs: 40, Added: 3, Changed: 1, Removed: 2, Cached: 36, Embedded: 4,
-		Skipped: []corpus.Skipped{{Source: "x", Reason: "binary"}}, LeftOut: []corpus.Skipped{{Source: "y", Reason: "over"}, {Source: "z", Reason: "over"}},
-		Duration: 2340 * time.Millisecond})
-	want := "Reloaded in 2.3 s: 2 articles, 40 paragraphs (3 added, 1 changed, 2 removed); 36 of 40 embeddings from the cache. 1 file skipped (see the log). 2 sources left out over the corpus limits (see the log)."
-	if got != want {
-		t.Errorf("renderReload = %q, want %q", got, want)
+	tests := []struct {
+		name string
+		st   retrieval.Stats
+		want string
+	}{
+		{"skipped and left out", retrieval.Stats{Articles: 2, Paragraphs: 40, Added: 3, Changed: 1, Removed: 2, Cached: 36, Embedded: 4,
+			Skipped: []corpus.Skipped{{Source: "x", Reason: "binary"}}, LeftOut: []corpus.Skipped{{Source: "y", Reason: "over"}, {Source: "z", Reason: "over"}},
+			Duration: 2340 * time.Millisecond},
+			"Reloaded in 2.3 s: 2 articles, 40 paragraphs (3 added, 1 changed, 2 removed); 36 of 40 embeddings from the cache. 1 file skipped (see the log). 2 sources left out over the corpus limits (see the log)."},
+		{"sentences left to read", retrieval.Stats{Articles: 1, Paragraphs: 5, Added: 5, Embedded: 5, SentencesPending: 12, Duration: time.Second},
+			"Reloaded in 1.0 s: 1 article, 5 paragraphs (5 added, 0 changed, 0 removed); 0 of 5 embeddings from the cache. 12 sentences are being read for search by meaning; until then search ranks without them."},
+	}
+	for _, tt := range tests {
+		if got := renderReload(tt.st); got != tt.want {
+			t.Errorf("%s: renderReload = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
 
