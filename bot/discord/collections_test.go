@@ -37,7 +37,7 @@ func TestChannelCollections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := retrievaltest.Index(t, c)
+	ix := retrievaltest.IndexWith(t, c, nil) // delivery, not meaning: no sentence encoder
 	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)})
 	reload := func(ctx context.Context) (retrieval.Stats, error) {
 		c, err := corpus.Load(ctx, fs, corpus.Options{})

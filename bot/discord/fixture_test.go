@@ -53,14 +53,16 @@ Urban bees forage on a wider variety of flowers planted in parks, balconies and 
 	return fs
 }
 
-// library is a real index over testArticles with the offline embedder,
-// and the real extractive answerer on it.
+// library is a real index over testArticles with the offline embedder
+// (without the sentence encoder, which these tests of delivery do not
+// need and which is slow under -race), and the real extractive answerer
+// on it.
 func library(t testing.TB) (*retrieval.Index, *bot.Answerer) {
 	t.Helper()
 	c, err := corpus.Load(context.Background(), testArticles(), corpus.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := retrievaltest.Index(t, c)
+	ix := retrievaltest.IndexWith(t, c, nil)
 	return ix, bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)})
 }

@@ -78,7 +78,7 @@ func TestArticleAutocomplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := retrievaltest.Index(t, c)
+	ix := retrievaltest.IndexWith(t, c, nil) // delivery, not meaning: no sentence encoder
 	a := bot.New(ix, bot.Config{Meaning: retrievaltest.Meaning(t)})
 	h := start(t, f, Config{}, a, ix, nil)
 
