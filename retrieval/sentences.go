@@ -19,11 +19,13 @@ import (
 const DefaultMaxSentences = 20000
 
 // sentenceCacheModel prefixes the encoder's model name in the name of the
-// sentence cache file, which then never names the passages' cache.
+// sentence cache file, so that it differs from the passages' (unless an
+// embedding model is named like it).
 const sentenceCacheModel = "sentences-"
 
 // sentenceBatch is how many sentences one Embed call of a load receives;
-// progressEvery is how often a long encoding logs how far it is.
+// progressEvery is how often a long encoding logs how far it is and saves
+// its cache.
 const (
 	sentenceBatch = 64
 	progressEvery = 30 * time.Second
