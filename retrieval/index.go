@@ -36,8 +36,7 @@ type Config struct {
 	EmbedConcurrency int
 	// QueryTimeout bounds embedding one query, retries included, and
 	// encoding it with SentenceEncoder; past it Search answers without
-	// that ranking. 0 means
-	// DefaultQueryTimeout.
+	// that ranking. 0 means DefaultQueryTimeout.
 	QueryTimeout time.Duration
 	// VectorWeight is the weight of the vector ranking in Search's
 	// reciprocal-rank fusion, relative to the keyword ranking's 1; 0 picks

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -61,6 +62,7 @@ type sentenceJob struct {
 	s       *snapshot
 	sv      *sentenceVectors
 	texts   []string
+	keys    []contentKey // of texts
 	missing []string
 	cache   *vectorCache
 }
@@ -92,9 +94,12 @@ func (ix *Index) planSentences(s, prev *snapshot, stats *Stats) *sentenceJob {
 		return nil
 	}
 	j.cache = ix.sentenceCache(model)
+	j.keys = make([]contentKey, len(j.texts))
 	seen := make(map[contentKey]bool)
-	for _, t := range j.texts {
-		if k := sentenceKey(t); j.cache.vecs[k] == nil && !seen[k] {
+	for i, t := range j.texts {
+		k := sentenceKey(t)
+		j.keys[i] = k
+		if j.cache.vecs[k] == nil && !seen[k] {
 			seen[k] = true
 			j.missing = append(j.missing, t)
 		}
@@ -146,10 +151,9 @@ func (ix *Index) runSentences(ctx context.Context, j *sentenceJob, stats *Stats,
 		return err
 	}
 	sv := j.sv
-	sv.vecs = make([][]float32, len(j.texts))
-	keep := make(map[contentKey]bool, len(j.texts))
-	for i, t := range j.texts {
-		k := sentenceKey(t)
+	sv.vecs = make([][]float32, len(j.keys))
+	keep := make(map[contentKey]bool, len(j.keys))
+	for i, k := range j.keys {
 		sv.vecs[i], keep[k] = j.cache.vecs[k], true
 	}
 	for k := range j.cache.vecs { // the cache holds only what is served
@@ -332,9 +336,9 @@ func (ix *Index) sentenceRankingAsync(ctx context.Context, s *snapshot, query st
 	return out
 }
 
-// sentenceRanking returns the passages in
-// [lo, hi) by their sentence of sv nearest query (up to depth), and every
-// passage's sentence cosines with query. When the query cannot be encoded
+// sentenceRanking returns the passages in [lo, hi) by their sentence of sv
+// nearest query (up to depth), and every passage's sentence cosines with
+// query. When the query cannot be encoded
 // and ctx is not done, it returns neither.
 func (ix *Index) sentenceRanking(ctx context.Context, sv *sentenceVectors, query string, lo, hi int32, depth int) ([]int32, [][]float32, error) {
 	ctx2, cancel := context.WithTimeout(ctx, ix.queryTO)
@@ -355,29 +359,20 @@ func (ix *Index) sentenceRanking(ctx context.Context, sv *sentenceVectors, query
 		return nil, nil, nil
 	}
 	q := normalized(qv[0])
+	base := sv.first[lo]
+	all := make([]float32, sv.first[hi]-base) // the cosines of every sentence in [lo, hi)
+	for i, v := range sv.vecs[base:sv.first[hi]] {
+		all[i] = dot(q, v)
+	}
 	cos := make([][]float32, hi-lo)
 	best := make([]float32, hi-lo)
 	order := make([]int32, 0, hi-lo)
 	for d := lo; d < hi; d++ {
-		vs := sv.vecs[sv.first[d]:sv.first[d+1]]
-		if len(vs) == 0 {
-			continue
+		if c := all[sv.first[d]-base : sv.first[d+1]-base]; len(c) > 0 {
+			cos[d-lo], best[d-lo] = c, slices.Max(c)
+			order = append(order, d)
 		}
-		c := make([]float32, len(vs))
-		for i, v := range vs {
-			c[i] = dot(q, v)
-		}
-		cos[d-lo], best[d-lo] = c, slices.Max(c)
-		order = append(order, d)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int {
-		switch x, y := best[a-lo], best[b-lo]; {
-		case x > y:
-			return -1
-		case x < y:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(best[b-lo], best[a-lo]) })
 	return order[:min(depth, len(order))], cos, nil
 }
