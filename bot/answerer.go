@@ -40,6 +40,7 @@ const (
 	DefaultMinCloseness       = 0.10
 	DefaultMinSupport         = 0.25
 	DefaultMinAnswerCloseness = 0.30
+	DefaultMinTopicality      = 0.01
 )
 
 // Config configures an Answerer.
@@ -79,6 +80,11 @@ type Config struct {
 	// answering offline, the nearest sentence must also reach for the
 	// question to be answered (with a model, the model decides).
 	MinCloseness, MinAnswerCloseness float64
+	// MinTopicality is the gate's second bar when retrieval measured
+	// how much the passages' articles are about the question
+	// (Judgement.Topicality): under it, the question is refused as
+	// off-corpus, with no model asked, however close one sentence is.
+	MinTopicality float64
 	// MinSupport decides, answering offline, whether the best sentence
 	// answers: its Judgement.Support must reach MinSupport and, when the
 	// question asks for a kind of thing (a quantity, a time, a person, a
@@ -108,6 +114,7 @@ type Answerer struct {
 	minSim       float64
 	minClose     float64
 	minAnsClose  float64
+	minTopic     float64
 	minSupport   float64
 	maxRunes     int
 	log          *slog.Logger
@@ -126,6 +133,7 @@ func New(s Searcher, cfg Config) *Answerer {
 		minSim:       orDefault(cfg.MinSimilarity, DefaultMinSimilarity),
 		minClose:     orDefault(cfg.MinCloseness, DefaultMinCloseness),
 		minAnsClose:  orDefault(cfg.MinAnswerCloseness, DefaultMinAnswerCloseness),
+		minTopic:     orDefault(cfg.MinTopicality, DefaultMinTopicality),
 		minSupport:   orDefault(cfg.MinSupport, DefaultMinSupport),
 		maxRunes:     orDefault(cfg.MaxQuestionRunes, DefaultMaxQuestionRunes),
 		log:          cfg.Logger,
@@ -258,7 +266,7 @@ type pool struct {
 func (a *Answerer) assess(ctx context.Context, query string, passages []retrieval.Result) pool {
 	cands, j := a.judge(ctx, query, passages)
 	j.MinRelevance, j.MinSimilarity, j.MinSupport = a.minRelevance, a.minSim, a.minSupport
-	j.MinCloseness, j.MinAnswerCloseness = a.minClose, a.minAnsClose
+	j.MinCloseness, j.MinAnswerCloseness, j.MinTopicality = a.minClose, a.minAnsClose, a.minTopic
 	j.OffCorpus = a.offCorpus(j, cands)
 	return pool{passages: passages, cands: cands, j: j}
 }
@@ -296,10 +304,13 @@ func narrow(passages []retrieval.Result, cands []candidate, k int) []retrieval.R
 	return kept
 }
 
-// offCorpus applies the gate described at Config.MinCloseness, or without
-// a closeness at Config.MinRelevance.
+// offCorpus applies the gate described at Config.MinTopicality and
+// MinCloseness, or without a closeness at Config.MinRelevance.
 func (a *Answerer) offCorpus(j Judgement, cands []candidate) bool {
 	if len(cands) == 0 {
+		return true
+	}
+	if j.Topicality >= 0 && a.minTopic > 0 && j.Topicality < a.minTopic {
 		return true
 	}
 	if j.Closeness >= 0 {

@@ -29,6 +29,12 @@ type Judgement struct {
 	// retrieval measured it (retrieval.Result.Sentences), or else by
 	// Config.Encoder; -1 when neither did.
 	Closeness float64
+	// Topicality is the highest, over the passages, of how much their
+	// article as a whole is about the question (retrieval.Result.
+	// Topicality), at least 0; -1 when retrieval did not measure it. A
+	// question off the corpus can meet one close sentence by chance, not
+	// a whole article about it.
+	Topicality float64
 	// Kind is what the question asks for; KindFound whether one of the
 	// best sentences (kindDepth) holds one and is itself about what is
 	// asked (its support reaches kindSupport times MinSupport): a date in
@@ -40,7 +46,7 @@ type Judgement struct {
 	// answering offline, the best sentence does not answer it.
 	OffCorpus, Unsupported bool
 	// The bars applied (see Config).
-	MinRelevance, MinSimilarity, MinSupport, MinCloseness, MinAnswerCloseness float64
+	MinRelevance, MinSimilarity, MinSupport, MinCloseness, MinAnswerCloseness, MinTopicality float64
 }
 
 // kindDepth is how many of the best sentences are searched for the kind of
@@ -73,7 +79,7 @@ type candidate struct {
 // returns them best first, with the Judgement (before the decision bars
 // are applied).
 func (a *Answerer) judge(ctx context.Context, question string, passages []retrieval.Result) ([]candidate, Judgement) {
-	j := Judgement{Relevance: best(passages), Kind: questionKind(question), Closeness: -1}
+	j := Judgement{Relevance: best(passages), Kind: questionKind(question), Closeness: -1, Topicality: topicality(passages)}
 	q := termSet(question)
 	asked := askedTerms(question)
 	cands, weight := candidates(asked, passages)
@@ -151,6 +157,18 @@ func (a *Answerer) closeness(ctx context.Context, question string, cands []candi
 		cands[i].score += closeWeight * c
 	}
 	return best
+}
+
+// topicality returns the highest Topicality of passages, at least 0, or
+// -1 when retrieval measured none.
+func topicality(passages []retrieval.Result) float64 {
+	t := -1.0
+	for _, r := range passages {
+		if r.Sentences != nil {
+			t = max(t, r.Topicality, 0)
+		}
+	}
+	return t
 }
 
 // retrieved returns the cosines retrieval measured between the query and

@@ -97,8 +97,9 @@ func testGateAndModel(t *testing.T, j judge) {
 	for _, q := range offCorpus {
 		ans, calls := ask(q)
 		gated := ans.Judgement.OffCorpus
-		if c := ans.Judgement.Closeness; c >= 0 && gated != (c < ans.Judgement.MinCloseness) {
-			t.Errorf("%q: closeness %.2f against the gate's %.2f, yet gated %v", q, c, ans.Judgement.MinCloseness, gated)
+		if jg := ans.Judgement; jg.Closeness >= 0 && gated != (jg.Closeness < jg.MinCloseness || jg.Topicality < jg.MinTopicality) {
+			t.Errorf("%q: closeness %.2f and topicality %.2f against the gate's %.2f and %.2f, yet gated %v",
+				q, jg.Closeness, jg.Topicality, jg.MinCloseness, jg.MinTopicality, gated)
 		}
 		if !ans.Refused || len(ans.Sources) != 0 || gated != (calls == 0) || gated == ans.Asked || j.gatesOffCorpus && !gated {
 			t.Errorf("%q: %d chat calls, judgement %+v, refused %v with %d sources: want refused with no sources (before the model: %v)",
@@ -346,7 +347,7 @@ func TestEncoderChoosesTheSentence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := []retrieval.Result{{Article: article, Paragraph: corpus.Paragraph{ID: "a#1", ArticleID: article.ID, N: 1,
-				Text: first + " " + second}, Relevance: 1, Sentences: tt.sentences}}
+				Text: first + " " + second}, Relevance: 1, Sentences: tt.sentences, Topicality: mean(tt.sentences)}} // the article is this paragraph
 			a := bot.New(&fixedSearcher{results: rs}, bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: tt.enc})
 			ans, err := a.Answer(context.Background(), q, bot.Options{})
 			if err != nil {
@@ -359,28 +360,77 @@ func TestEncoderChoosesTheSentence(t *testing.T) {
 	}
 }
 
-// TestClosenessSeparates checks what the encoder's gate relies on: each
-// paraphrased question about the article is closer to its best sentences
-// than any plainly off-corpus question is to its own.
-func TestClosenessSeparates(t *testing.T) {
+// TestGateMeasuresSeparate checks what the encoder's gate relies on: each
+// paraphrased question about the article is closer to its best sentences,
+// and its article more about it, than for any plainly off-corpus question.
+func TestGateMeasuresSeparate(t *testing.T) {
 	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t)})
-	closeness := func(q string) float64 {
+	judged := func(q string) bot.Judgement {
 		ans, err := a.Answer(context.Background(), q, bot.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ans.Judgement.Closeness
+		return ans.Judgement
 	}
-	farthest, farQ := 2.0, ""
-	for _, q := range paraphrased {
-		if c := closeness(q); c < farthest {
-			farthest, farQ = c, q
+	for _, m := range []struct {
+		name    string
+		measure func(bot.Judgement) float64
+	}{
+		{"closeness", func(j bot.Judgement) float64 { return j.Closeness }},
+		{"topicality", func(j bot.Judgement) float64 { return j.Topicality }},
+	} {
+		farthest, farQ := 2.0, ""
+		for _, q := range paraphrased {
+			if c := m.measure(judged(q)); c < farthest {
+				farthest, farQ = c, q
+			}
+		}
+		for _, q := range offCorpus {
+			if c := m.measure(judged(q)); c >= farthest {
+				t.Errorf("%s: %q scores %.2f, as much as the paraphrase %q (%.2f)", m.name, q, c, farQ, farthest)
+			}
 		}
 	}
-	for _, q := range offCorpus {
-		if c := closeness(q); c >= farthest {
-			t.Errorf("%q is as close (%.2f) as the paraphrase %q (%.2f)", q, c, farQ, farthest)
-		}
+}
+
+// TestTopicalityGate checks the gate's decision from what retrieval
+// measured, with a model: a question whose passages' article is not
+// about it is refused before the model however close one sentence is,
+// and one about it reaches the model; without the measure (no sentence
+// vectors) closeness alone decides.
+func TestTopicalityGate(t *testing.T) {
+	p := corpus.Paragraph{ID: "a#1", ArticleID: "a", N: 1, Text: "Baku is the capital of Azerbaijan. It lies on the Caspian Sea."}
+	art := &corpus.Article{ID: "a", Title: "Azerbaijan", Paragraphs: []corpus.Paragraph{p}}
+	for _, tc := range []struct {
+		name       string
+		sentences  []float32
+		topicality float64
+		asked      bool
+	}{
+		{"about the article", []float32{0.6, 0.3}, 0.3, true},
+		{"one close sentence, the article elsewhere", []float32{0.6, 0.3}, 0.005, false},
+		{"no sentence close", []float32{0.05, 0.02}, 0.3, false},
+		{"not measured", nil, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := openaifake.New()
+			defer srv.Close()
+			srv.Chat.Respond(func(openaifake.ChatRequest) openaifake.Response {
+				return openaifake.Response{Content: `{"answer": "The passages do not say.", "quotes": [], "answerable": false}`}
+			})
+			r := retrieval.Result{Paragraph: p, Article: art, Rank: 1, Relevance: 0.5, Sentences: tc.sentences, Topicality: tc.topicality}
+			a := bot.New(&fixedSearcher{results: []retrieval.Result{r}}, bot.Config{LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}})
+			ans, err := a.Answer(context.Background(), "what is the capital", bot.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls := len(srv.Chat.Requests()); ans.Asked != tc.asked || (calls > 0) != tc.asked || ans.Judgement.OffCorpus == tc.asked {
+				t.Errorf("asked %v (%d chat calls), judgement %+v: want asked %v", ans.Asked, calls, ans.Judgement, tc.asked)
+			}
+			if !ans.Refused || len(ans.Sources) != 0 {
+				t.Errorf("refused %v with %d sources: want refused with none", ans.Refused, len(ans.Sources))
+			}
+		})
 	}
 }
 
@@ -547,4 +597,13 @@ func TestRetrievedCosinesStandForTheEncoder(t *testing.T) {
 			t.Errorf("%q: without retrieval's cosines the encoder was not run", q)
 		}
 	}
+}
+
+// mean returns the mean of xs, 0 for none.
+func mean(xs []float32) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += float64(x)
+	}
+	return sum / float64(max(len(xs), 1))
 }

@@ -71,6 +71,11 @@ type Result struct {
 	// with each sentence of the paragraph, in corpus.Sentences order; nil
 	// when the index has no sentence vectors (see Config.SentenceEncoder).
 	Sentences []float32
+	// Topicality is the mean cosine, by the sentence encoder, of the
+	// query with the sentences of the paragraph's whole article: how much
+	// the article is about what the query asks, where one close sentence
+	// may be chance. It is set only when Sentences is.
+	Topicality float64
 }
 
 // QuoteOptions tune Index.Quote.

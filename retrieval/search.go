@@ -210,6 +210,7 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	order = order[:min(k, len(order))]
 
 	out := make([]Result, len(order))
+	topic := make(map[int32]float64)
 	for i, d := range order {
 		out[i] = Result{
 			Paragraph:   *s.paras[d],
@@ -224,10 +225,33 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 			out[i].Vector = float64(dot(qv, s.vecs[d]))
 		}
 		if cos != nil {
-			out[i].Sentences = cos[d-lo]
+			a := s.art[d]
+			t, ok := topic[a]
+			if !ok {
+				t = s.topicality(cos, lo, hi, a)
+				topic[a] = t
+			}
+			out[i].Sentences, out[i].Topicality = cos[d-lo], t
 		}
 	}
 	return out, nil
+}
+
+// topicality returns the mean of the sentence cosines cos (of the
+// passages [lo, hi)) over the passages of article a.
+func (s *snapshot) topicality(cos [][]float32, lo, hi, a int32) float64 {
+	var sum float64
+	n := 0
+	for _, c := range cos[max(s.first[a], lo)-lo : min(s.first[a+1], hi)-lo] {
+		for _, x := range c {
+			sum += float64(x)
+		}
+		n += len(c)
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 // rerank adds weight times the sentence evidence of each passage in top

@@ -233,8 +233,30 @@ func TestSentenceCosinesMatchTheirSentences(t *testing.T) {
 					t.Errorf("article %q, %s sentence %d: cosine %.4f, want %.4f", article, r.Paragraph.ID, i, r.Sentences[i], want)
 				}
 			}
+			if want := meanCosine(t, enc, qv[0], r.Article); math.Abs(r.Topicality-want) > 1e-5 {
+				t.Errorf("article %q, %s: topicality %.4f, want %.4f", article, r.Paragraph.ID, r.Topicality, want)
+			}
 		}
 	}
+}
+
+// meanCosine returns the mean cosine by enc of qv with the sentences of
+// every paragraph of a.
+func meanCosine(t *testing.T, enc Embedder, qv []float32, a *corpus.Article) float64 {
+	t.Helper()
+	var sum float64
+	n := 0
+	for i := range a.Paragraphs {
+		vs, err := enc.Embed(context.Background(), passageSentences(&a.Paragraphs[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			sum += float64(dot(qv, normalized(v)))
+			n++
+		}
+	}
+	return sum / float64(n)
 }
 
 // blockingEncoder encodes with conceptEncoder once release is closed,

@@ -257,6 +257,7 @@ func (a *app) answerer(ctx context.Context, ix *retrieval.Index) (*bot.Answerer,
 		MinSupport:         a.cfg.MinSupport,
 		MinCloseness:       a.cfg.MinCloseness,
 		MinAnswerCloseness: a.cfg.MinAnswerCloseness,
+		MinTopicality:      a.cfg.MinTopicality,
 		MaxQuestionRunes:   a.cfg.MaxQuestionChars,
 		Logger:             a.log,
 	}

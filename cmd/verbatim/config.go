@@ -69,6 +69,7 @@ type Config struct {
 	SentenceWeight     float64 `env:"SENTENCE_WEIGHT"`      // 0 = retrieval.DefaultSentenceWeight
 	MinCloseness       float64 `env:"MIN_CLOSENESS"`        // 0 = bot.DefaultMinCloseness
 	MinAnswerCloseness float64 `env:"MIN_ANSWER_CLOSENESS"` // 0 = bot.DefaultMinAnswerCloseness
+	MinTopicality      float64 `env:"MIN_TOPICALITY"`       // 0 = bot.DefaultMinTopicality
 	MaxQuestionChars   int     `env:"MAX_QUESTION_CHARS"`   // 0 = bot.DefaultMaxQuestionRunes
 
 	// Discord.

@@ -74,6 +74,9 @@ func TestAskOffline(t *testing.T) {
 	if got.Refused || got.Mode != "extractive" || len(got.Sources) == 0 {
 		t.Fatalf("want an extractive answer with sources, got %+v", got)
 	}
+	if j := got.Judge; j.Closeness == nil || j.Topicality == nil || *j.Topicality < j.MinTopicality {
+		t.Errorf("the judgement lacks the encoder's measures, or its topicality is under its bar: %+v", j)
+	}
 	article := defaultArticle(t)
 	found := false
 	for _, s := range got.Sources {
@@ -95,7 +98,7 @@ func TestAskVerbose(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"Georgia", "Sources:", "retrieved for", "azerbaijan-israel-ties#", "mode: extractive", "verification:"} {
+	for _, want := range []string{"Georgia", "Sources:", "retrieved for", "azerbaijan-israel-ties#", "closeness", "topicality", "mode: extractive", "verification:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verbose output lacks %q:\n%s", want, out)
 		}

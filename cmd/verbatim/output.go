@@ -111,6 +111,9 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 	if j.Closeness >= 0 {
 		fmt.Fprintf(w, " · closeness %.2f (gate %.2f, offline %.2f)", j.Closeness, j.MinCloseness, j.MinAnswerCloseness)
 	}
+	if j.Topicality >= 0 {
+		fmt.Fprintf(w, " · topicality %.2f (gate %.2f)", j.Topicality, j.MinTopicality)
+	}
 	switch {
 	case j.OffCorpus:
 		fmt.Fprint(w, " → off-corpus, no model asked")
@@ -184,7 +187,8 @@ type judgementJSON struct {
 	Relevance          float64  `json:"relevance"`
 	Similarity         float64  `json:"similarity"`
 	Support            float64  `json:"support"`
-	Closeness          *float64 `json:"closeness,omitempty"` // nil when no encoder measured it
+	Closeness          *float64 `json:"closeness,omitempty"`  // nil when no encoder measured it
+	Topicality         *float64 `json:"topicality,omitempty"` // nil when retrieval did not measure it
 	Kind               string   `json:"asks_for,omitempty"`
 	KindFound          bool     `json:"found"`
 	OffCorpus          bool     `json:"off_corpus"`
@@ -195,6 +199,7 @@ type judgementJSON struct {
 	MinSupport         float64  `json:"min_support"`
 	MinCloseness       float64  `json:"min_closeness,omitempty"`
 	MinAnswerCloseness float64  `json:"min_answer_closeness,omitempty"`
+	MinTopicality      float64  `json:"min_topicality,omitempty"`
 }
 
 type sourceJSON struct {
@@ -236,11 +241,17 @@ func toAnswerJSON(a *bot.Answer) answerJSON {
 		Timings: map[string]any{"retrieval": ms(a.Timings.Retrieval), "llm": ms(a.Timings.LLM), "verify": ms(a.Timings.Verify), "total": ms(a.Timings.Total)},
 	}
 	j := a.Judgement
-	out.Judge = judgementJSON{j.Relevance, j.Similarity, j.Support, nil, string(j.Kind), j.KindFound, j.OffCorpus, j.Unsupported,
-		a.Asked, j.MinRelevance, j.MinSimilarity, j.MinSupport, 0, 0}
+	out.Judge = judgementJSON{
+		Relevance: j.Relevance, Similarity: j.Similarity, Support: j.Support, Kind: string(j.Kind), KindFound: j.KindFound,
+		OffCorpus: j.OffCorpus, Unsupported: j.Unsupported, ModelAsked: a.Asked,
+		MinRelevance: j.MinRelevance, MinSimilarity: j.MinSimilarity, MinSupport: j.MinSupport,
+	}
 	if j.Closeness >= 0 { // the closeness bars applied only then
 		out.Judge.Closeness = &j.Closeness
 		out.Judge.MinCloseness, out.Judge.MinAnswerCloseness = j.MinCloseness, j.MinAnswerCloseness
+	}
+	if j.Topicality >= 0 {
+		out.Judge.Topicality, out.Judge.MinTopicality = &j.Topicality, j.MinTopicality
 	}
 	for _, s := range a.Body {
 		sj := segmentJSON{Type: s.Kind, Text: s.Text, Source: s.Source}
