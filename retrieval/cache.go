@@ -87,10 +87,17 @@ type cacheHeader struct {
 	ModelLen uint32
 }
 
-// cachePath names the cache file of model under dir: the model name made
-// safe for a file name, plus a short hash of the exact name so that names
-// that sanitise alike do not share a file.
-func cachePath(dir, model string) string {
+// Folders of Config.Dir that hold the caches of passage embeddings and of
+// sentence vectors.
+const (
+	passageCacheDir  = "embeddings"
+	sentenceCacheDir = "sentences"
+)
+
+// cachePath names the cache file of model in folder sub of dir: the model
+// name made safe for a file name, plus a short hash of the exact name so
+// that names that sanitise alike do not share a file.
+func cachePath(dir, sub, model string) string {
 	safe := strings.Map(func(r rune) rune {
 		switch {
 		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '-', r == '.', r == '_':
@@ -102,7 +109,7 @@ func cachePath(dir, model string) string {
 		safe = safe[:64]
 	}
 	sum := sha256.Sum256([]byte(model))
-	return filepath.Join(dir, "embeddings", fmt.Sprintf("%s-%x.bin", safe, sum[:4]))
+	return filepath.Join(dir, sub, fmt.Sprintf("%s-%x.bin", safe, sum[:4]))
 }
 
 // readCache reads the cache file at path, which must hold vectors of model.

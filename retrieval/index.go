@@ -25,8 +25,9 @@ import (
 type Config struct {
 	// Embedder embeds passages and queries; required.
 	Embedder Embedder
-	// Dir is where the embedding cache is kept across restarts (in
-	// Dir/embeddings/); "" keeps nothing on disk.
+	// Dir is where the caches are kept across restarts (passage
+	// embeddings in Dir/embeddings/, sentence vectors in Dir/sentences/);
+	// "" keeps nothing on disk.
 	Dir string
 	// Logger receives warnings (e.g. an unreadable cache file); nil
 	// discards them.
@@ -165,7 +166,7 @@ func (ix *Index) openCache(model string) {
 	if ix.dir == "" {
 		return
 	}
-	path := cachePath(ix.dir, model)
+	path := cachePath(ix.dir, passageCacheDir, model)
 	c, err := readCache(path, model)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -258,7 +259,7 @@ func (ix *Index) Load(ctx context.Context, c *corpus.Corpus, progress func(done,
 		}
 	}
 	if ix.dirty && ix.dir != "" {
-		path := cachePath(ix.dir, ix.cache.model)
+		path := cachePath(ix.dir, passageCacheDir, ix.cache.model)
 		if err := ix.cache.write(path); err != nil {
 			ix.log.Warn("could not save the embedding cache", "path", path, "err", err)
 			ix.checkpoint()

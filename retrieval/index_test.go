@@ -298,7 +298,7 @@ func TestCorruptCacheRebuilds(t *testing.T) {
 			dir := t.TempDir()
 			emb := newCounting("fake")
 			mustOpen(t, Config{Embedder: emb, Dir: dir}, c)
-			path := cachePath(dir, "fake")
+			path := cachePath(dir, passageCacheDir, "fake")
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -334,7 +334,7 @@ func TestCacheFileRoundTrip(t *testing.T) {
 	c.dims = 3
 	c.vecs[contentKey{1}] = []float32{1, 0, 0}
 	c.vecs[contentKey{2}] = []float32{0, 0.6, 0.8}
-	path := cachePath(t.TempDir(), c.model)
+	path := cachePath(t.TempDir(), passageCacheDir, c.model)
 	if err := c.write(path); err != nil {
 		t.Fatal(err)
 	}

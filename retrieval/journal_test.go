@@ -88,7 +88,7 @@ func TestFailedFirstBuildResumes(t *testing.T) {
 			t.Fatalf("%q embedded twice", s)
 		}
 	}
-	if _, err := os.Stat(journalPath(cachePath(dir, "fake"))); !os.IsNotExist(err) {
+	if _, err := os.Stat(journalPath(cachePath(dir, passageCacheDir, "fake"))); !os.IsNotExist(err) {
 		t.Errorf("checkpoint still there after the cache was written: %v", err)
 	}
 }
@@ -107,7 +107,7 @@ func TestKilledFirstBuildResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	journal := journalPath(cachePath(dir, "fake"))
+	journal := journalPath(cachePath(dir, passageCacheDir, "fake"))
 	record := int64(32 + 4*64 + 4)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		if info, err := os.Stat(journal); err == nil && info.Size() >= checkpointTexts*record {

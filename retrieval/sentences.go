@@ -19,11 +19,6 @@ import (
 // sentences after.
 const DefaultMaxSentences = 20000
 
-// sentenceCacheModel prefixes the encoder's model name in the name of the
-// sentence cache file, so that it differs from the passages' (unless an
-// embedding model is named like it).
-const sentenceCacheModel = "sentences-"
-
 // sentenceBatch is how many sentences one Embed call of a load receives;
 // progressEvery is how often a long encoding logs how far it is and saves
 // its cache.
@@ -288,7 +283,7 @@ func (ix *Index) sentenceCache(model string) *vectorCache {
 	if ix.dir == "" {
 		return ix.sentCache
 	}
-	path := cachePath(ix.dir, sentenceCacheModel+model)
+	path := cachePath(ix.dir, sentenceCacheDir, model)
 	c, err := readCache(path, model)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -305,7 +300,7 @@ func (ix *Index) saveSentences() {
 	if !ix.sentDirty || ix.dir == "" || ix.sentCache == nil {
 		return
 	}
-	path := cachePath(ix.dir, sentenceCacheModel+ix.sentCache.model)
+	path := cachePath(ix.dir, sentenceCacheDir, ix.sentCache.model)
 	if err := ix.sentCache.write(path); err != nil {
 		ix.log.Warn("could not save the sentence cache", "path", path, "err", err)
 		return

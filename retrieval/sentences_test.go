@@ -153,6 +153,26 @@ func TestSentenceCacheAcrossRestarts(t *testing.T) {
 	}
 }
 
+// TestCachesDoNotShareAFile: whatever the two models are named, the
+// passage and sentence caches are two files, and both survive a restart.
+func TestCachesDoNotShareAFile(t *testing.T) {
+	dir := t.TempDir()
+	c := threeParas("The second paragraph talks about bananas. They are yellow.")
+	emb, enc := newCounting("sentences-enc"), newCounting("enc")
+	for _, load := range []string{"first", "after a restart"} {
+		emb.reset()
+		enc.reset()
+		ix := mustOpen(t, Config{Embedder: emb, Dir: dir, SentenceEncoder: enc}, nil)
+		stats, err := ix.Load(context.Background(), c, nil)
+		if err != nil || stats.Sentences != 4 {
+			t.Fatalf("%s load: %d sentences served (err %v), want 4", load, stats.Sentences, err)
+		}
+		if load != "first" && (len(emb.embedded()) > 0 || len(enc.embedded()) > 0) {
+			t.Errorf("%s load: embedded %q and encoded %q again", load, emb.embedded(), enc.embedded())
+		}
+	}
+}
+
 func TestSentenceQueryFailureStillSearches(t *testing.T) {
 	enc := newCounting("enc")
 	ix := mustOpen(t, Config{Embedder: newCounting("fake"), SentenceEncoder: enc}, tradeCorpus())
