@@ -106,6 +106,9 @@ func (a *Answerer) judge(ctx context.Context, question string, passages []retrie
 		c.kind = j.Kind.holds(c.text, q, names[c.p])
 		c.score = lexWeight*c.lexical + supportWeight*c.support + simWeight*c.sim +
 			relWeight*r.Relevance + rankWeight/float64(c.p+1)
+		if r.Sentences != nil { // its article less about the question than the most topical one
+			c.score -= topicWeight * (j.Topicality - max(r.Topicality, 0))
+		}
 		if j.Kind != AnyKind && c.kind {
 			c.score += kindBonus
 		}
@@ -219,6 +222,7 @@ const (
 	prevCredit    = 0.4 // for question terms found only in the previous sentence
 	relWeight     = 1   // for the passage's Relevance
 	rankWeight    = 0.1 // for 1/rank of the passage
+	topicWeight   = 1   // for how much less its article's Topicality is than the best
 	kindBonus     = 0.3 // for holding the kind of thing asked for
 )
 

@@ -360,6 +360,43 @@ func TestEncoderChoosesTheSentence(t *testing.T) {
 	}
 }
 
+// TestTopicalityChoosesTheArticle checks that, between sentences that
+// words and the encoder score alike, the one whose article is about the
+// question is quoted; with both articles alike, retrieval's order decides.
+func TestTopicalityChoosesTheArticle(t *testing.T) {
+	const (
+		q        = "what route did the plague take going west"
+		sentence = "The route west ran along the Silk Road."
+	)
+	hist := &corpus.Article{ID: "black-death", Title: "Black Death"}
+	city := &corpus.Article{ID: "fresno", Title: "Fresno"}
+	for _, tc := range []struct {
+		name                 string
+		histTopic, cityTopic float64
+		want                 string
+	}{
+		{"the history article is about it", 0.3, 0.02, hist.ID},
+		{"both articles alike", 0.05, 0.05, city.ID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := []retrieval.Result{
+				{Article: city, Paragraph: corpus.Paragraph{ID: "fresno#1", ArticleID: city.ID, N: 1, Text: sentence},
+					Rank: 1, Relevance: 0.5, Sentences: []float32{0.4}, Topicality: tc.cityTopic},
+				{Article: hist, Paragraph: corpus.Paragraph{ID: "black-death#1", ArticleID: hist.ID, N: 1, Text: sentence},
+					Rank: 2, Relevance: 0.5, Sentences: []float32{0.4}, Topicality: tc.histTopic},
+			}
+			a := bot.New(&fixedSearcher{results: rs}, bot.Config{Meaning: retrievaltest.Meaning(t)})
+			ans, err := a.Answer(context.Background(), q, bot.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ans.Sources) == 0 || ans.Sources[0].ArticleID != tc.want {
+				t.Errorf("answer %q with sources %+v, want first from %s (judgement %+v)", ans.Text(), ans.Sources, tc.want, ans.Judgement)
+			}
+		})
+	}
+}
+
 // TestGateMeasuresSeparate checks what the encoder's gate relies on: each
 // paraphrased question about the article is closer to its best sentences,
 // and its article more about it, than for any plainly off-corpus question.
