@@ -56,10 +56,11 @@ type Config struct {
 	// sentence transformer (the minilm encoder), which tells a paraphrase
 	// from a question about something else far better than Meaning can:
 	// the closeness of the nearest sentence (Judgement.Closeness) decides
-	// the gate and, offline, also whether the best sentence answers (see
-	// MinCloseness). When retrieval already measured the sentences'
-	// cosines (retrieval.Result.Sentences), those are used instead. With
-	// neither (nil, or an encoder that fails) the gate is MinRelevance and
+	// the gate (with MinTopicality, when retrieval measured it) and,
+	// offline, also whether the best sentence answers (see MinCloseness).
+	// When retrieval already measured the sentences' cosines
+	// (retrieval.Result.Sentences), those are used instead. With neither
+	// (nil, or an encoder that fails) the gate is MinRelevance and
 	// MinSimilarity.
 	Encoder retrieval.Embedder
 	// TopK is how many passages are given to the model and searched for

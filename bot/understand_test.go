@@ -97,7 +97,7 @@ func testGateAndModel(t *testing.T, j judge) {
 	for _, q := range offCorpus {
 		ans, calls := ask(q)
 		gated := ans.Judgement.OffCorpus
-		if jg := ans.Judgement; jg.Closeness >= 0 && gated != (jg.Closeness < jg.MinCloseness || jg.Topicality < jg.MinTopicality) {
+		if jg := ans.Judgement; jg.Closeness >= 0 && gated != (jg.Closeness < jg.MinCloseness || jg.Topicality >= 0 && jg.Topicality < jg.MinTopicality) {
 			t.Errorf("%q: closeness %.2f and topicality %.2f against the gate's %.2f and %.2f, yet gated %v",
 				q, jg.Closeness, jg.Topicality, jg.MinCloseness, jg.MinTopicality, gated)
 		}
@@ -402,12 +402,13 @@ func TestTopicalityChoosesTheArticle(t *testing.T) {
 // and its article more about it, than for any plainly off-corpus question.
 func TestGateMeasuresSeparate(t *testing.T) {
 	a := bot.New(shippedIndex(t), bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t)})
-	judged := func(q string) bot.Judgement {
+	judged := make(map[string]bot.Judgement)
+	for _, q := range append(slices.Clone(paraphrased), offCorpus...) {
 		ans, err := a.Answer(context.Background(), q, bot.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ans.Judgement
+		judged[q] = ans.Judgement
 	}
 	for _, m := range []struct {
 		name    string
@@ -418,15 +419,39 @@ func TestGateMeasuresSeparate(t *testing.T) {
 	} {
 		farthest, farQ := 2.0, ""
 		for _, q := range paraphrased {
-			if c := m.measure(judged(q)); c < farthest {
+			if c := m.measure(judged[q]); c < farthest {
 				farthest, farQ = c, q
 			}
 		}
 		for _, q := range offCorpus {
-			if c := m.measure(judged(q)); c >= farthest {
+			if c := m.measure(judged[q]); c >= farthest {
 				t.Errorf("%s: %q scores %.2f, as much as the paraphrase %q (%.2f)", m.name, q, c, farQ, farthest)
 			}
 		}
+	}
+}
+
+// TestTopicalityGatesWhatClosenessPasses checks, over the shipped
+// article, a plainly off-corpus question that one sentence is close
+// enough to for the closeness gate: the article as a whole is not about
+// it, so no model is asked.
+func TestTopicalityGatesWhatClosenessPasses(t *testing.T) {
+	const q = "how often should i get an oil change"
+	srv := openaifake.New()
+	defer srv.Close()
+	cfg := bot.Config{Meaning: retrievaltest.Meaning(t), Encoder: retrievaltest.Encoder(t), LLM: &bot.LLMConfig{BaseURL: srv.URL(), Model: "fake"}}
+	ans, err := bot.New(shippedIndex(t), cfg).Answer(context.Background(), q, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := ans.Judgement
+	if j.Closeness < j.MinCloseness || j.Topicality < 0 || j.Topicality >= j.MinTopicality {
+		t.Fatalf("closeness %.3f (gate %.3f), topicality %.3f (gate %.3f): want a question only topicality gates",
+			j.Closeness, j.MinCloseness, j.Topicality, j.MinTopicality)
+	}
+	if !j.OffCorpus || ans.Asked || len(srv.Chat.Requests()) != 0 || !ans.Refused || len(ans.Sources) != 0 {
+		t.Errorf("judgement %+v, asked %v, %d chat calls, refused %v with %d sources: want refused before the model",
+			j, ans.Asked, len(srv.Chat.Requests()), ans.Refused, len(ans.Sources))
 	}
 }
 

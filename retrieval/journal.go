@@ -238,7 +238,7 @@ const staleAfter = time.Minute
 // when a process is killed while it writes, and returns how many it did.
 func removeStaleTemps(dir string) int {
 	n := 0
-	for _, d := range []string{dir, filepath.Join(dir, "embeddings")} {
+	for _, d := range []string{dir, filepath.Join(dir, passageCacheDir), filepath.Join(dir, sentenceCacheDir)} {
 		matches, _ := filepath.Glob(filepath.Join(d, ".*.tmp"))
 		for _, m := range matches {
 			if info, err := os.Lstat(m); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) >= staleAfter {

@@ -188,11 +188,13 @@ func TestJournalTornRecord(t *testing.T) {
 // killed write left in DATA_DIR, and not one being written.
 func TestOpenRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
-	emb := filepath.Join(dir, "embeddings")
-	if err := os.MkdirAll(emb, 0o755); err != nil {
-		t.Fatal(err)
+	emb, sents := filepath.Join(dir, passageCacheDir), filepath.Join(dir, sentenceCacheDir)
+	for _, d := range []string{emb, sents} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	stale := []string{filepath.Join(emb, ".fake.bin.123.tmp"), filepath.Join(dir, ".paragraphs.tsv.9.tmp")}
+	stale := []string{filepath.Join(emb, ".fake.bin.123.tmp"), filepath.Join(sents, ".enc.bin.7.tmp"), filepath.Join(dir, ".paragraphs.tsv.9.tmp")}
 	fresh := filepath.Join(emb, ".fake.bin.456.tmp")
 	old := time.Now().Add(-2 * staleAfter)
 	for _, p := range append(stale, fresh) {

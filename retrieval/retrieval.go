@@ -74,7 +74,7 @@ type Result struct {
 	// Topicality is the mean cosine, by the sentence encoder, of the
 	// query with the sentences of the paragraph's whole article: how much
 	// the article is about what the query asks, where one close sentence
-	// may be chance. It is set only when Sentences is.
+	// may be chance. It is set when Sentences is, else 0.
 	Topicality float64
 }
 

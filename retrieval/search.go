@@ -210,7 +210,6 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 	order = order[:min(k, len(order))]
 
 	out := make([]Result, len(order))
-	topic := make(map[int32]float64)
 	for i, d := range order {
 		out[i] = Result{
 			Paragraph:   *s.paras[d],
@@ -225,16 +224,30 @@ func (ix *Index) search(ctx context.Context, s *snapshot, query string, opts Sea
 			out[i].Vector = float64(dot(qv, s.vecs[d]))
 		}
 		if cos != nil {
-			a := s.art[d]
-			t, ok := topic[a]
-			if !ok {
-				t = s.topicality(cos, lo, hi, a)
-				topic[a] = t
-			}
-			out[i].Sentences, out[i].Topicality = cos[d-lo], t
+			out[i].Sentences = cos[d-lo]
 		}
 	}
+	s.setTopicality(out, order, cos, lo, hi)
 	return out, nil
+}
+
+// setTopicality sets the Topicality of each result (of passage order[i])
+// that has sentence cosines, from cos (those of the passages [lo, hi)),
+// once per article.
+func (s *snapshot) setTopicality(out []Result, order []int32, cos [][]float32, lo, hi int32) {
+	byArticle := make(map[int32]float64)
+	for i, d := range order {
+		if out[i].Sentences == nil {
+			continue
+		}
+		a := s.art[d]
+		t, ok := byArticle[a]
+		if !ok {
+			t = s.topicality(cos, lo, hi, a)
+			byArticle[a] = t
+		}
+		out[i].Topicality = t
+	}
 }
 
 // topicality returns the mean of the sentence cosines cos (of the

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -285,6 +287,9 @@ func (ix *Index) sentenceCache(model string) *vectorCache {
 	}
 	path := cachePath(ix.dir, sentenceCacheDir, model)
 	c, err := readCache(path, model)
+	if errors.Is(err, fs.ErrNotExist) {
+		c, err = ix.adoptSentenceCache(path, model)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -293,6 +298,26 @@ func (ix *Index) sentenceCache(model string) *vectorCache {
 		ix.sentCache = c
 	}
 	return ix.sentCache
+}
+
+// adoptSentenceCache moves to path the sentence cache of model from where
+// earlier versions kept it, beside the passages' (a file named for
+// "sentences-"+model), so that an upgrade does not encode the corpus
+// again. A file there that is not that model's cache stays where it is.
+func (ix *Index) adoptSentenceCache(path, model string) (*vectorCache, error) {
+	old := cachePath(ix.dir, passageCacheDir, "sentences-"+model)
+	c, err := readCache(old, model)
+	if err != nil {
+		return nil, fs.ErrNotExist
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(old, path); err != nil {
+		return nil, err
+	}
+	ix.log.Info("moved the sentence cache to its own folder", "from", old, "to", path)
+	return c, nil
 }
 
 // saveSentences writes the sentence cache when it changed.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"io/fs"
 	"math"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -170,6 +172,32 @@ func TestCachesDoNotShareAFile(t *testing.T) {
 		if load != "first" && (len(emb.embedded()) > 0 || len(enc.embedded()) > 0) {
 			t.Errorf("%s load: embedded %q and encoded %q again", load, emb.embedded(), enc.embedded())
 		}
+	}
+}
+
+// TestSentenceCacheOfAnEarlierVersion: a sentence cache where earlier
+// versions kept it, beside the passages', is moved to its folder and
+// used, so an upgrade encodes nothing again.
+func TestSentenceCacheOfAnEarlierVersion(t *testing.T) {
+	dir := t.TempDir()
+	c := threeParas("The second paragraph talks about bananas. They are yellow.")
+	enc := newCounting("enc")
+	mustOpen(t, Config{Embedder: newCounting("fake"), Dir: dir, SentenceEncoder: enc}, c)
+	path, old := cachePath(dir, sentenceCacheDir, "enc"), cachePath(dir, passageCacheDir, "sentences-enc")
+	if err := os.Rename(path, old); err != nil {
+		t.Fatal(err)
+	}
+	enc.reset()
+	ix := mustOpen(t, Config{Embedder: newCounting("fake"), Dir: dir, SentenceEncoder: enc}, nil)
+	stats, err := ix.Load(context.Background(), c, nil)
+	if err != nil || stats.Sentences != 4 || len(enc.embedded()) > 0 {
+		t.Fatalf("%d sentences served (err %v), encoded %q: want 4 from the earlier cache", stats.Sentences, err, enc.embedded())
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the cache was not moved to its folder: %v", err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the earlier cache is still there: %v", err)
 	}
 }
 

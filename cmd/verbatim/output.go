@@ -112,7 +112,7 @@ func printDetails(w io.Writer, ans *bot.Answer) {
 		fmt.Fprintf(w, " · closeness %.2f (gate %.2f, offline %.2f)", j.Closeness, j.MinCloseness, j.MinAnswerCloseness)
 	}
 	if j.Topicality >= 0 {
-		fmt.Fprintf(w, " · topicality %.2f (gate %.2f)", j.Topicality, j.MinTopicality)
+		fmt.Fprintf(w, " · topicality %.3f (gate %.3f)", j.Topicality, j.MinTopicality)
 	}
 	switch {
 	case j.OffCorpus:
