@@ -88,9 +88,10 @@ type Config struct {
 	MinTopicality float64
 	// MinSupport decides, answering offline, whether the best sentence
 	// answers: its Judgement.Support must reach MinSupport and, when the
-	// question asks for a kind of thing (a quantity, a time, a person, a
-	// place, a reason), one of the best sentences must hold one and be
-	// nearly as well supported (see Judgement.KindFound).
+	// question asks for a kind of thing (a quantity, a measure with its
+	// unit, a time, a person, a place, a reason), one of the best
+	// sentences must hold one and be nearly as well supported (see
+	// Judgement.KindFound).
 	//
 	// For each bar 0 means the default and a negative value disables it.
 	MinSupport float64

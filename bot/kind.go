@@ -15,6 +15,9 @@ type Kind string
 const (
 	AnyKind  Kind = ""
 	Quantity Kind = "quantity" // how much, how many, what share
+	Length   Kind = "length"   // how tall, how high, how far: a number with its unit
+	Speed    Kind = "speed"    // how fast is, what speed
+	Weight   Kind = "weight"   // how heavy
 	Time     Kind = "time"     // when, what year, how long
 	Person   Kind = "person"   // who, which leader
 	Place    Kind = "place"    // where, which city or country
@@ -32,8 +35,15 @@ func kindCues() []struct {
 		kind     Kind
 		openings []string
 	}{
-		{Quantity, []string{"how many", "how much", "how big", "how large", "how far", "how old", "how high",
-			"how tall", "how deep", "how wide", "how heavy", "what share", "what percentage", "what percent",
+		// A dimension asks for a measure with its unit: "five years" does
+		// not answer "how tall". "how fast did they…" asks how soon, not a
+		// speed, so only "how fast is…" and the like ask for one.
+		{Length, []string{"how far", "how high", "how tall", "how deep", "how wide", "what height", "what length",
+			"what distance"}},
+		{Speed, []string{"how fast is", "how fast are", "how fast was", "how fast can", "how fast does",
+			"how quick is", "how quick are", "how quick was", "what speed", "what top speed"}},
+		{Weight, []string{"how heavy", "what weight"}},
+		{Quantity, []string{"how many", "how much", "how big", "how large", "how old", "what share", "what percentage", "what percent",
 			"what proportion", "what fraction", "what portion", "what part", "what amount", "what number"}},
 		{Time, []string{"when", "what year", "which year", "in what year", "in which year", "what date",
 			"which date", "what century", "in what century", "what decade", "what month", "how long",
@@ -89,6 +99,12 @@ func (k Kind) holds(sentence string, q, names map[string]bool) bool {
 	switch k {
 	case Quantity:
 		return hasQuantity(sentence)
+	case Length:
+		return lengthUnit.MatchString(sentence)
+	case Speed:
+		return speedUnit.MatchString(sentence)
+	case Weight:
+		return weightUnit.MatchString(sentence)
 	case Time:
 		return hasTime(sentence)
 	case Person, Place:
@@ -97,6 +113,21 @@ func (k Kind) holds(sentence string, q, names map[string]bool) bool {
 		return reasonCue.MatchString(sentence)
 	}
 	return true
+}
+
+// lengthUnit, speedUnit and weightUnit find a measure of their dimension:
+// a number, in digits or words, with its unit ("130cm", "3 km/h", "two
+// metres"); not "£5m", which is money.
+var (
+	lengthUnit = measure(`mm|cm|m|km|metres?|meters?|millimetres?|millimeters?|centimetres?|centimeters?|kilometres?|kilometers?|feet|foot|ft|inch|inches|yards?|miles?`)
+	speedUnit  = measure(`km/h|kmh|kph|mph|m/s|knots?|(?:kilometres?|kilometers?|km|miles?) (?:an|per) hour`)
+	weightUnit = measure(`mg|g|kg|kilos?|grams?|kilograms?|tonnes?|tons?|pounds?|lbs?|ounces?|oz`)
+)
+
+// measure returns a pattern for a number followed by one of units.
+func measure(units string) *regexp.Regexp {
+	const number = `(?:^|[^£$€\d.,])(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|a few|several)`
+	return regexp.MustCompile(`(?i)` + number + `(?:\s|-)?(?:` + units + `)(?:\b|$)`)
 }
 
 var (

@@ -69,3 +69,44 @@ func TestAskedTerms(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasureKinds(t *testing.T) {
+	tests := []struct {
+		q    string
+		want Kind
+	}{
+		{"how tall is honda's asimo now", Length},
+		{"how high is mount kenya", Length},
+		{"how far is it from baku to tel aviv", Length},
+		{"how quick is honda's robot when it runs", Speed},
+		{"how fast did they set up formal relations", AnyKind}, // how soon, not a speed
+		{"how heavy is the robot", Weight},
+		{"how big is azerbaijan's army", Quantity},
+	}
+	for _, tt := range tests {
+		if got := questionKind(tt.q); got != tt.want {
+			t.Errorf("questionKind(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	holds := []struct {
+		k    Kind
+		s    string
+		want bool
+	}{
+		{Length, "Asimo has grown 10cm to 130cm.", true},
+		{Length, "The peak rises to 5,199 metres.", true},
+		{Length, "The bridge is two miles long.", true},
+		{Length, "Asimo was born five years ago.", false},
+		{Length, "The club lost £5m last year.", false},
+		{Speed, "At 3km/h, it is closer to a leisurely jog.", true},
+		{Speed, "It can now run at 6 km an hour.", true},
+		{Speed, "It runs faster than before.", false},
+		{Weight, "The robot weighs 52kg.", true},
+		{Weight, "It weighs less than before.", false},
+	}
+	for _, tt := range holds {
+		if got := tt.k.holds(tt.s, nil, nil); got != tt.want {
+			t.Errorf("%s holds %q = %v, want %v", tt.k, tt.s, got, tt.want)
+		}
+	}
+}
