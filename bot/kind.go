@@ -25,8 +25,8 @@ const (
 )
 
 // kindCues maps the wording of a question to the kind it asks for: the
-// first cue found at the start of the question (or, for the last group,
-// anywhere in it) wins.
+// earliest cue within its first words wins; at the same place, the
+// earlier group.
 func kindCues() []struct {
 	kind     Kind
 	openings []string
@@ -35,14 +35,15 @@ func kindCues() []struct {
 		kind     Kind
 		openings []string
 	}{
-		// A dimension asks for a measure with its unit: "five years" does
-		// not answer "how tall". "how fast did they…" asks how soon, not a
-		// speed, so only "how fast is…" and the like ask for one.
+		// A dimension asks for a measure with its unit, or a rate ("how
+		// high is unemployment"): "five years" does not answer "how tall".
+		// "how fast did they…" asks how soon, not a speed, so only "how
+		// fast is…" and the like ask for one.
 		{Length, []string{"how far", "how high", "how tall", "how deep", "how wide", "what height", "what length",
 			"what distance"}},
 		{Speed, []string{"how fast is", "how fast are", "how fast was", "how fast can", "how fast does",
 			"how quick is", "how quick are", "how quick was", "what speed", "what top speed"}},
-		{Weight, []string{"how heavy", "what weight"}},
+		{Weight, []string{"how heavy"}},
 		{Quantity, []string{"how many", "how much", "how big", "how large", "how old", "what share", "what percentage", "what percent",
 			"what proportion", "what fraction", "what portion", "what part", "what amount", "what number"}},
 		{Time, []string{"when", "what year", "which year", "in what year", "in which year", "what date",
@@ -100,11 +101,11 @@ func (k Kind) holds(sentence string, q, names map[string]bool) bool {
 	case Quantity:
 		return hasQuantity(sentence)
 	case Length:
-		return lengthUnit.MatchString(sentence)
+		return lengthUnit.MatchString(sentence) || metres.MatchString(sentence) || rate.MatchString(sentence)
 	case Speed:
-		return speedUnit.MatchString(sentence)
+		return speedUnit.MatchString(sentence) || rate.MatchString(sentence)
 	case Weight:
-		return weightUnit.MatchString(sentence)
+		return weightUnit.MatchString(sentence) || rate.MatchString(sentence)
 	case Time:
 		return hasTime(sentence)
 	case Person, Place:
@@ -117,16 +118,23 @@ func (k Kind) holds(sentence string, q, names map[string]bool) bool {
 
 // lengthUnit, speedUnit and weightUnit find a measure of their dimension:
 // a number, in digits or words, with its unit ("130cm", "3 km/h", "two
-// metres"); not "£5m", which is money.
+// metres"). A bare "m", as often "million" ("5m euros"), counts only
+// where it measures (metres), and "g" is lower case only ("3G" is a
+// network).
 var (
-	lengthUnit = measure(`mm|cm|m|km|metres?|meters?|millimetres?|millimeters?|centimetres?|centimeters?|kilometres?|kilometers?|feet|foot|ft|inch|inches|yards?|miles?`)
-	speedUnit  = measure(`km/h|kmh|kph|mph|m/s|knots?|(?:kilometres?|kilometers?|km|miles?) (?:an|per) hour`)
-	weightUnit = measure(`mg|g|kg|kilos?|grams?|kilograms?|tonnes?|tons?|pounds?|lbs?|ounces?|oz`)
+	lengthUnit = measure(`mm|cm|km|metres?|meters?|millimetres?|millimeters?|centimetres?|centimeters?|kilometres?|kilometers?|feet|foot|ft|inch|inches|yards?|miles?`)
+	speedUnit  = measure(`km/h|km/hr|kmh|kph|mph|m/s|knots?|mbps|kbps|gbps|(?:metres?|meters?|kilometres?|kilometers?|km|miles?) (?:an|a|per) (?:hour|second)`)
+	weightUnit = measure(`mg|(?-i:g)|kg|kilos?|grams?|kilograms?|tonnes?|tons?|pounds?|lbs?|ounces?|oz`)
+	// metres is a length in a bare "m" followed by what it measures or its
+	// conversion: "400 m wide", "5,199 m (17,057 ft)", "a 2m-long".
+	metres = regexp.MustCompile(`(?i)(?:^|[^£$€\d.,\pL])\d[\d,.]*\s?m(?:\s+(?:wide|long|high|tall|deep|thick|across|above|below|away)\b|\s*\(|-\pL)`)
+	// rate is a percentage: how high, how far or how fast a figure is.
+	rate = regexp.MustCompile(`(?i)\d\s?(?:%|percent\b|per cent\b)`)
 )
 
 // measure returns a pattern for a number followed by one of units.
 func measure(units string) *regexp.Regexp {
-	const number = `(?:^|[^£$€\d.,])(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|a few|several)`
+	const number = `(?:^|[^£$€\d.,\pL])(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|a few|several)`
 	return regexp.MustCompile(`(?i)` + number + `(?:\s|-)?(?:` + units + `)(?:\b|$)`)
 }
 

@@ -82,6 +82,7 @@ func TestMeasureKinds(t *testing.T) {
 		{"how fast did they set up formal relations", AnyKind}, // how soon, not a speed
 		{"how heavy is the robot", Weight},
 		{"how big is azerbaijan's army", Quantity},
+		{"how high is unemployment", Length},
 	}
 	for _, tt := range tests {
 		if got := questionKind(tt.q); got != tt.want {
@@ -98,11 +99,23 @@ func TestMeasureKinds(t *testing.T) {
 		{Length, "The bridge is two miles long.", true},
 		{Length, "Asimo was born five years ago.", false},
 		{Length, "The club lost £5m last year.", false},
+		{Length, "The club lost 5m euros last year.", false},
+		{Length, "The bridge crosses the 400 m wide river.", true},
+		{Length, "It has an average width of 400 m (1,300 ft).", true},
+		{Length, "A 2m-long fence.", true},
+		{Length, "Some 1.4m workers struck.", false},
+		{Length, "Unemployment rose to 5.3%.", true},
+		{Length, "The peak is a mile high.", true},
 		{Speed, "At 3km/h, it is closer to a leisurely jog.", true},
 		{Speed, "It can now run at 6 km an hour.", true},
 		{Speed, "It runs faster than before.", false},
+		{Speed, "Broadband of 8Mbps reached most homes.", true},
+		{Speed, "Inflation rose 3.1 per cent.", true},
 		{Weight, "The robot weighs 52kg.", true},
 		{Weight, "It weighs less than before.", false},
+		{Weight, "Phones for 3G networks sold well.", false},
+		{Weight, "Add 5g of sugar.", true},
+		{Weight, "The formula g is a constant.", false},
 	}
 	for _, tt := range holds {
 		if got := tt.k.holds(tt.s, nil, nil); got != tt.want {
